@@ -1,0 +1,39 @@
+extension Tensor {
+    /// This tensor converted to the floating-point dtype `target`, each value rounded to
+    /// nearest, ties to even, in a single rounding step (NaN stays NaN, ±Inf stays ±Inf,
+    /// values past the target's range become ±Inf).
+    ///
+    /// Only floating-point tensors are cast; the caller leaves integer and bool tensors alone.
+    public func casting(to target: DType) -> Tensor {
+        guard target != dtype, dtype.isFloatingPoint, target.isFloatingPoint else { return self }
+        let count = elementCount
+        let output = TensorBytes(count: count * target.byteCount) { out in
+            guard let destination = out.baseAddress else { return }
+            bytes.withUnsafeBytes { raw in
+                guard let source = raw.baseAddress else { return }
+                for i in 0..<count {
+                    // Widening to Double is exact for every source dtype, so each path
+                    // below rounds once.
+                    let value: Double = switch dtype {
+                    case .float16: Double(FloatBits.float(fromFloat16: source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self).littleEndian))
+                    case .bfloat16: Double(FloatBits.float(fromBFloat16: source.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self).littleEndian))
+                    case .float32: Double(Float(bitPattern: source.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self).littleEndian))
+                    default: Double(bitPattern: source.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self).littleEndian)
+                    }
+                    switch target {
+                    case .float16:
+                        destination.storeBytes(of: FloatBits.float16(from: value).littleEndian, toByteOffset: i * 2, as: UInt16.self)
+                    case .bfloat16:
+                        let bits = dtype == .float64 ? FloatBits.bfloat16(from: value) : FloatBits.bfloat16(from: Float(value))
+                        destination.storeBytes(of: bits.littleEndian, toByteOffset: i * 2, as: UInt16.self)
+                    case .float32:
+                        destination.storeBytes(of: Float(value).bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self)
+                    default:
+                        destination.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: i * 8, as: UInt64.self)
+                    }
+                }
+            }
+        }
+        return Tensor(checked: target, shape: shape, bytes: output)
+    }
+}

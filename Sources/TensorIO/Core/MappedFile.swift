@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A whole file mapped read-only into memory.
+///
+/// Formats that store raw tensor bytes (`.npy`, later safetensors) hand out tensors that
+/// borrow ranges of the mapping instead of copying them, so reading a 10 GB file costs
+/// page faults, not allocations. The file is opened read-only: an input is never written.
+final class MappedFile: @unchecked Sendable {
+    let path: String
+    let bytes: UnsafeRawBufferPointer
+    private let mapping: UnsafeMutableRawPointer?
+
+    init(path: String) throws(CheckpointError) {
+        self.path = path
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw CheckpointError(.cannotOpen, file: path, "cannot open: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            throw CheckpointError(.io, file: path, "cannot stat: \(String(cString: strerror(errno)))")
+        }
+        guard (status.st_mode & S_IFMT) == S_IFREG else {
+            throw CheckpointError(.cannotOpen, file: path, "not a regular file")
+        }
+        let size = Int(status.st_size)
+        if size == 0 {
+            mapping = nil
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0)
+        guard let address, address != MAP_FAILED else {
+            throw CheckpointError(.io, file: path, "cannot map into memory: \(String(cString: strerror(errno)))")
+        }
+        mapping = address
+        bytes = UnsafeRawBufferPointer(start: address, count: size)
+    }
+
+    deinit {
+        if let mapping { munmap(mapping, bytes.count) }
+    }
+
+    /// Bytes `range` of the file, borrowed: no copy is made.
+    func borrow(_ range: Range<Int>) -> TensorBytes {
+        guard let start = bytes.baseAddress else { return TensorBytes(count: 0) { _ in } }
+        return TensorBytes(storage: ByteStorage(borrowing: start + range.lowerBound, count: range.count, from: self))
+    }
+}

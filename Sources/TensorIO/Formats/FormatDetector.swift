@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Tells a file's format from its first bytes (and, for zip archives, its member names),
+/// never from its extension: a `.bin` may be PyTorch or anything else.
+enum FormatDetector {
+    static func detect(_ path: String) throws(CheckpointError) -> CheckpointFormat {
+        let head = try readHead(path, count: 16)
+        guard !head.isEmpty else {
+            throw CheckpointError(.malformed, file: path, "the file is empty")
+        }
+        if head.starts(with: [0x93] + Array("NUMPY".utf8)) { return .npy }
+        if head.starts(with: Array("PK\u{03}\u{04}".utf8)) || head.starts(with: Array("PK\u{05}\u{06}".utf8)) {
+            return try classifyZip(path)
+        }
+        if try hasHDF5Signature(path) { return .hdf5 }
+        if head.starts(with: [0x80, 0x02, 0x8a, 0x0a]) {
+            throw CheckpointError(.unsupported, file: path, "this is a legacy (pre-1.6, non-zip) PyTorch checkpoint",
+                fix: "Re-save it with torch >= 1.6: torch.save(torch.load(f), g)")
+        }
+        if head.count > 8, head[8] == UInt8(ascii: "{") { return .safetensors }
+        let shown = head.prefix(8).map { byte in
+            (0x20..<0x7f).contains(byte) ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16, uppercase: false).leftPadded(to: 2)
+        }.joined()
+        throw CheckpointError(.unrecognisedFormat, file: path, "unrecognised checkpoint format (first bytes: \"\(shown)\")",
+            fix: "Tubelet reads \(CheckpointFormat.readableNames)")
+    }
+
+    /// The archive's member names decide between npz, PyTorch and Keras.
+    private static func classifyZip(_ path: String) throws(CheckpointError) -> CheckpointFormat {
+        let archive = try ZipArchiveReader(path: path)
+        let names = archive.entries.map(\.name)
+        if names.contains(where: { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }) { return .pytorch }
+        if names.contains(where: { $0.hasSuffix("/constants.pkl") || $0 == "constants.pkl" }) { return .pytorch }
+        if names.contains("model.weights.h5") { return .keras }
+        return .npz
+    }
+
+    /// HDF5's superblock signature sits at offset 0, 512, 1024, 2048, …
+    private static func hasHDF5Signature(_ path: String) throws(CheckpointError) -> Bool {
+        let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]
+        var offset = 0
+        while offset <= 1 << 20 {
+            let bytes = try readHead(path, count: 8, at: offset)
+            if bytes.count < 8 { return false }
+            if bytes == signature { return true }
+            offset = offset == 0 ? 512 : offset * 2
+        }
+        return false
+    }
+
+    static func readHead(_ path: String, count: Int, at offset: Int = 0) throws(CheckpointError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw CheckpointError(.cannotOpen, file: path, "cannot open: \(reason)")
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        if fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR {
+            throw CheckpointError(.cannotOpen, file: path, "is a directory, not a checkpoint file")
+        }
+        var buffer = [UInt8](repeating: 0, count: count)
+        let got = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, count, off_t(offset)) }
+        guard got >= 0 else {
+            throw CheckpointError(.io, file: path, "cannot read: \(String(cString: strerror(errno)))")
+        }
+        return Array(buffer.prefix(got))
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

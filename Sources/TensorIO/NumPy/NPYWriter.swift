@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a one-tensor checkpoint as a `.npy` file, byte for byte what `np.save` writes.
+public struct NPYWriter: CheckpointWriter {
+    public var format: CheckpointFormat { .npy }
+
+    public init() {}
+
+    public func write(_ source: any TensorSource, to path: String, options: WriteOptions) throws(CheckpointError) {
+        guard source.tensors.count == 1, let info = source.tensors.first else {
+            throw CheckpointError(.invalidRequest, file: path,
+                "a .npy file holds exactly one array, but the source has \(source.tensors.count) tensors",
+                fix: "Write an .npz instead")
+        }
+        if !source.metadata.isEmpty {
+            throw CheckpointError(.invalidRequest, file: path,
+                "a .npy file has no place for the source's \(source.metadata.count) metadata entries",
+                fix: "Write an .npz instead, which keeps them")
+        }
+        let tensor = try source.read(info.name)
+        let output = try OutputFile(path: path)
+        try output.write(NPYHeader.render(dtype: tensor.dtype, shape: tensor.shape))
+        try tensor.bytes.withUnsafeBytes { (bytes) throws(CheckpointError) in try output.write(bytes) }
+        try output.close()
+    }
+}
+
+/// A new file written sequentially with plain `write(2)` calls.
+final class OutputFile {
+    let path: String
+    private var descriptor: Int32
+
+    init(path: String) throws(CheckpointError) {
+        self.path = path
+        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw CheckpointError(.io, file: path, "cannot create: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    deinit {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+    }
+
+    func write(_ bytes: [UInt8]) throws(CheckpointError) {
+        var failure: CheckpointError?
+        bytes.withUnsafeBytes { buffer in
+            do throws(CheckpointError) { try write(buffer) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws(CheckpointError) {
+        var offset = 0
+        while offset < bytes.count, let base = bytes.baseAddress {
+            let written = Glibc.write(descriptor, base + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw CheckpointError(.io, file: path, "cannot write: \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+    }
+
+    func close() throws(CheckpointError) {
+        let result = Glibc.close(descriptor)
+        descriptor = -1
+        guard result == 0 else {
+            throw CheckpointError(.io, file: path, "cannot finish writing: \(String(cString: strerror(errno)))")
+        }
+    }
+}

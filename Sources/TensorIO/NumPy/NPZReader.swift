@@ -1,0 +1,99 @@
+import Foundation
+
+/// Reads a NumPy `.npz` archive (`np.savez`, `np.savez_compressed`) through libzip.
+///
+/// Opening reads the central directory and each member's `.npy` header, never tensor data.
+/// Each member's declared size must equal its header plus its data; reading a tensor reads
+/// exactly that many bytes and then confirms the member ends there, which is also when
+/// libzip checks the CRC.
+public struct NPZReader: CheckpointReader {
+    public var format: CheckpointFormat { .npz }
+
+    public init() {}
+
+    public func open(_ path: String, options: ReadOptions) throws(CheckpointError) -> any TensorSource {
+        try NPZSource(path: path, options: options)
+    }
+}
+
+final class NPZSource: TensorSource {
+    let path: String
+    private(set) var tensors: [TensorInfo] = []
+    private(set) var metadata: [String: String] = [:]
+    var format: CheckpointFormat { .npz }
+    private let archive: ZipArchiveReader
+    private var members: [String: (entry: ZipEntry, header: NPYHeader)] = [:]
+
+    init(path: String, options: ReadOptions) throws(CheckpointError) {
+        self.path = path
+        archive = try ZipArchiveReader(path: path)
+        let stored = NPZMetadata.decode(archive.comment)
+        metadata = stored.metadata
+        var ignored: [String] = []
+        var seen: Set<String> = []
+        for entry in archive.entries {
+            guard seen.insert(entry.name).inserted else {
+                throw CheckpointError(.malformed, file: path, tensor: entry.name, "the archive holds two members with this name",
+                    fix: "Re-save the archive; numpy cannot tell which one is meant either")
+            }
+            guard entry.name.hasSuffix(".npy") else {
+                if !entry.name.hasSuffix("/") { ignored.append(entry.name) }
+                continue
+            }
+            let name = String(entry.name.dropLast(4))
+            var memberOptions = options
+            if stored.bfloat16Names.contains(name) { memberOptions.opaqueTwoByteAsBFloat16 = true }
+            let header = try readHeader(entry, name: name, options: memberOptions)
+            members[name] = (entry, header)
+            tensors.append(TensorInfo(name: name, dtype: header.dtype, shape: header.shape))
+        }
+        if !ignored.isEmpty {
+            // numpy returns such members as raw bytes; they are not tensors, but they are not
+            // silently dropped either: `inspect` shows them.
+            metadata["npz.non_array_members"] = ignored.joined(separator: ", ")
+        }
+    }
+
+    private func readHeader(_ entry: ZipEntry, name: String, options: ReadOptions) throws(CheckpointError) -> NPYHeader {
+        do {
+            let stream = try archive.stream(entry)
+            let preambleBytes = try stream.read(min(NPYHeader.preambleLength, entry.size))
+            let preamble = try NPYHeader.parsePreamble(preambleBytes, maxHeaderBytes: options.maxNPYHeaderBytes)
+            let textEnd = preamble.textOffset + preamble.textLength
+            guard textEnd <= entry.size else {
+                throw CheckpointError(.truncated, file: path, tensor: name,
+                    "the .npy header declares \(preamble.textLength) bytes but the member holds \(entry.size) in all")
+            }
+            let rest = try stream.read(textEnd - preambleBytes.count)
+            let text = (preambleBytes + rest)[preamble.textOffset...]
+            let header = try NPYHeader.parseText(text, version: preamble.version, dataOffset: textEnd, options: options)
+            let expected = textEnd + header.byteCount
+            guard expected == entry.size else {
+                let kind: CheckpointError.Kind = expected > entry.size ? .truncated : .malformed
+                throw CheckpointError(kind, file: path, tensor: name,
+                    "the header declares shape \(Shape.describe(header.shape)) of \(header.dtype.rawValue) = \(header.byteCount) bytes, but the member holds \(entry.size - textEnd) bytes of data",
+                    fix: "The archive is truncated or corrupt; re-save it")
+            }
+            return header
+        } catch let problem as NPYHeader.Problem {
+            throw CheckpointError(problem.kind, file: path, tensor: name, problem.reason, fix: problem.fix)
+        } catch let error as CheckpointError {
+            throw error.about(tensor: name)
+        } catch {
+            throw CheckpointError(.malformed, file: path, tensor: name, "\(error)")
+        }
+    }
+
+    func read(_ name: String) throws(CheckpointError) -> Tensor {
+        guard let (entry, header) = members[name] else {
+            throw CheckpointError(.invalidRequest, file: path, tensor: name, "no such tensor in the archive")
+        }
+        let stream = try archive.stream(entry)
+        try stream.skip(header.dataOffset)
+        let data = try TensorBytes(count: header.byteCount) { (buffer) throws(CheckpointError) in
+            try stream.readExactly(into: buffer)
+        }
+        try stream.finish()
+        return header.tensor(from: data)
+    }
+}

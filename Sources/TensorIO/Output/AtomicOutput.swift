@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The one path every output file takes: written to a temporary file beside the target,
+/// flushed, and renamed into place only when complete.
+///
+/// A rename within one directory is atomic, so a reader of the target sees either the old
+/// file or the whole new one. An existing target is replaced only when the caller allows
+/// it, and an input file never.
+enum AtomicOutput {
+    static func write(
+        to path: String,
+        overwrite: Bool,
+        inputs: [String],
+        body: (String) throws(CheckpointError) -> Void
+    ) throws(CheckpointError) {
+        var target = stat()
+        if lstat(path, &target) == 0 {
+            for input in inputs {
+                var source = stat()
+                if stat(input, &source) == 0, source.st_dev == target.st_dev, source.st_ino == target.st_ino {
+                    throw CheckpointError(.outputRefused, file: path, "the output is the input file",
+                        fix: "Write to another path; Tubelet never overwrites its input")
+                }
+            }
+            if (target.st_mode & S_IFMT) == S_IFDIR {
+                throw CheckpointError(.outputRefused, file: path, "the output is an existing directory",
+                    fix: "Name a file to write")
+            }
+            guard overwrite else {
+                throw CheckpointError(.outputRefused, file: path, "the output already exists",
+                    fix: "Pass --force to replace it, or choose another path")
+            }
+        }
+        let temporary = temporaryPath(beside: path)
+        do throws(CheckpointError) {
+            try body(temporary)
+            try flushToDisk(temporary, target: path)
+            guard rename(temporary, path) == 0 else {
+                throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(String(cString: strerror(errno)))")
+            }
+            flushDirectory(of: path)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// `dir/.name.tubelet-PID-RANDOM`: hidden, unique, and in the target's directory so the
+    /// final rename never crosses file systems.
+    static func temporaryPath(beside path: String) -> String {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let random = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        return "\(directory).\(name).tubelet-\(getpid())-\(random)"
+    }
+
+    private static func flushToDisk(_ temporary: String, target: String) throws(CheckpointError) {
+        let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw CheckpointError(.io, file: target, "the writer produced no output file: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else {
+            throw CheckpointError(.io, file: target, "cannot flush the output to disk: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    private static func flushDirectory(of path: String) {
+        let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "."
+        let descriptor = open(directory, O_RDONLY | O_CLOEXEC)
+        if descriptor >= 0 {
+            fsync(descriptor)
+            close(descriptor)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import TensorIO
+
+/// `tubelet convert SRC OUT`: any readable format to any writable one.
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert a weight file to another format, keeping names, dtypes and metadata.",
+        discussion: """
+            The output format follows OUT's extension unless --format names it. The output is \
+            written to a temporary file and renamed into place when complete; an existing OUT \
+            is replaced only with --force.
+            """
+    )
+
+    @Argument(help: "The weight file to read.", completion: .file())
+    var source: String
+
+    @Argument(help: "The file to write.", completion: .file())
+    var output: String
+
+    @Option(help: "Output format (default: from OUT's extension).")
+    var format: CheckpointFormat?
+
+    @Option(help: "Cast every floating-point tensor to this dtype (float16, bfloat16, float32, float64).")
+    var dtype: DType?
+
+    @Option(help: "Archive compression: 'none' (stored, the default) or 'deflate[:LEVEL]' (LEVEL 1-9, default 6).")
+    var compress = "none"
+
+    @Flag(help: "Replace OUT if it exists.")
+    var force = false
+
+    @OptionGroup var reading: ReadOptionGroup
+
+    func validate() throws {
+        if let dtype, !dtype.isFloatingPoint {
+            throw ValidationError("--dtype must be a floating-point dtype (float16, bfloat16, float32, float64), not \(dtype.rawValue)")
+        }
+        _ = try compression()
+    }
+
+    func compression() throws -> WriteOptions.Compression {
+        if compress == "none" || compress == "stored" { return .stored }
+        if compress == "deflate" { return .deflate(level: 6) }
+        if compress.hasPrefix("deflate:"), let level = Int(compress.dropFirst("deflate:".count)), (1...9).contains(level) {
+            return .deflate(level: level)
+        }
+        throw ValidationError("--compress must be 'none', 'deflate' or 'deflate:LEVEL' with LEVEL 1-9, not '\(compress)'")
+    }
+
+    func run() throws {
+        var input = try Checkpoint.open(source, options: reading.readOptions)
+        if let dtype { input = try CastingSource(input, to: dtype) }
+        let options = WriteOptions(compression: try compression())
+        try Checkpoint.write(input, to: output, format: format, options: options, overwrite: force)
+        let bytes = input.tensors.reduce(0) { $0 + $1.byteCount }
+        let written = format ?? CheckpointFormat.forExtension(of: output)
+        printError("wrote \(output) (\(written?.rawValue ?? "?")): \(input.tensors.count) \(input.tensors.count == 1 ? "tensor" : "tensors"), \(ByteCountText.format(bytes)) of tensor data")
+    }
+}

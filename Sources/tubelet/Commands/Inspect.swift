@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import TensorIO
+
+/// `tubelet inspect FILE`: what is in a weight file, without reading tensor data unless
+/// `--stats` asks.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the tensors of a weight file: name, dtype, shape, parameters, bytes.",
+        discussion: """
+            Reads headers only, unless --stats is given. --json writes one JSON document to \
+            stdout (see the README for its fields).
+            """
+    )
+
+    @Argument(help: "The weight file to inspect.", completion: .file())
+    var file: String
+
+    @Flag(help: "Write one JSON document to stdout instead of a table.")
+    var json = false
+
+    @Flag(help: "Read every tensor and report min, max, mean, std and NaN/Inf counts.")
+    var stats = false
+
+    @Option(help: "Only tensors whose name matches this shell glob ('*' also matches '/').")
+    var filter: String?
+
+    @OptionGroup var reading: ReadOptionGroup
+
+    func run() throws {
+        let source = try Checkpoint.open(file, options: reading.readOptions)
+        let selected = source.tensors.filter { info in filter.map { Glob.matches($0, info.name) } ?? true }
+        var rows: [InspectReport.TensorRow] = []
+        for info in selected {
+            var row = InspectReport.TensorRow(info)
+            if stats {
+                row.stats = .init(TensorStatistics(of: try source.read(info.name)))
+            }
+            rows.append(row)
+        }
+        let report = InspectReport(
+            file: file, format: source.format.rawValue, filter: filter, metadata: source.metadata,
+            tensors: rows,
+            totals: .init(
+                tensors: rows.count,
+                parameters: rows.reduce(0) { $0 + $1.parameters },
+                bytes: rows.reduce(0) { $0 + $1.bytes }))
+        if json {
+            print(try report.jsonText())
+        } else {
+            print(report.table(showStats: stats), terminator: "")
+        }
+    }
+}

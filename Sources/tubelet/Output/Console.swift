@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a line to stderr: notes and progress never mix with stdout's results.
+func printError(_ text: String) {
+    let line = Array((text + "\n").utf8)
+    line.withUnsafeBytes { bytes in
+        var offset = 0
+        while offset < bytes.count, let base = bytes.baseAddress {
+            let written = write(STDERR_FILENO, base + offset, bytes.count - offset)
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+}
+
+/// Human-readable byte counts: `1.2 GB`, `340 kB`, in powers of 1000 as `ls --si` prints.
+enum ByteCountText {
+    static func format(_ bytes: Int) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB", "PB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1000, unit < units.count - 1 {
+            value /= 1000
+            unit += 1
+        }
+        if unit == 0 { return "\(bytes) B" }
+        let rounded = value >= 100 ? String(Int(value.rounded())) : String(format1(value))
+        return "\(rounded) \(units[unit])"
+    }
+
+    private static func format1(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+}

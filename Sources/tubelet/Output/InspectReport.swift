@@ -1,0 +1,141 @@
+import Foundation
+import TensorIO
+
+/// The result of `tubelet inspect`, printed as a table or as one JSON document.
+///
+/// JSON fields (keys sorted): `file`, `format`, `filter` (or null), `metadata` (string →
+/// string), `tensors` (each `name`, `dtype`, `shape`, `parameters`, `bytes`, and with
+/// `--stats` a `stats` object of `count`, `min`, `max`, `mean`, `std`, `nan_count`,
+/// `inf_count`; the four value fields are over finite values and null when there are none),
+/// and `totals` (`tensors`, `parameters`, `bytes`) over the listed tensors.
+struct InspectReport: Encodable {
+    struct TensorRow: Encodable {
+        var name: String
+        var dtype: String
+        var shape: [Int]
+        var parameters: Int
+        var bytes: Int
+        var stats: Stats?
+
+        init(_ info: TensorInfo) {
+            name = info.name
+            dtype = info.dtype.rawValue
+            shape = info.shape
+            parameters = info.elementCount
+            bytes = info.byteCount
+        }
+    }
+
+    struct Stats: Encodable {
+        var count: Int
+        var min: Double?
+        var max: Double?
+        var mean: Double?
+        var std: Double?
+        var nanCount: Int
+        var infCount: Int
+
+        init(_ statistics: TensorStatistics) {
+            count = statistics.count
+            min = statistics.min
+            max = statistics.max
+            mean = statistics.mean
+            std = statistics.std
+            nanCount = statistics.nanCount
+            infCount = statistics.infCount
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case count, min, max, mean, std
+            case nanCount = "nan_count"
+            case infCount = "inf_count"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(count, forKey: .count)
+            try container.encode(min, forKey: .min)
+            try container.encode(max, forKey: .max)
+            try container.encode(mean, forKey: .mean)
+            try container.encode(std, forKey: .std)
+            try container.encode(nanCount, forKey: .nanCount)
+            try container.encode(infCount, forKey: .infCount)
+        }
+    }
+
+    struct Totals: Encodable {
+        var tensors: Int
+        var parameters: Int
+        var bytes: Int
+    }
+
+    var file: String
+    var format: String
+    var filter: String?
+    var metadata: [String: String]
+    var tensors: [TensorRow]
+    var totals: Totals
+
+    func encode(to encoder: any Encoder) throws {
+        enum Keys: String, CodingKey { case file, format, filter, metadata, tensors, totals }
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(file, forKey: .file)
+        try container.encode(format, forKey: .format)
+        try container.encode(filter, forKey: .filter)
+        try container.encode(metadata, forKey: .metadata)
+        try container.encode(tensors, forKey: .tensors)
+        try container.encode(totals, forKey: .totals)
+    }
+
+    func jsonText() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    func table(showStats: Bool) -> String {
+        var header = ["NAME", "DTYPE", "SHAPE", "PARAMS", "BYTES"]
+        if showStats { header += ["MIN", "MAX", "MEAN", "STD", "NAN", "INF"] }
+        var rows = [header]
+        for tensor in tensors {
+            var row = [tensor.name, tensor.dtype, Shape.describe(tensor.shape), Self.grouped(tensor.parameters),
+                       ByteCountText.format(tensor.bytes)]
+            if showStats, let stats = tensor.stats {
+                row += [stats.min, stats.max, stats.mean, stats.std].map { $0.map(Self.short) ?? "-" }
+                row += [String(stats.nanCount), String(stats.infCount)]
+            }
+            rows.append(row)
+        }
+        let rightAligned: Set<Int> = showStats ? [3, 4, 5, 6, 7, 8, 9, 10] : [3, 4]
+        var text = TextTable.render(rows, rightAligned: rightAligned)
+        let noun = totals.tensors == 1 ? "tensor" : "tensors"
+        text += "\(file): \(format), \(totals.tensors) \(noun), \(Self.grouped(totals.parameters)) parameters, \(ByteCountText.format(totals.bytes))"
+        if let filter { text += " matching '\(filter)'" }
+        text += "\n"
+        if !metadata.isEmpty {
+            text += "metadata:\n"
+            for key in metadata.keys.sorted() {
+                let value = metadata[key] ?? ""
+                let shown = value.count > 200 ? String(value.prefix(200)) + "… (\(value.count) characters)" : value
+                text += "  \(key) = \(shown.replacingOccurrences(of: "\n", with: "\\n"))\n"
+            }
+        }
+        return text
+    }
+
+    /// `86,567,656`: parameter counts are read at a glance with separators.
+    static func grouped(_ value: Int) -> String {
+        let digits = Array(String(value))
+        var result = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { result.append(",") }
+            result.append(digit)
+        }
+        return result
+    }
+
+    /// Four significant digits, the precision a glance at a weight distribution needs.
+    static func short(_ value: Double) -> String {
+        String(format: "%.4g", value)
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import TensorIO
+
+/// The `tubelet` command: inspect, convert and (later) inflate weight files.
+@main
+struct Tubelet: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect and convert ViT weight files, and inflate them into ViViT checkpoints.",
+        discussion: """
+            Exit status: 0 on success, 1 when a file cannot be read or written (the message \
+            names the file, the tensor and the cause), 64 on a usage error.
+            """,
+        version: "0.1.0",
+        subcommands: [Inspect.self, Convert.self]
+    )
+}
+
+extension DType: ExpressibleByArgument {
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
+}
+
+extension CheckpointFormat: ExpressibleByArgument {
+    public static var allValueStrings: [String] { allCases.filter { $0.writer != nil }.map(\.rawValue) }
+}
