@@ -45,7 +45,10 @@ enum AtomicOutput {
             flushDirectory(of: path)
         } catch {
             unlink(temporary)
-            throw error
+            // Writers only know the temporary path; the user knows the target.
+            var reported = error
+            if reported.file == temporary { reported.file = path }
+            throw reported
         }
     }
 

@@ -39,7 +39,7 @@ final class ZipArchiveWriter {
         produce: @escaping () throws(CheckpointError) -> [TensorBytes]
     ) throws(CheckpointError) {
         guard let archive else { return }
-        let producer = ZipMemberProducer(name: name, size: size, produce: produce)
+        let producer = ZipMemberProducer(archivePath: path, name: name, size: size, produce: produce)
         let userdata = Unmanaged.passRetained(producer).toOpaque()
         var error = zip_error_t()
         zip_error_init(&error)
@@ -127,6 +127,7 @@ final class ZipArchiveWriter {
 /// The state behind one streamed member: its bytes while libzip reads them, and the error
 /// that stopped it, if any.
 final class ZipMemberProducer {
+    let archivePath: String
     let name: String
     let size: Int
     let produce: () throws(CheckpointError) -> [TensorBytes]
@@ -137,7 +138,8 @@ final class ZipMemberProducer {
     var failure: CheckpointError?
     var error = zip_error_t()
 
-    init(name: String, size: Int, produce: @escaping () throws(CheckpointError) -> [TensorBytes]) {
+    init(archivePath: String, name: String, size: Int, produce: @escaping () throws(CheckpointError) -> [TensorBytes]) {
+        self.archivePath = archivePath
         self.name = name
         self.size = size
         self.produce = produce
@@ -198,12 +200,12 @@ private func zipMemberCallback(
         producer.delivered = 0
         let total = producer.chunks.reduce(0) { $0 + $1.count }
         guard total == producer.size else {
-            return producer.fail(CheckpointError(.io, file: "<archive>", tensor: producer.name,
+            return producer.fail(CheckpointError(.io, file: producer.archivePath, tensor: producer.name,
                 "internal error: member produced \(total) bytes, expected \(producer.size)"))
         }
         return 0
     case ZIP_SOURCE_READ:
-        guard let data else { return producer.fail(CheckpointError(.io, file: "<archive>", "libzip passed no buffer")) }
+        guard let data else { return producer.fail(CheckpointError(.io, file: producer.archivePath, "libzip passed no buffer")) }
         return producer.read(into: data, capacity: Int(min(length, UInt64(Int.max))))
     case ZIP_SOURCE_CLOSE:
         producer.chunks = []
