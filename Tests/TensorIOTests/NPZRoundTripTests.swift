@@ -10,7 +10,7 @@ struct NPZRoundTripTests {
         for (index, dtype) in DType.allCases.enumerated() {
             let shape = [2, 3]
             let count = Shape.byteCount(shape, dtype) ?? 0
-            let bytes = TensorBytes((0..<count).map { UInt8(truncatingIfNeeded: $0 * 7 + index) & (dtype == .bool ? 1 : 0xff) })
+            let bytes = try TensorBytes((0..<count).map { UInt8(truncatingIfNeeded: $0 * 7 + index) & (dtype == .bool ? 1 : 0xff) })
             try source.add("group/\(dtype.rawValue)", Tensor(dtype: dtype, shape: shape, bytes: bytes))
         }
         try source.add("scalar", Tensor(float32: [3.5], shape: []))

@@ -25,6 +25,10 @@ public final class CastingSource: TensorSource {
     public var metadata: [String: String] { base.metadata }
 
     public func read(_ name: String) throws(CheckpointError) -> Tensor {
-        try base.read(name).casting(to: target)
+        do {
+            return try base.read(name).casting(to: target)
+        } catch {
+            throw error.about(file: path, tensor: name)
+        }
     }
 }

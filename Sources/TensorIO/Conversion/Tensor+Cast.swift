@@ -4,10 +4,10 @@ extension Tensor {
     /// values past the target's range become ±Inf).
     ///
     /// Only floating-point tensors are cast; the caller leaves integer and bool tensors alone.
-    public func casting(to target: DType) -> Tensor {
+    public func casting(to target: DType) throws(CheckpointError) -> Tensor {
         guard target != dtype, dtype.isFloatingPoint, target.isFloatingPoint else { return self }
         let count = elementCount
-        let output = TensorBytes(count: count * target.byteCount) { out in
+        let output = try TensorBytes(count: count * target.byteCount) { out in
             guard let destination = out.baseAddress else { return }
             bytes.withUnsafeBytes { raw in
                 guard let source = raw.baseAddress else { return }

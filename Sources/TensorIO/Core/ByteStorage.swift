@@ -16,12 +16,19 @@ final class ByteStorage: @unchecked Sendable {
     private let owner: AnyObject?
 
     /// Allocates `count` bytes and lets `fill` write all of them.
-    init<Failure: Error>(count: Int, fill: (UnsafeMutableRawBufferPointer) throws(Failure) -> Void) throws(Failure) {
-        let memory = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
-        do {
+    ///
+    /// Sizes here come from files only after they were checked against the file, but a
+    /// checked size can still exceed memory; that is reported, not a crash.
+    init(count: Int, fill: (UnsafeMutableRawBufferPointer) throws(CheckpointError) -> Void) throws(CheckpointError) {
+        var allocation: UnsafeMutableRawPointer?
+        guard posix_memalign(&allocation, 64, max(count, 1)) == 0, let memory = allocation else {
+            throw CheckpointError(.limitExceeded, file: "<memory>",
+                "cannot allocate \(count) bytes for a tensor", fix: "Free memory or use a machine with more")
+        }
+        do throws(CheckpointError) {
             try fill(UnsafeMutableRawBufferPointer(start: memory, count: count))
         } catch {
-            memory.deallocate()
+            free(memory)
             throw error
         }
         self.base = UnsafeRawPointer(memory)
@@ -37,6 +44,6 @@ final class ByteStorage: @unchecked Sendable {
     }
 
     deinit {
-        if owner == nil { UnsafeMutableRawPointer(mutating: base).deallocate() }
+        if owner == nil { free(UnsafeMutableRawPointer(mutating: base)) }
     }
 }

@@ -52,10 +52,12 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         return text
     }
 
-    /// The same error about another tensor or member, for layers that learn the name later.
-    func about(tensor name: String) -> CheckpointError {
+    /// The same error about `file` and `tensor`, for layers below that only knew a member
+    /// name, or nothing (an allocation failure).
+    func about(file: String, tensor name: String) -> CheckpointError {
         var copy = self
-        if copy.tensor == nil { copy.tensor = name }
+        if copy.file == "<memory>" { copy.file = file }
+        copy.tensor = name
         return copy
     }
 }

@@ -47,8 +47,8 @@ final class MappedFile: @unchecked Sendable {
     }
 
     /// Bytes `range` of the file, borrowed: no copy is made.
-    func borrow(_ range: Range<Int>) -> TensorBytes {
-        guard let start = bytes.baseAddress else { return TensorBytes(count: 0) { _ in } }
+    func borrow(_ range: Range<Int>) throws(CheckpointError) -> TensorBytes {
+        guard let start = bytes.baseAddress else { return try TensorBytes(count: 0) { _ in } }
         return TensorBytes(storage: ByteStorage(borrowing: start + range.lowerBound, count: range.count, from: self))
     }
 }

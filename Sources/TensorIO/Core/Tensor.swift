@@ -29,7 +29,7 @@ public struct Tensor: Sendable {
 
     /// Creates a float32 tensor from values, for tests and small initialisers.
     public init(float32 values: [Float], shape: [Int]) throws(CheckpointError) {
-        let data = TensorBytes(count: values.count * 4) { buffer in
+        let data = try TensorBytes(count: values.count * 4) { buffer in
             for (index, value) in values.enumerated() {
                 buffer.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: index * 4, as: UInt32.self)
             }

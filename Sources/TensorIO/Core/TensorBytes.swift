@@ -12,13 +12,13 @@ public struct TensorBytes: Sendable {
     }
 
     /// Allocates `count` bytes and lets `fill` write them; the result owns the allocation.
-    public init<Failure: Error>(count: Int, fill: (UnsafeMutableRawBufferPointer) throws(Failure) -> Void) throws(Failure) {
+    public init(count: Int, fill: (UnsafeMutableRawBufferPointer) throws(CheckpointError) -> Void) throws(CheckpointError) {
         storage = try ByteStorage(count: count, fill: fill)
     }
 
     /// Copies `bytes`.
-    public init(_ bytes: some Collection<UInt8>) {
-        storage = ByteStorage(count: bytes.count) { buffer in
+    public init(_ bytes: some Collection<UInt8>) throws(CheckpointError) {
+        storage = try ByteStorage(count: bytes.count) { buffer in
             _ = buffer.initializeMemory(as: UInt8.self, from: bytes)
         }
     }

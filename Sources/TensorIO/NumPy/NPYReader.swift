@@ -53,6 +53,10 @@ final class NPYFileSource: TensorSource {
         guard name == tensors[0].name else {
             throw CheckpointError(.invalidRequest, file: path, tensor: name, "no such tensor; this file holds only '\(tensors[0].name)'")
         }
-        return header.tensor(from: file.borrow(header.dataOffset..<(header.dataOffset + header.byteCount)))
+        do {
+            return try header.tensor(from: file.borrow(header.dataOffset..<(header.dataOffset + header.byteCount)))
+        } catch {
+            throw error.about(file: path, tensor: name)
+        }
     }
 }

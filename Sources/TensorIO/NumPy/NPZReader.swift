@@ -33,7 +33,8 @@ final class NPZSource: TensorSource {
         var seen: Set<String> = []
         for entry in archive.entries {
             guard seen.insert(entry.name).inserted else {
-                throw CheckpointError(.malformed, file: path, tensor: entry.name, "the archive holds two members with this name",
+                let tensor = entry.name.hasSuffix(".npy") ? String(entry.name.dropLast(4)) : entry.name
+                throw CheckpointError(.malformed, file: path, tensor: tensor, "the archive holds two members with this name",
                     fix: "Re-save the archive; numpy cannot tell which one is meant either")
             }
             guard entry.name.hasSuffix(".npy") else {
@@ -78,7 +79,7 @@ final class NPZSource: TensorSource {
         } catch let problem as NPYHeader.Problem {
             throw CheckpointError(problem.kind, file: path, tensor: name, problem.reason, fix: problem.fix)
         } catch let error as CheckpointError {
-            throw error.about(tensor: name)
+            throw error.about(file: path, tensor: name)
         } catch {
             throw CheckpointError(.malformed, file: path, tensor: name, "\(error)")
         }
@@ -88,12 +89,17 @@ final class NPZSource: TensorSource {
         guard let (entry, header) = members[name] else {
             throw CheckpointError(.invalidRequest, file: path, tensor: name, "no such tensor in the archive")
         }
-        let stream = try archive.stream(entry)
-        try stream.skip(header.dataOffset)
-        let data = try TensorBytes(count: header.byteCount) { (buffer) throws(CheckpointError) in
-            try stream.readExactly(into: buffer)
+        do {
+            let stream = try archive.stream(entry)
+            try stream.skip(header.dataOffset)
+            let data = try TensorBytes(count: header.byteCount) { (buffer) throws(CheckpointError) in
+                try stream.readExactly(into: buffer)
+            }
+            try stream.finish()
+            return try header.tensor(from: data)
+        } catch {
+            // Name the tensor as numpy does (without `.npy`), whichever layer failed.
+            throw error.about(file: path, tensor: name)
         }
-        try stream.finish()
-        return header.tensor(from: data)
     }
 }

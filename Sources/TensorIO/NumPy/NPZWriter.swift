@@ -36,7 +36,7 @@ public struct NPZWriter: CheckpointWriter {
                     throw CheckpointError(.malformed, file: source.path, tensor: info.name,
                         "the tensor read as \(tensor.dtype.rawValue) \(Shape.describe(tensor.shape)) but was listed as \(info.dtype.rawValue) \(Shape.describe(info.shape))")
                 }
-                return [TensorBytes(header), tensor.bytes]
+                return [try TensorBytes(header), tensor.bytes]
             }
         }
         if let comment { archive.setComment(comment) }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 internal import CLibzip
 
 /// A zip archive opened read-only through libzip.
@@ -10,10 +15,17 @@ final class ZipArchiveReader {
     let entries: [ZipEntry]
     /// The archive comment, if any.
     let comment: String?
+    /// The archive's size on disk, which bounds every member's compressed size.
+    let fileSize: Int
     private let archive: OpaquePointer
 
     init(path: String) throws(CheckpointError) {
         self.path = path
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw CheckpointError(.cannotOpen, file: path, "cannot open: \(String(cString: strerror(errno)))")
+        }
+        fileSize = Int(status.st_size)
         var code: Int32 = 0
         guard let archive = zip_open(path, ZIP_RDONLY, &code) else {
             throw CheckpointError(code == ZIP_ER_OPEN ? .cannotOpen : .malformed, file: path, ZipErrorText.forOpenCode(code))
@@ -70,6 +82,11 @@ final class ZipArchiveReader {
         if entry.isEncrypted {
             throw CheckpointError(.unsupported, file: path, tensor: entry.name, "the member is encrypted",
                 fix: "Decrypt the archive first")
+        }
+        guard entry.compressedSize <= fileSize else {
+            throw CheckpointError(.truncated, file: path, tensor: entry.name,
+                "the member claims \(entry.compressedSize) bytes of (compressed) data but the whole archive is \(fileSize) bytes",
+                fix: "The archive is truncated or corrupt; re-save it")
         }
         switch entry.method {
         case Int(ZIP_CM_STORE):
