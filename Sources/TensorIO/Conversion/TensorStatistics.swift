@@ -1,4 +1,4 @@
-/// Summary statistics of one tensor, computed in one streaming pass.
+/// Summary statistics of one tensor.
 ///
 /// `min`, `max`, `mean` and `std` (population, ddof 0) are over the finite values only, so
 /// one NaN does not hide the rest; NaNs and infinities are counted separately. They are nil
@@ -12,16 +12,19 @@ public struct TensorStatistics: Sendable, Equatable, Codable {
     public var nanCount: Int
     public var infCount: Int
 
-    /// Computes the statistics of `tensor`, using Welford's update so the mean and variance
-    /// stay accurate over millions of values.
+    /// Computes the statistics of `tensor` in three passes over its data: range and counts,
+    /// then the mean, then the squared deviations from it.
+    ///
+    /// Two-pass variance with compensated (Neumaier) sums is as accurate as numpy's pairwise
+    /// summation even when the mean is large next to the spread, where a one-pass update
+    /// loses digits. Values are scaled by a power of two (exact) when the largest is near
+    /// `Double.greatestFiniteMagnitude`, so sums and deviations cannot overflow.
     public init(of tensor: Tensor) {
         var finite = 0
         var nan = 0
         var inf = 0
         var low = Double.infinity
         var high = -Double.infinity
-        var mean = 0.0
-        var squares = 0.0
         tensor.forEachElement { value in
             if value.isNaN {
                 nan += 1
@@ -31,19 +34,46 @@ public struct TensorStatistics: Sendable, Equatable, Codable {
                 finite += 1
                 if value < low { low = value }
                 if value > high { high = value }
-                let delta = value - mean
-                mean += delta / Double(finite)
-                squares += delta * (value - mean)
             }
         }
         count = tensor.elementCount
         nanCount = nan
         infCount = inf
-        if finite > 0 {
-            min = low
-            max = high
-            self.mean = mean
-            std = (squares / Double(finite)).squareRoot()
+        guard finite > 0 else { return }
+        min = low
+        max = high
+        let largest = Swift.max(low.magnitude, high.magnitude)
+        let scale = largest > 0x1p1000 ? Double(sign: .plus, exponent: -largest.exponent, significand: 1) : 1
+        var sum = CompensatedSum()
+        tensor.forEachElement { value in if value.isFinite { sum.add(value * scale) } }
+        let scaledMean = sum.total / Double(finite)
+        var squares = CompensatedSum()
+        tensor.forEachElement { value in
+            if value.isFinite {
+                let deviation = value * scale - scaledMean
+                squares.add(deviation * deviation)
+            }
         }
+        mean = scaledMean / scale
+        std = (squares.total / Double(finite)).squareRoot() / scale
     }
+}
+
+/// Neumaier's compensated summation: the rounding error of each addition is kept and added
+/// back, so a long sum is accurate to about one rounding of the result.
+struct CompensatedSum {
+    private var sum = 0.0
+    private var compensation = 0.0
+
+    mutating func add(_ value: Double) {
+        let next = sum + value
+        if sum.magnitude >= value.magnitude {
+            compensation += (sum - next) + value
+        } else {
+            compensation += (value - next) + sum
+        }
+        sum = next
+    }
+
+    var total: Double { sum + compensation }
 }
