@@ -13,6 +13,9 @@ import Darwin
 /// ```
 public enum Checkpoint {
     /// Opens `path` in whatever format its bytes say, reading headers only.
+    ///
+    /// `path` may also be a Hugging Face model directory (holding `model.safetensors`,
+    /// `pytorch_model.bin` or their sharded `….index.json`) or a shard index file.
     public static func open(_ path: String, options: ReadOptions = ReadOptions()) throws(CheckpointError) -> any TensorSource {
         let format = try FormatDetector.detect(path)
         guard let reader = format.reader else {
@@ -24,6 +27,10 @@ public enum Checkpoint {
     }
 
     /// Writes every tensor of `source` to `path`, atomically.
+    ///
+    /// With ``WriteOptions/maxShardBytes`` the output is a directory of safetensors shards
+    /// (its format defaults to safetensors), written to a temporary directory and renamed
+    /// into place the same way.
     ///
     /// The data goes to a temporary file beside `path`, which is flushed to disk and renamed
     /// over `path` only when everything was written: a failure or a crash leaves either no
@@ -38,7 +45,9 @@ public enum Checkpoint {
         options: WriteOptions = WriteOptions(),
         overwrite: Bool = false
     ) throws(CheckpointError) {
-        guard let format = format ?? CheckpointFormat.forExtension(of: path) else {
+        // A sharded output is a directory, whose name has no extension to go by.
+        let sharded = options.maxShardBytes != nil
+        guard let format = format ?? CheckpointFormat.forExtension(of: path) ?? (sharded ? .safetensors : nil) else {
             throw CheckpointError(.invalidRequest, file: path, "cannot tell the output format from the file name",
                 fix: "Use a known extension or pass --format (writable: \(CheckpointFormat.writableNames))")
         }
@@ -46,6 +55,19 @@ public enum Checkpoint {
             throw CheckpointError(.unsupported, file: path, "Tubelet cannot write \(format.rawValue) files yet",
                 fix: "Writable today: \(CheckpointFormat.writableNames)")
         }
+        var options = options
+        options.finalPath = path
+        if sharded {
+            guard format == .safetensors else {
+                throw CheckpointError(.invalidRequest, file: path, "only safetensors output can be split into shards, not \(format.rawValue)",
+                    fix: "Drop --max-shard-size, or write safetensors")
+            }
+            try AtomicDirectoryOutput.write(to: path, overwrite: overwrite, inputs: [source.path]) { temporaryPath throws(CheckpointError) in
+                try writer.write(source, to: temporaryPath, options: options)
+            }
+            return
+        }
+        try AtomicDirectoryOutput.refuseTargetInsideInputs(path, inputs: [source.path])
         try AtomicOutput.write(to: path, overwrite: overwrite, inputs: [source.path]) { temporaryPath throws(CheckpointError) in
             try writer.write(source, to: temporaryPath, options: options)
         }

@@ -12,7 +12,9 @@ public enum CheckpointFormat: String, CaseIterable, Sendable, Codable {
         switch self {
         case .npy: NPYReader()
         case .npz: NPZReader()
-        case .hdf5, .safetensors, .pytorch, .keras: nil
+        case .safetensors: SafeTensorsReader()
+        case .pytorch: PyTorchReader()
+        case .hdf5, .keras: nil
         }
     }
 
@@ -21,7 +23,9 @@ public enum CheckpointFormat: String, CaseIterable, Sendable, Codable {
         switch self {
         case .npy: NPYWriter()
         case .npz: NPZWriter()
-        case .hdf5, .safetensors, .pytorch, .keras: nil
+        case .safetensors: SafeTensorsWriter()
+        case .pytorch: PyTorchWriter()
+        case .hdf5, .keras: nil
         }
     }
 

@@ -20,8 +20,16 @@ public struct WriteOptions: Sendable {
     }
 
     public var compression: Compression = .stored
+    /// Split a safetensors output into Hugging Face shards of at most this many bytes of
+    /// tensor data each (a larger tensor gets a shard of its own); the output is then a
+    /// directory. Nil writes one file.
+    public var maxShardBytes: Int?
+    /// The path the caller asked for, when the writer is handed a temporary one: formats
+    /// that record their own file name (a PyTorch archive's folder) take it from here.
+    var finalPath: String?
 
-    public init(compression: Compression = .stored) {
+    public init(compression: Compression = .stored, maxShardBytes: Int? = nil) {
         self.compression = compression
+        self.maxShardBytes = maxShardBytes
     }
 }

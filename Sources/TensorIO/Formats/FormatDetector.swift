@@ -8,6 +8,7 @@ import Darwin
 /// never from its extension: a `.bin` may be PyTorch or anything else.
 enum FormatDetector {
     static func detect(_ path: String) throws(CheckpointError) -> CheckpointFormat {
+        if let weights = try ModelDirectory.weightsFile(in: path) { return weights.format }
         let head = try readHead(path, count: 16)
         guard !head.isEmpty else {
             throw CheckpointError(.malformed, file: path, "the file is empty")
@@ -22,6 +23,10 @@ enum FormatDetector {
                 fix: "Re-save it with torch >= 1.6: torch.save(torch.load(f), g)")
         }
         if head.count > 8, head[8] == UInt8(ascii: "{") { return .safetensors }
+        if head.first == UInt8(ascii: "{"), ModelDirectory.isIndexName(path) {
+            // A shard index: the shards' format is in its name, as Hugging Face names them.
+            return path.hasSuffix(".safetensors.index.json") ? .safetensors : .pytorch
+        }
         let shown = head.prefix(8).map { byte in
             (0x20..<0x7f).contains(byte) ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16, uppercase: false).leftPadded(to: 2)
         }.joined()
@@ -35,6 +40,10 @@ enum FormatDetector {
         let names = archive.entries.map(\.name)
         if names.contains(where: { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }) { return .pytorch }
         if names.contains(where: { $0.hasSuffix("/constants.pkl") || $0 == "constants.pkl" }) { return .pytorch }
+        // A torch archive that lost its data.pkl is still recognisable by torch's own records.
+        if names.contains(where: { $0.hasSuffix("/version") || $0.hasSuffix("/byteorder") || $0.hasSuffix("/.data/version") }) {
+            return .pytorch
+        }
         if names.contains("model.weights.h5") { return .keras }
         return .npz
     }

@@ -8,7 +8,9 @@ struct Convert: ParsableCommand {
         discussion: """
             The output format follows OUT's extension unless --format names it. The output is \
             written to a temporary file and renamed into place when complete; an existing OUT \
-            is replaced only with --force.
+            is replaced only with --force. With --max-shard-size, OUT is a directory of \
+            safetensors shards and model.safetensors.index.json, as Hugging Face writes them. \
+            SRC may be a file, a shard index or a Hugging Face model directory.
             """
     )
 
@@ -27,6 +29,10 @@ struct Convert: ParsableCommand {
     @Option(help: "Archive compression: 'none' (stored, the default) or 'deflate[:LEVEL]' (LEVEL 1-9, default 6).")
     var compress = "none"
 
+    @Option(name: .customLong("max-shard-size"),
+            help: "Write a Hugging Face sharded safetensors directory OUT with shards of at most this size (5GB, 500MB, 2GiB or bytes).")
+    var maxShardSize: String?
+
     @Flag(help: "Replace OUT if it exists.")
     var force = false
 
@@ -37,6 +43,15 @@ struct Convert: ParsableCommand {
             throw ValidationError("--dtype must be a floating-point dtype (float16, bfloat16, float32, float64), not \(dtype.rawValue)")
         }
         _ = try compression()
+        _ = try maxShardBytes()
+    }
+
+    func maxShardBytes() throws -> Int? {
+        guard let maxShardSize else { return nil }
+        guard let bytes = ByteSize.parse(maxShardSize), bytes > 0 else {
+            throw ValidationError("--max-shard-size must be a positive size such as 5GB, 500MB, 2GiB or a number of bytes, not '\(maxShardSize)'")
+        }
+        return bytes
     }
 
     func compression() throws -> WriteOptions.Compression {
@@ -51,10 +66,10 @@ struct Convert: ParsableCommand {
     func run() throws {
         var input = try Checkpoint.open(source, options: reading.readOptions)
         if let dtype { input = try CastingSource(input, to: dtype) }
-        let options = WriteOptions(compression: try compression())
+        let options = WriteOptions(compression: try compression(), maxShardBytes: try maxShardBytes())
         try Checkpoint.write(input, to: output, format: format, options: options, overwrite: force)
         let bytes = input.tensors.reduce(0) { $0 + $1.byteCount }
-        let written = format ?? CheckpointFormat.forExtension(of: output)
+        let written = format ?? CheckpointFormat.forExtension(of: output) ?? (options.maxShardBytes != nil ? .safetensors : nil)
         printError("wrote \(output) (\(written?.rawValue ?? "?")): \(input.tensors.count) \(input.tensors.count == 1 ? "tensor" : "tensors"), \(ByteCountText.format(bytes)) of tensor data")
     }
 }

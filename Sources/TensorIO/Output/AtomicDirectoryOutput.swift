@@ -1,0 +1,141 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The directory counterpart of ``AtomicOutput``, for outputs that are several files (a
+/// sharded safetensors checkpoint): written into a hidden temporary directory beside the
+/// target, flushed, and renamed into place only when complete.
+///
+/// With `overwrite`, an existing target directory is replaced only when it holds nothing but
+/// safetensors shards and their index (a previous output of the same kind), so `--force`
+/// can never delete a directory of unrelated files. The old directory is moved aside, the new
+/// one renamed in, and only then is the old one removed.
+enum AtomicDirectoryOutput {
+    static func write(
+        to path: String,
+        overwrite: Bool,
+        inputs: [String],
+        body: (String) throws(CheckpointError) -> Void
+    ) throws(CheckpointError) {
+        var target = path
+        while target.count > 1, target.hasSuffix("/") { target.removeLast() }
+        var status = stat()
+        let exists = lstat(target, &status) == 0
+        if exists {
+            try refuseReplacing(target, status: status, overwrite: overwrite, inputs: inputs, reportedAs: path)
+        }
+        let temporary = AtomicOutput.temporaryPath(beside: target)
+        do throws(CheckpointError) {
+            try body(temporary)
+            try flushToDisk(temporary, reportedAs: path)
+            if exists {
+                let aside = AtomicOutput.temporaryPath(beside: target)
+                guard rename(target, aside) == 0 else {
+                    throw CheckpointError(.io, file: path, "cannot move the previous output aside: \(String(cString: strerror(errno)))")
+                }
+                guard rename(temporary, target) == 0 else {
+                    let reason = String(cString: strerror(errno))
+                    rename(aside, target)
+                    throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(reason)")
+                }
+                try? FileManager.default.removeItem(atPath: aside)
+            } else {
+                guard rename(temporary, target) == 0 else {
+                    throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(String(cString: strerror(errno)))")
+                }
+            }
+            flushParent(of: target)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            var reported = error
+            if reported.file.hasPrefix(temporary) { reported.file = path + reported.file.dropFirst(temporary.count) }
+            throw reported
+        }
+    }
+
+    /// The file names a sharded safetensors output consists of.
+    static func isShardOutputName(_ name: String) -> Bool {
+        if name == "model.safetensors" || name == "model.safetensors.index.json" { return true }
+        guard name.hasPrefix("model-"), name.hasSuffix(".safetensors") else { return false }
+        let middle = name.dropFirst("model-".count).dropLast(".safetensors".count)
+        let parts = middle.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts[1] == "of" && parts[0].allSatisfy(\.isASCII) && parts[0].allSatisfy(\.isNumber)
+            && parts[2].allSatisfy(\.isASCII) && parts[2].allSatisfy(\.isNumber) && !parts[0].isEmpty && !parts[2].isEmpty
+    }
+
+    private static func refuseReplacing(
+        _ target: String, status: stat, overwrite: Bool, inputs: [String], reportedAs path: String
+    ) throws(CheckpointError) {
+        let resolvedTarget = resolved(target)
+        for input in inputs {
+            let resolvedInput = resolved(input)
+            if resolvedInput == resolvedTarget || resolvedInput.hasPrefix(resolvedTarget + "/") {
+                throw CheckpointError(.outputRefused, file: path, "the output directory is or holds the input",
+                    fix: "Write to another path; Tubelet never overwrites its input")
+            }
+        }
+        guard (status.st_mode & S_IFMT) == S_IFDIR else {
+            throw CheckpointError(.outputRefused, file: path, "the output exists and is not a directory, but a sharded checkpoint is one",
+                fix: "Choose another path")
+        }
+        guard overwrite else {
+            throw CheckpointError(.outputRefused, file: path, "the output already exists",
+                fix: "Pass --force to replace it, or choose another path")
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
+        if let foreign = names.sorted().first(where: { !isShardOutputName($0) }) {
+            throw CheckpointError(.outputRefused, file: path,
+                "the output directory holds '\(foreign)', which is not part of a sharded safetensors checkpoint",
+                fix: "--force replaces only a directory of model*.safetensors shards and their index; choose another path")
+        }
+    }
+
+    /// `path` with symbolic links and `.`/`..` resolved, or as given when it does not exist.
+    static func resolved(_ path: String) -> String {
+        guard let pointer = realpath(path, nil) else { return path }
+        defer { free(pointer) }
+        return String(cString: pointer)
+    }
+
+    /// Refuses to replace an existing file that lies inside one of the input directories
+    /// (a shard of the checkpoint being read), whatever `--force` says.
+    static func refuseTargetInsideInputs(_ path: String, inputs: [String]) throws(CheckpointError) {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return }
+        let resolvedTarget = resolved(path)
+        for input in inputs where ModelDirectory.isDirectory(input) {
+            if resolvedTarget.hasPrefix(resolved(input) + "/") {
+                throw CheckpointError(.outputRefused, file: path, "the output is a file of the input model directory",
+                    fix: "Write to another path; Tubelet never overwrites its input")
+            }
+        }
+    }
+
+    private static func flushToDisk(_ directory: String, reportedAs path: String) throws(CheckpointError) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names + [""] {
+            let file = name.isEmpty ? directory : directory + "/" + name
+            let descriptor = open(file, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                throw CheckpointError(.io, file: path, "the writer produced no output: \(String(cString: strerror(errno)))")
+            }
+            defer { close(descriptor) }
+            guard fsync(descriptor) == 0 else {
+                throw CheckpointError(.io, file: path, "cannot flush the output to disk: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    private static func flushParent(of path: String) {
+        let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "."
+        let descriptor = open(directory, O_RDONLY | O_CLOEXEC)
+        if descriptor >= 0 {
+            fsync(descriptor)
+            close(descriptor)
+        }
+    }
+}
