@@ -17,6 +17,7 @@ let package = Package(
     name: "Tubelet",
     products: [
         .library(name: "TensorIO", targets: ["TensorIO"]),
+        .library(name: "Porting", targets: ["Porting"]),
         .executable(name: "tubelet", targets: ["tubelet"]),
     ],
     dependencies: [
@@ -29,10 +30,16 @@ let package = Package(
             dependencies: ["CHDF5", "CLibzip"],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "Porting",
+            dependencies: ["TensorIO"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "tubelet",
             dependencies: [
                 "TensorIO",
+                "Porting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -54,6 +61,11 @@ let package = Package(
         .testTarget(
             name: "TensorIOTests",
             dependencies: ["TensorIO"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PortingTests",
+            dependencies: ["Porting", "TensorIO"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Porting
 import TensorIO
 
 /// The `tubelet` command: inspect, convert and (later) inflate weight files.
@@ -11,7 +12,7 @@ struct Tubelet: ParsableCommand {
             names the file, the tensor and the cause), 64 on a usage error.
             """,
         version: "0.1.0",
-        subcommands: [Inspect.self, Convert.self]
+        subcommands: [Inspect.self, Convert.self, Diff.self, Schemas.self]
     )
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Porting
 import TensorIO
 
 /// `tubelet convert SRC OUT`: any readable format to any writable one.
@@ -36,7 +37,15 @@ struct Convert: ParsableCommand {
     @Flag(help: "Replace OUT if it exists.")
     var force = false
 
+    @Option(help: "Rewrite names and layouts into this layout (see 'tubelet schemas'), e.g. timm or vision_transformer.")
+    var to: String?
+
+    @Option(help: "The source's layout, when detection should not choose it.")
+    var from: String?
+
     @OptionGroup var reading: ReadOptionGroup
+
+    @OptionGroup var layouts: LayoutOptionGroup
 
     func validate() throws {
         if let dtype, !dtype.isFloatingPoint {
@@ -65,6 +74,11 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         var input = try Checkpoint.open(source, options: reading.readOptions)
+        if let to {
+            input = try LayoutConversion.convert(input, to: to, from: from, detector: layouts.detector())
+        } else if from != nil {
+            throw ValidationError("--from only applies with --to")
+        }
         if let dtype { input = try CastingSource(input, to: dtype) }
         let options = WriteOptions(compression: try compression(), maxShardBytes: try maxShardBytes())
         try Checkpoint.write(input, to: output, format: format, options: options, overwrite: force)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Porting
 import TensorIO
 
 /// `tubelet inspect FILE`: what is in a weight file, without reading tensor data unless
@@ -27,6 +28,8 @@ struct Inspect: ParsableCommand {
 
     @OptionGroup var reading: ReadOptionGroup
 
+    @OptionGroup var layouts: LayoutOptionGroup
+
     func run() throws {
         let source = try Checkpoint.open(file, options: reading.readOptions)
         let selected = source.tensors.filter { info in filter.map { Glob.matches($0, info.name) } ?? true }
@@ -41,6 +44,7 @@ struct Inspect: ParsableCommand {
         let report = InspectReport(
             file: file, format: source.format.rawValue, filter: filter, metadata: source.metadata,
             tensors: rows,
+            layout: try LayoutReport.describe(source, detector: layouts.detector()),
             totals: .init(
                 tensors: rows.count,
                 parameters: rows.reduce(0) { $0 + $1.parameters },

@@ -7,7 +7,8 @@ import TensorIO
 /// string), `tensors` (each `name`, `dtype`, `shape`, `parameters`, `bytes`, and with
 /// `--stats` a `stats` object of `count`, `min`, `max`, `mean`, `std`, `nan_count`,
 /// `inf_count`; the four value fields are over finite values and null when there are none),
-/// and `totals` (`tensors`, `parameters`, `bytes`) over the listed tensors.
+/// `totals` (`tensors`, `parameters`, `bytes`) over the listed tensors, and `layout` (see
+/// ``LayoutReport``).
 struct InspectReport: Encodable {
     struct TensorRow: Encodable {
         var name: String
@@ -74,10 +75,11 @@ struct InspectReport: Encodable {
     var filter: String?
     var metadata: [String: String]
     var tensors: [TensorRow]
+    var layout: LayoutReport
     var totals: Totals
 
     func encode(to encoder: any Encoder) throws {
-        enum Keys: String, CodingKey { case file, format, filter, metadata, tensors, totals }
+        enum Keys: String, CodingKey { case file, format, filter, metadata, tensors, totals, layout }
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(file, forKey: .file)
         try container.encode(format, forKey: .format)
@@ -85,11 +87,14 @@ struct InspectReport: Encodable {
         try container.encode(metadata, forKey: .metadata)
         try container.encode(tensors, forKey: .tensors)
         try container.encode(totals, forKey: .totals)
+        try container.encode(layout, forKey: .layout)
     }
 
     func jsonText() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        // A std over values near the float64 maximum can itself overflow; JSON has no Inf.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
@@ -111,7 +116,7 @@ struct InspectReport: Encodable {
         let noun = totals.tensors == 1 ? "tensor" : "tensors"
         text += "\(file): \(format), \(totals.tensors) \(noun), \(Self.grouped(totals.parameters)) parameters, \(ByteCountText.format(totals.bytes))"
         if let filter { text += " matching '\(filter)'" }
-        text += "\n"
+        text += "\n" + layout.line + "\n"
         if !metadata.isEmpty {
             text += "metadata:\n"
             for key in metadata.keys.sorted() {

@@ -1,0 +1,93 @@
+import TensorIO
+
+/// What a canonical ViT is: patch size, grid, width, depth, heads, MLP width, classifier.
+///
+/// Inferred from canonical names and shapes only, so it costs no tensor reads.
+public struct ViTArchitecture: Codable, Sendable, Equatable {
+    /// How the image representation is pooled for the classifier.
+    public enum Classifier: String, Codable, Sendable {
+        /// A CLS token (`cls`), with a position in the positional embedding.
+        case token
+        /// Global average pooling: no CLS token.
+        case gap
+    }
+
+    public var patchSize: [Int]
+    public var channels: Int
+    /// Patch grid (rows, columns) the positional embedding covers.
+    public var grid: [Int]
+    public var imageSize: [Int]
+    public var width: Int
+    public var depth: Int
+    public var heads: Int
+    public var mlpWidth: Int
+    public var classifier: Classifier
+    public var hasPreLogits: Bool
+    /// Classes of the image head, nil when there is no head.
+    public var classes: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case patchSize = "patch_size", channels, grid, imageSize = "image_size", width, depth, heads
+        case mlpWidth = "mlp_width", classifier, hasPreLogits = "has_pre_logits", classes
+    }
+
+    /// Infers the architecture from canonical tensors.
+    public static func infer(_ tensors: [TensorInfo], file: String) throws(CheckpointError) -> ViTArchitecture {
+        var shapes: [String: [Int]] = [:]
+        for info in tensors { shapes[info.name] = info.shape }
+        func require(_ name: String, rank: Int) throws(CheckpointError) -> [Int] {
+            guard let shape = shapes[name] else {
+                throw CheckpointError(.malformed, file: file, tensor: name, "a ViT needs this tensor")
+            }
+            guard shape.count == rank else {
+                throw CheckpointError(.malformed, file: file, tensor: name, "expected rank \(rank), found shape \(Shape.describe(shape))")
+            }
+            return shape
+        }
+        let kernel = try require("embedding/kernel", rank: 4)
+        let width = kernel[3]
+        let posemb = try require("Transformer/posembed_input/pos_embedding", rank: 3)
+        let hasClassToken = shapes["cls"] != nil
+        let patchTokens = posemb[1] - (hasClassToken ? 1 : 0)
+        let side = Int(Double(max(patchTokens, 0)).squareRoot().rounded())
+        guard patchTokens > 0, side * side == patchTokens else {
+            throw CheckpointError(.malformed, file: file, tensor: "Transformer/posembed_input/pos_embedding",
+                "\(posemb[1]) positions\(hasClassToken ? " (one for the CLS token)" : "") do not form a square grid of patches")
+        }
+        var depth = 0
+        while shapes["Transformer/encoderblock_\(depth)/LayerNorm_0/scale"] != nil { depth += 1 }
+        guard depth > 0 else {
+            throw CheckpointError(.malformed, file: file, tensor: "Transformer/encoderblock_0", "the model has no encoder blocks")
+        }
+        let query = try require("Transformer/encoderblock_0/MultiHeadDotProductAttention_0/query/kernel", rank: 3)
+        let mlp = try require("Transformer/encoderblock_0/MlpBlock_0/Dense_0/kernel", rank: 2)
+        let head = shapes["head/kernel"]
+        return ViTArchitecture(
+            patchSize: [kernel[0], kernel[1]], channels: kernel[2], grid: [side, side],
+            imageSize: [side * kernel[0], side * kernel[1]], width: width, depth: depth, heads: query[1],
+            mlpWidth: mlp[1], classifier: hasClassToken ? .token : .gap,
+            hasPreLogits: shapes["pre_logits/kernel"] != nil, classes: head.flatMap { $0.count == 2 ? $0[1] : nil })
+    }
+
+    /// The standard name when the size is one (ViT-B/16), otherwise the dimensions.
+    public var modelName: String {
+        let standard: [String: (Int, Int, Int, Int)] = [
+            "Ti": (192, 12, 3, 768), "S": (384, 12, 6, 1536), "B": (768, 12, 12, 3072),
+            "L": (1024, 24, 16, 4096), "H": (1280, 32, 16, 5120), "g": (1408, 40, 16, 6144),
+        ]
+        let patch = patchSize[0] == patchSize[1] ? "\(patchSize[0])" : "\(patchSize[0])x\(patchSize[1])"
+        if let size = standard.first(where: { $0.value == (width, depth, heads, mlpWidth) })?.key {
+            return "ViT-\(size)/\(patch)"
+        }
+        return "ViT/\(patch) (width \(width), depth \(depth), \(heads) heads, MLP \(mlpWidth))"
+    }
+
+    /// "ViT-B/16, 224 px, token classifier, 1000 classes".
+    public var summary: String {
+        let pixels = imageSize[0] == imageSize[1] ? "\(imageSize[0]) px" : "\(imageSize[0])x\(imageSize[1]) px"
+        var parts = [modelName, pixels, "\(classifier.rawValue) classifier"]
+        if hasPreLogits { parts.append("pre_logits") }
+        parts.append(classes.map { "\($0) classes" } ?? "no head")
+        return parts.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,53 @@
+import TensorIO
+
+/// Finds the layout of a file by fitting every schema (with each of its prefixes) to the
+/// file's names and shapes.
+public struct LayoutDetector: Sendable {
+    public let library: SchemaLibrary
+    /// The number of attention heads, for layouts that do not store it (`--heads`).
+    public var heads: Int?
+
+    public init(library: SchemaLibrary, heads: Int? = nil) {
+        self.library = library
+        self.heads = heads
+    }
+
+    /// Every candidate, best first.
+    public func rank(_ tensors: [TensorInfo]) -> [LayoutMatch] {
+        var matches: [LayoutMatch] = []
+        for schema in library.schemas {
+            for prefix in schema.prefixOptions {
+                matches.append(LayoutMatcher(schema: schema, prefix: prefix, heads: heads).match(tensors))
+            }
+        }
+        return matches.sorted { a, b in
+            if a.isFull != b.isFull { return a.isFull }
+            if a.score != b.score { return a.score > b.score }
+            return a.bindings.count > b.bindings.count
+        }
+    }
+
+    /// The layout that explains every tensor of `source`, or an error naming the closest
+    /// candidate and what it missed or did not expect.
+    public func detect(_ source: any TensorSource) throws(CheckpointError) -> LayoutMatch {
+        let ranked = rank(source.tensors)
+        if let best = ranked.first, best.isFull { return best }
+        guard let closest = ranked.first else {
+            throw CheckpointError(.unsupported, file: source.path, "no layouts are loaded")
+        }
+        throw CheckpointError(.unsupported, file: source.path, "no known layout fits this file; \(Self.explain(closest))",
+            fix: "Describe the layout in a schema file and pass it with --schema (see Schemas/README.md)")
+    }
+
+    /// "closest: timm (80% of tensors): missing blocks.3.norm1.weight, …; unexpected …".
+    public static func explain(_ match: LayoutMatch) -> String {
+        func list(_ names: [String]) -> String {
+            names.prefix(6).joined(separator: ", ") + (names.count > 6 ? ", … (\(names.count) in all)" : "")
+        }
+        var parts = ["the closest is \(match.layoutDescription), which explains \(Int((match.score * 100).rounded(.down)))% of it"]
+        if !match.missing.isEmpty { parts.append("missing \(list(match.missing))") }
+        if !match.unexpected.isEmpty { parts.append("not expected \(list(match.unexpected))") }
+        if !match.shapeProblems.isEmpty { parts.append("shapes: \(list(match.shapeProblems))") }
+        return parts.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,54 @@
+import TensorIO
+
+/// How well one schema (with one prefix) fits a file's tensors, and the bindings that map
+/// them to canonical tensors when it fits.
+public struct LayoutMatch: Sendable {
+    /// One use of a rule: the file tensors it reads and the canonical tensors it makes.
+    struct Binding: Sendable {
+        let rule: TensorRule
+        /// The block index for per-block and stacked rules.
+        let block: Int?
+        /// Full file names (prefix included), in the rule's order.
+        let sourceNames: [String]
+        let canonicalNames: [String]
+        let canonicalShapes: [[Int]]
+        let dtype: DType
+    }
+
+    public let schema: LayoutSchema
+    public let prefix: String
+    /// Number of encoder blocks found.
+    public let depth: Int
+    /// The number of attention heads the transforms used, when they needed one.
+    public let heads: Int?
+    /// File tensors no rule claimed.
+    public let unexpected: [String]
+    /// File tensors the schema requires that are absent.
+    public let missing: [String]
+    /// Tensors present but of a shape the transforms cannot take.
+    public let shapeProblems: [String]
+    let bindings: [Binding]
+
+    /// Every tensor claimed, nothing required missing, every shape fits.
+    public var isFull: Bool { unexpected.isEmpty && missing.isEmpty && shapeProblems.isEmpty && !bindings.isEmpty }
+
+    /// The share of the file's tensors this layout explains, less what it misses; for
+    /// ranking the closest candidate when nothing fits.
+    public var score: Double {
+        let claimed = bindings.reduce(0) { $0 + $1.sourceNames.count }
+        let total = claimed + unexpected.count + missing.count + shapeProblems.count
+        return total == 0 ? 0 : Double(claimed) / Double(total)
+    }
+
+    /// The canonical tensors this match produces, in order.
+    public var canonicalTensors: [TensorInfo] {
+        bindings.flatMap { binding in
+            zip(binding.canonicalNames, binding.canonicalShapes).map { TensorInfo(name: $0, dtype: binding.dtype, shape: $1) }
+        }
+    }
+
+    /// The display name: the schema, with the prefix when there is one.
+    public var layoutDescription: String {
+        prefix.isEmpty ? schema.name : "\(schema.name) (prefix '\(prefix)')"
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import TensorIO
+
+/// A checkpoint layout as data: how one family's tensor names and layouts map to Tubelet's
+/// canonical names (scenic's Flax tree) and back.
+///
+/// Loaded from JSON (see `Schemas/README.md` for the format). A schema never touches bytes;
+/// its transforms are a fixed vocabulary (``TransformStep``) whose inverses are derived, so
+/// one schema serves reading and writing.
+public struct LayoutSchema: Codable, Sendable, Equatable {
+    /// Short identifier used on the command line (`--to timm`).
+    public var name: String
+    /// One line for people: what writes files in this layout.
+    public var title: String
+    /// The MLP activation of models in this family, carried into outputs that name it.
+    public var activation: String?
+    /// Prefixes a file may put before every name (`module.`, `opt/target/`); the first is
+    /// used when writing. An empty list means no prefix.
+    public var prefixes: [String]?
+    /// The mapping, in the order tensors are written.
+    public var tensors: [TensorRule]
+
+    /// The prefixes to try, with "no prefix" when none are given.
+    public var prefixOptions: [String] {
+        let list = prefixes ?? []
+        return list.isEmpty ? [""] : list
+    }
+
+    /// Decodes and checks a schema.
+    public static func decode(_ data: Data, source: String) throws(CheckpointError) -> LayoutSchema {
+        let schema: LayoutSchema
+        do {
+            schema = try JSONDecoder().decode(LayoutSchema.self, from: data)
+        } catch {
+            throw CheckpointError(.malformed, file: source, "not a valid layout schema: \(SchemaDecodingText.describe(error))",
+                fix: "See Schemas/README.md for the format")
+        }
+        try schema.validate(source: source)
+        return schema
+    }
+
+    /// Checks what JSON decoding cannot: patterns and transforms that fit together.
+    func validate(source: String) throws(CheckpointError) {
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw CheckpointError(.malformed, file: source, "schema name '\(name)' must be letters, digits, '-', '_' or '.'")
+        }
+        for rule in tensors {
+            do {
+                try rule.validate()
+            } catch {
+                throw CheckpointError(.malformed, file: source, tensor: rule.sources.map(\.text).joined(separator: ", "),
+                    "invalid rule in schema '\(name)': \(error.reason)")
+            }
+        }
+    }
+}
+
+/// Readable text for JSON decoding errors, which Foundation describes verbosely.
+enum SchemaDecodingText {
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing key '\(key.stringValue)' at \(path(context.codingPath))"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "\(context.debugDescription) at \(path(context.codingPath))"
+        case DecodingError.dataCorrupted(let context):
+            return "\(context.debugDescription) at \(path(context.codingPath))"
+        default:
+            return "\(error)"
+        }
+    }
+
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.isEmpty ? "the top level" : keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+}

@@ -1,0 +1,146 @@
+/// Exact, dtype-agnostic layout operations: they move bytes, never change values, so every
+/// layout conversion built on them is bit-exact and invertible.
+extension Tensor {
+    /// The same bytes with another shape of the same element count (numpy's C-order reshape).
+    public func reshaped(_ newShape: [Int]) throws(CheckpointError) -> Tensor {
+        guard let count = Shape.elementCount(newShape), count == elementCount else {
+            throw CheckpointError(.invalidRequest, file: "<memory>",
+                "cannot reshape \(Shape.describe(shape)) to \(Shape.describe(newShape)): the element counts differ")
+        }
+        return Tensor(checked: dtype, shape: newShape, bytes: bytes)
+    }
+
+    /// The axes reordered: `result.shape[k] == shape[axes[k]]` (numpy's `transpose(axes)`).
+    public func permuted(_ axes: [Int]) throws(CheckpointError) -> Tensor {
+        guard axes.count == shape.count, Set(axes) == Set(0..<shape.count) else {
+            throw CheckpointError(.invalidRequest, file: "<memory>",
+                "axes \(axes) are not a permutation of the \(shape.count) axes of \(Shape.describe(shape))")
+        }
+        if axes == Array(0..<shape.count) { return self }
+        let output = try TensorBytes(count: bytes.count) { destination in
+            bytes.withUnsafeBytes { source in
+                Permutation.permute(source, shape: shape, axes: axes, elementSize: dtype.byteCount, into: destination)
+            }
+        }
+        return Tensor(checked: dtype, shape: Permutation.permutedShape(shape, axes), bytes: output)
+    }
+
+    /// `parts` equal pieces along `axis` (numpy's `split(x, parts, axis)`).
+    public func split(axis: Int, parts: Int) throws(CheckpointError) -> [Tensor] {
+        guard axis >= 0, axis < shape.count, parts > 0, shape[axis] % parts == 0 else {
+            throw CheckpointError(.invalidRequest, file: "<memory>",
+                "cannot split \(Shape.describe(shape)) into \(parts) equal parts along axis \(axis)")
+        }
+        let outer = shape[..<axis].reduce(1, *)
+        let piece = shape[axis] / parts
+        let inner = shape[(axis + 1)...].reduce(1, *) * dtype.byteCount
+        var pieceShape = shape
+        pieceShape[axis] = piece
+        var results: [Tensor] = []
+        for part in 0..<parts {
+            let output = try TensorBytes(count: outer * piece * inner) { destination in
+                bytes.withUnsafeBytes { source in
+                    guard let from = source.baseAddress, let to = destination.baseAddress else { return }
+                    for row in 0..<outer {
+                        let sourceOffset = (row * shape[axis] + part * piece) * inner
+                        (to + row * piece * inner).copyMemory(from: from + sourceOffset, byteCount: piece * inner)
+                    }
+                }
+            }
+            results.append(Tensor(checked: dtype, shape: pieceShape, bytes: output))
+        }
+        return results
+    }
+
+    /// `tensors` joined along `axis` (numpy's `concatenate`); all other axes must agree.
+    public static func concatenate(_ tensors: [Tensor], axis: Int) throws(CheckpointError) -> Tensor {
+        guard let first = tensors.first, axis >= 0, axis < first.shape.count else {
+            throw CheckpointError(.invalidRequest, file: "<memory>", "nothing to concatenate along axis \(axis)")
+        }
+        for tensor in tensors {
+            var a = tensor.shape, b = first.shape
+            guard a.count == b.count, tensor.dtype == first.dtype else {
+                throw CheckpointError(.invalidRequest, file: "<memory>", "cannot concatenate \(Shape.describe(tensor.shape)) with \(Shape.describe(first.shape))")
+            }
+            a[axis] = 0
+            b[axis] = 0
+            guard a == b else {
+                throw CheckpointError(.invalidRequest, file: "<memory>", "cannot concatenate \(Shape.describe(tensor.shape)) with \(Shape.describe(first.shape)) along axis \(axis)")
+            }
+        }
+        let outer = first.shape[..<axis].reduce(1, *)
+        let inner = first.shape[(axis + 1)...].reduce(1, *) * first.dtype.byteCount
+        var shape = first.shape
+        shape[axis] = tensors.reduce(0) { $0 + $1.shape[axis] }
+        let total = tensors.reduce(0) { $0 + $1.bytes.count }
+        let output = try TensorBytes(count: total) { destination in
+            guard let to = destination.baseAddress else { return }
+            var offset = 0
+            for row in 0..<outer {
+                for tensor in tensors {
+                    let chunk = tensor.shape[axis] * inner
+                    tensor.bytes.withUnsafeBytes { source in
+                        if let from = source.baseAddress {
+                            (to + offset).copyMemory(from: from + row * chunk, byteCount: chunk)
+                        }
+                    }
+                    offset += chunk
+                }
+            }
+        }
+        return Tensor(checked: first.dtype, shape: shape, bytes: output)
+    }
+}
+
+extension Tensor {
+    /// Elements `range` along `axis` (numpy's `x[:, a:b]` on that axis).
+    public func slice(axis: Int, _ range: Range<Int>) throws(CheckpointError) -> Tensor {
+        guard axis >= 0, axis < shape.count, range.lowerBound >= 0, range.upperBound <= shape[axis] else {
+            throw CheckpointError(.invalidRequest, file: "<memory>", "cannot take \(range) along axis \(axis) of \(Shape.describe(shape))")
+        }
+        let outer = shape[..<axis].reduce(1, *)
+        let inner = shape[(axis + 1)...].reduce(1, *) * dtype.byteCount
+        var newShape = shape
+        newShape[axis] = range.count
+        let output = try TensorBytes(count: outer * range.count * inner) { destination in
+            bytes.withUnsafeBytes { source in
+                guard let from = source.baseAddress, let to = destination.baseAddress else { return }
+                for row in 0..<outer {
+                    (to + row * range.count * inner).copyMemory(from: from + (row * shape[axis] + range.lowerBound) * inner,
+                                                                byteCount: range.count * inner)
+                }
+            }
+        }
+        return Tensor(checked: dtype, shape: newShape, bytes: output)
+    }
+
+    /// A tensor of zeros (all-zero bytes, which is 0 for every dtype).
+    public static func zeros(_ dtype: DType, shape: [Int]) throws(CheckpointError) -> Tensor {
+        guard let count = Shape.byteCount(shape, dtype) else {
+            throw CheckpointError(.invalidRequest, file: "<memory>", "shape \(Shape.describe(shape)) overflows")
+        }
+        let bytes = try TensorBytes(count: count) { buffer in buffer.initializeMemory(as: UInt8.self, repeating: 0) }
+        return Tensor(checked: dtype, shape: shape, bytes: bytes)
+    }
+
+    /// Whether every byte is zero (every element is +0, or false).
+    public var isAllZeroBytes: Bool {
+        bytes.withUnsafeBytes { $0.allSatisfy { $0 == 0 } }
+    }
+
+    /// Elementwise sum of two floating-point tensors of one shape and dtype, each sum
+    /// rounded once to the dtype.
+    public func adding(_ other: Tensor) throws(CheckpointError) -> Tensor {
+        guard other.shape == shape, other.dtype == dtype, dtype.isFloatingPoint else {
+            throw CheckpointError(.invalidRequest, file: "<memory>",
+                "cannot add \(other.dtype.rawValue) \(Shape.describe(other.shape)) to \(dtype.rawValue) \(Shape.describe(shape))")
+        }
+        let sums = zip(doubleValues, other.doubleValues).map { $0 + $1 }
+        let wide = try TensorBytes(count: sums.count * 8) { buffer in
+            for (index, value) in sums.enumerated() {
+                buffer.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: index * 8, as: UInt64.self)
+            }
+        }
+        return try Tensor(checked: .float64, shape: shape, bytes: wide).casting(to: dtype)
+    }
+}

@@ -1,0 +1,28 @@
+import Porting
+import TensorIO
+
+/// Rewrites a source into another layout through canonical names: the source's layout is
+/// detected (or named with `--from`), its tensors are mapped to canonical form and written out
+/// with the target schema's inverse transforms.
+enum LayoutConversion {
+    static func convert(_ source: any TensorSource, to target: String, from: String?,
+                        detector: LayoutDetector) throws(CheckpointError) -> any TensorSource {
+        let schema = try detector.library.schema(named: target)
+        let match = try sourceLayout(source, from: from, detector: detector)
+        let canonical = CanonicalSource(source, match: match)
+        printError("layout: \(match.layoutDescription) → \(schema.name)")
+        return try LayoutSource(canonical, schema: schema, depth: match.depth)
+    }
+
+    /// The detected layout, or the named one if it fits every tensor.
+    static func sourceLayout(_ source: any TensorSource, from: String?, detector: LayoutDetector) throws(CheckpointError) -> LayoutMatch {
+        guard let from else { return try detector.detect(source) }
+        let schema = try detector.library.schema(named: from)
+        let candidates = detector.rank(source.tensors).filter { $0.schema.name == schema.name }
+        if let fit = candidates.first(where: \.isFull) { return fit }
+        guard let closest = candidates.first else {
+            throw CheckpointError(.unsupported, file: source.path, "the \(from) layout does not fit")
+        }
+        throw CheckpointError(.unsupported, file: source.path, "the \(from) layout does not fit: \(LayoutDetector.explain(closest))")
+    }
+}

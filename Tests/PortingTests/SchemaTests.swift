@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import TensorIO
+@testable import Porting
+
+@Suite("Schemas")
+struct SchemaTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test("The compiled-in schemas are exactly Schemas/*.json (run Scripts/embed-schemas.sh after editing)")
+    func embeddedMatchesFiles() throws {
+        let directory = Self.repository.appendingPathComponent("Schemas")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".json") && $0 != "schema.schema.json" }.sorted()
+        #expect(BuiltinSchemas.sources.map(\.file) == files)
+        for (file, json) in BuiltinSchemas.sources {
+            let onDisk = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+            #expect(json + "\n" == onDisk, "\(file) differs from its compiled-in copy")
+        }
+    }
+
+    @Test("Every built-in schema decodes and validates")
+    func builtinsLoad() throws {
+        let library = try SchemaLibrary.builtin()
+        #expect(Set(library.schemas.map(\.name)) == [
+            "vision_transformer", "scenic", "big_vision", "big_vision-scan", "timm", "hf-vit", "hf-vit-classifier",
+        ])
+    }
+
+    @Test("A user schema for a renamed layout is used without recompiling")
+    func userSchema() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tubelet-schema-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // timm's layout with every name moved under "backbone." and the blocks renamed "layers".
+        var timm = try SchemaLibrary.builtin().schema(named: "timm")
+        timm.name = "renamed-timm"
+        timm.title = "timm with backbone. names"
+        timm.prefixes = ["backbone."]
+        let json = try JSONEncoder().encode(timm)
+        let text = String(decoding: json, as: UTF8.self).replacingOccurrences(of: "blocks.{i}", with: "layers.{i}")
+        let path = directory.appendingPathComponent("renamed.json").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+
+        var library = try SchemaLibrary.builtin()
+        try library.add(file: path)
+        let schema = try library.schema(named: "renamed-timm")
+        let file = try CanonicalViTFixture.materialise(LayoutSource(try CanonicalViTFixture.make(), schema: schema, depth: 2))
+        #expect(file.tensors.contains { $0.name == "backbone.layers.1.attn.qkv.weight" })
+        let match = try LayoutDetector(library: library, heads: 2).detect(file)
+        #expect(match.schema.name == "renamed-timm" && match.prefix == "backbone.")
+    }
+
+    @Test("Invalid schemas are refused with the reason", arguments: [
+        (#"{"name": "x", "title": "t", "tensors": [{"name": "a", "canonical": ["b", "c"]}]}"#, "turns 1 tensor(s) into 1"),
+        (#"{"name": "x", "title": "t", "tensors": [{"name": "a.{i}", "canonical": "b"}]}"#, "{i}"),
+        (#"{"name": "x", "title": "t", "tensors": [{"name": "a", "canonical": "b", "transform": [{"op": "rotate"}]}]}"#, "unknown transform op 'rotate'"),
+        (#"{"name": "x y", "title": "t", "tensors": []}"#, "schema name"),
+        (#"{"title": "t", "tensors": []}"#, "missing key 'name'"),
+    ])
+    func invalid(json: String, fragment: String) {
+        do {
+            _ = try LayoutSchema.decode(Data(json.utf8), source: "test.json")
+            Issue.record("accepted: \(json)")
+        } catch {
+            #expect(error.description.contains(fragment), "\(error)")
+        }
+    }
+
+    @Test("Block patterns match only whole decimal indices", arguments: [
+        ("blocks.{i}.norm1.weight", "blocks.11.norm1.weight", 11),
+        ("blocks.{i}.norm1.weight", "blocks.01.norm1.weight", nil),
+        ("blocks.{i}.norm1.weight", "blocks.x.norm1.weight", nil),
+        ("encoder.layer.{i}.output.dense.weight", "encoder.layer.0.attention.output.dense.weight", nil),
+        ("cls", "cls", -1),
+    ] as [(String, String, Int?)])
+    func patterns(pattern: String, name: String, index: Int?) {
+        #expect(NamePattern(pattern).match(name) == index)
+    }
+
+    @Test("Every transform step is undone by its inverse")
+    func inverses() throws {
+        let tensor = try Tensor(float32: (0..<24).map(Float.init), shape: [2, 3, 4])
+        let cases: [[TransformStep]] = [
+            [.permute([2, 0, 1])], [.splitHeads(axis: 2)], [.expandDims(axis: 1)],
+            [.permute([1, 0, 2]), .mergeHeads(axis: 1)], [.split(axis: 2, parts: 2), .permute([1, 0, 2])],
+        ]
+        for steps in cases {
+            let forward = try TransformPipeline.apply(steps, [tensor], heads: 2)
+            let back = try TransformPipeline.apply(TransformPipeline.inverse(steps, inputCount: 1), forward, heads: 2)
+            #expect(back.count == 1 && back[0].shape == tensor.shape && back[0].bytes.array == tensor.bytes.array, "\(steps)")
+        }
+    }
+}
