@@ -46,3 +46,48 @@ def test_timm_layout_has_pytorch_layouts(tmp_path):
     np.testing.assert_array_equal(timm["blocks.1.mlp.fc1.weight"],
                                   source["Transformer/encoderblock_1/MlpBlock_3/Dense_0/kernel"].T)
     np.testing.assert_array_equal(timm["head.weight"], source["head/kernel"].T)
+
+
+TIMM_REFERENCE = REPO_ROOT / "Tests" / "Fixtures" / "layouts" / "timm-load_weights-ViT-tiny_16.safetensors"
+
+
+def test_timm_layout_agrees_with_timms_own_npz_loader(tmp_path):
+    """`convert --to timm` of the sample gives bit for bit the state dict timm's own
+    `_load_weights` builds from the same .npz (recorded once with timm installed; see
+    Tests/Fixtures/layouts/make_timm_reference.py), and converting that state dict back gives
+    the sample again."""
+    from safetensors.numpy import load_file
+
+    reference = load_file(TIMM_REFERENCE)
+    ours = np.load(convert(SAMPLE, tmp_path / "timm.npz", "--to", "timm", "--heads", "4"))
+    assert sorted(ours.files) == sorted(reference)
+    for name, tensor in reference.items():
+        assert ours[name].dtype == tensor.dtype and ours[name].shape == tensor.shape, name
+        assert ours[name].tobytes() == tensor.tobytes(), name
+
+    back = np.load(convert(tmp_path / "timm.npz", tmp_path / "back.npz", "--to", "vision_transformer", "--heads", "4"))
+    sample = np.load(SAMPLE)
+    assert sorted(back.files) == sorted(sample.files)
+    for name in sample.files:
+        assert back[name].tobytes() == sample[name].tobytes(), name
+
+
+def test_diff_across_layouts_finds_one_changed_value(tmp_path):
+    """diff compares a timm-layout file with the vision_transformer sample under canonical
+    names: equal as written (exit 0); one changed element is found, named and located (exit 2)."""
+    from conftest import run_tubelet
+
+    timm_path = convert(SAMPLE, tmp_path / "timm.npz", "--to", "timm", "--heads", "4")
+    same = run_tubelet(["diff", SAMPLE, timm_path, "--heads", "4", "--json"])
+    assert json.loads(same.stdout)["equal"] is True
+
+    arrays = dict(np.load(timm_path))
+    arrays["blocks.0.mlp.fc2.weight"][5, 7] += 0.5  # [D, M] in timm: canonical Dense_1 kernel [M, D] at (7, 5)
+    np.savez(tmp_path / "changed.npz", **arrays)
+    changed = run_tubelet(["diff", SAMPLE, tmp_path / "changed.npz", "--heads", "4", "--json"], expect_rc=2)
+    report = json.loads(changed.stdout)
+    differing = [t for t in report["tensors"] if t["status"] != "equal"]
+    assert [t["name"] for t in differing] == ["Transformer/encoderblock_0/MlpBlock_0/Dense_1/kernel"]
+    assert differing[0]["mismatched"] == 1
+    assert differing[0]["first_mismatch"] == 7 * 64 + 5
+    assert differing[0]["max_abs_diff"] == pytest.approx(0.5, abs=1e-6)
