@@ -121,6 +121,24 @@ struct PickleMachineTests {
         }
     }
 
+    @Test("A memo-shared tree that doubles at every level is refused, not walked for ever")
+    func sharedSubtrees() throws {
+        func key(_ text: String) -> [UInt8] { [0x58, UInt8(text.utf8.count), 0, 0, 0] + Array(text.utf8) }
+        // D1 = {"a": 1, "b": 1}; D(n+1) = {"a": Dn, "b": Dn}: 2^40 leaves in 40 dicts.
+        // Built inline from the outside in, so each dict is consumed by its parent's SETITEMS.
+        var bytes: [UInt8] = [0x80, 0x02]
+        for _ in 2...40 { bytes += [0x7d, 0x28] + key("a") }
+        bytes += [0x7d, 0x28] + key("a") + [0x4b, 1] + key("b") + [0x4b, 1, 0x75, 0x71, 1]
+        for level in 2...40 {
+            bytes += key("b") + [0x68, UInt8(level - 1), 0x75, 0x71, UInt8(level)]
+        }
+        bytes.append(0x2e)
+        let (machine, root) = try run(bytes)
+        #expect(throws: CheckpointError.self) {
+            try TorchStateDict.collect(root: root, machine: machine, bareTensorName: "x", path: "t.pth", member: "m")
+        }
+    }
+
     @Test("Strided views: bounds, contiguity and gathering")
     func stridedViews() throws {
         let storage: [Float] = (0..<12).map(Float.init)

@@ -343,7 +343,12 @@ final class PickleMachine {
 
     // MARK: - Calls (REDUCE, NEWOBJ, BUILD, BINPERSID)
 
-    private func call(_ callable: PickleValue, with argumentsValue: PickleValue) throws(CheckpointError) -> PickleValue {
+    private func call(_ callable: PickleValue, with argumentsValue: PickleValue, nesting: Int = 0) throws(CheckpointError) -> PickleValue {
+        // `_rebuild_from_type_v2` calls the function it is given; a chain of them must not
+        // turn into unbounded recursion here.
+        guard nesting <= 4 else {
+            throw failure("_rebuild_from_type_v2 calls nest deeper than 4", fix: Self.corruptFix)
+        }
         guard case .global(let global) = callable else {
             throw failure("REDUCE calls a \(describe(callable)), not an allowed global", fix: Self.corruptFix)
         }
@@ -404,7 +409,7 @@ final class PickleMachine {
             guard case .global(let type) = arguments[1], type.meaning == .tensorType else {
                 throw failure("\(global.dottedName) rebuilds a \(describe(arguments[1])), not a torch.Tensor or Parameter")
             }
-            return try tensorArgument(try call(arguments[0], with: arguments[2]), of: global)
+            return try tensorArgument(try call(arguments[0], with: arguments[2], nesting: nesting + 1), of: global)
         case .sizeType:
             try expect(1...1)
             guard let items = tupleItems(arguments[0]) else {

@@ -25,6 +25,10 @@ struct TorchStateDict {
 
     /// The deepest nesting walked; a real checkpoint nests a handful of levels.
     static let maxDepth = 64
+    /// The most containers and values visited. The pickle memo lets one sub-dict appear
+    /// under many keys, so a small file can describe an exponentially large tree; walking
+    /// stops with an error instead of running for ever.
+    static let maxVisits = 1_000_000
 
     static func collect(
         root: PickleValue, machine: PickleMachine, bareTensorName: String, path: String, member: String
@@ -53,23 +57,43 @@ struct TorchStateDict {
         return result
     }
 
-    private struct Walker {
+    private final class Walker {
         let machine: PickleMachine
         let path: String
         let member: String
+        /// Whether each object (by index) holds a tensor, so shared sub-objects are
+        /// examined once.
+        private var holds: [Int: Bool] = [:]
+        private var visits = 0
+
+        init(machine: PickleMachine, path: String, member: String) {
+            self.machine = machine
+            self.path = path
+            self.member = member
+        }
 
         func holdsTensors(_ value: PickleValue, depth: Int) -> Bool {
-            guard depth < TorchStateDict.maxDepth else { return false }
+            guard depth < TorchStateDict.maxDepth, case .object(let index) = value else { return false }
+            if let known = holds[index] { return known }
+            holds[index] = false  // a container reached again through itself adds nothing
+            let result: Bool
             switch machine.resolve(value) {
-            case .tensor?: return true
-            case .dict(let dict)?: return dict.entries.contains { holdsTensors($0.value, depth: depth + 1) }
-            case .list(let items)?, .tuple(let items)?: return items.contains { holdsTensors($0, depth: depth + 1) }
-            default: return false
+            case .tensor?: result = true
+            case .dict(let dict)?: result = dict.entries.contains { holdsTensors($0.value, depth: depth + 1) }
+            case .list(let items)?, .tuple(let items)?: result = items.contains { holdsTensors($0, depth: depth + 1) }
+            default: result = false
             }
+            holds[index] = result
+            return result
         }
 
         func walk(
             _ value: PickleValue, name: String, depth: Int, into result: inout TorchStateDict, names: inout Set<String>) throws(CheckpointError) {
+            visits += 1
+            guard visits <= TorchStateDict.maxVisits else {
+                throw CheckpointError(.limitExceeded, file: path, tensor: member,
+                    "the checkpoint's object tree has more than \(TorchStateDict.maxVisits) entries (sub-objects shared many times over)")
+            }
             guard depth <= TorchStateDict.maxDepth else {
                 throw CheckpointError(.limitExceeded, file: path, tensor: name,
                     "the checkpoint nests dicts and lists deeper than \(TorchStateDict.maxDepth) levels (or contains itself)")
