@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from conftest import (
+    BITS_DTYPE,
     DTYPES,
     REPO_ROOT,
     assert_error_line,
@@ -239,6 +240,27 @@ def test_written_archive_reads_back_bit_exactly(tmp_path):
             assert actual[key].tobytes() == want.tobytes()
         else:
             assert_same_bits(actual[key], want)
+
+
+def test_big_endian_archives_are_swapped(tmp_path):
+    """An archive whose `byteorder` record says `big` holds big-endian storages (as torch
+    writes on s390x); Tubelet swaps them. Made here by rewriting a Tubelet archive."""
+    path, arrays = tubelet_pth(tmp_path, "le.pth")
+    keys = list(arrays)
+    big = tmp_path / "be.pth"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(big, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "le/byteorder":
+                data = b"big"
+            elif info.filename.startswith("le/data/"):
+                itemsize = arrays[keys[int(info.filename.rsplit("/", 1)[1])]].dtype.itemsize
+                if itemsize > 1:
+                    data = np.frombuffer(data, BITS_DTYPE[itemsize]).byteswap().tobytes()
+            target.writestr(info.filename.replace("le/", "be/", 1), data)
+    actual = read_back(tmp_path, big)
+    for key, want in arrays.items():
+        assert actual[key].tobytes() == np.ascontiguousarray(want).tobytes(), key
 
 
 @pytest.mark.parametrize("mmap", [False, True])
