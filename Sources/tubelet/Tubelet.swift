@@ -12,7 +12,7 @@ struct Tubelet: ParsableCommand {
             names the file, the tensor and the cause), 64 on a usage error.
             """,
         version: "0.1.0",
-        subcommands: [Inspect.self, Convert.self, Diff.self, Schemas.self]
+        subcommands: [Inspect.self, Convert.self, Inflate.self, Diff.self, Schemas.self]
     )
 }
 

@@ -23,7 +23,7 @@ struct SchemaTests {
     func builtinsLoad() throws {
         let library = try SchemaLibrary.builtin()
         #expect(Set(library.schemas.map(\.name)) == [
-            "vision_transformer", "scenic", "big_vision", "big_vision-scan", "timm", "hf-vit", "hf-vit-classifier",
+            "vision_transformer", "scenic", "big_vision", "big_vision-scan", "timm", "hf-vit", "hf-vit-classifier", "hf-vivit",
         ])
     }
 

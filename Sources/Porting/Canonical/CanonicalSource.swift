@@ -24,6 +24,11 @@ public final class CanonicalSource: TensorSource {
     public var format: CheckpointFormat { base.format }
     public var metadata: [String: String] { base.metadata }
 
+    /// The input file's own tensors a canonical tensor is made from.
+    public func fileTensors(for name: String) -> [String]? {
+        bindingFor[name]?.binding.sourceNames
+    }
+
     public func read(_ name: String) throws(CheckpointError) -> Tensor {
         guard let (binding, output) = bindingFor[name] else {
             throw CheckpointError(.invalidRequest, file: path, tensor: name, "no such canonical tensor")

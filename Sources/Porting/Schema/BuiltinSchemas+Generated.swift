@@ -7,7 +7,7 @@ extension BuiltinSchemas {
 {
   "name": "big_vision-scan",
   "title": "big_vision ViT trained with scan=True: one Transformer/encoderblock subtree with a leading depth axis",
-  "activation": "gelu",
+  "activation": "gelu_fast",
   "prefixes": [
     "params/",
     "",
@@ -157,7 +157,7 @@ extension BuiltinSchemas {
 {
   "name": "big_vision",
   "title": "big_vision ViT (Flax Linen names, top-level pos_embedding with no CLS position)",
-  "activation": "gelu",
+  "activation": "gelu_fast",
   "prefixes": [
     "params/",
     "",
@@ -676,11 +676,197 @@ extension BuiltinSchemas {
   ]
 }
 """#),
+        ("hf-vivit.json", #"""
+{
+  "name": "hf-vivit",
+  "title": "Hugging Face transformers VivitForVideoClassification (ViViT Model 1; Tubelet writes it with --format hf)",
+  "activation": "gelu_fast",
+  "tensors": [
+    {
+      "name": "vivit.embeddings.cls_token",
+      "canonical": "cls"
+    },
+    {
+      "name": "vivit.embeddings.position_embeddings",
+      "canonical": "Transformer/posembed_input/pos_embedding"
+    },
+    {
+      "name": "vivit.embeddings.patch_embeddings.projection.weight",
+      "canonical": "embedding/kernel",
+      "transform": [
+        {
+          "op": "permute",
+          "axes": [
+            2,
+            3,
+            4,
+            1,
+            0
+          ]
+        }
+      ]
+    },
+    {
+      "name": "vivit.embeddings.patch_embeddings.projection.bias",
+      "canonical": "embedding/bias"
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.layernorm_before.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/scale"
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.layernorm_before.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/bias"
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.attention.attention.query.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.attention.attention.query.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.attention.attention.key.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.attention.attention.key.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.attention.attention.value.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.attention.attention.value.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.attention.output.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.attention.output.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias"
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.layernorm_after.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/scale"
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.layernorm_after.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/bias"
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.intermediate.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.intermediate.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/bias"
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.output.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "vivit.encoder.layer.{i}.output.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/bias"
+    },
+    {
+      "name": "vivit.layernorm.weight",
+      "canonical": "Transformer/encoder_norm/scale"
+    },
+    {
+      "name": "vivit.layernorm.bias",
+      "canonical": "Transformer/encoder_norm/bias"
+    },
+    {
+      "name": "classifier.weight",
+      "canonical": "output_projection/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "classifier.bias",
+      "canonical": "output_projection/bias"
+    }
+  ]
+}
+"""#),
         ("scenic.json", #"""
 {
   "name": "scenic",
   "title": "scenic ViT parameter tree (Flax Linen names, classifier 'output_projection'); Tubelet's canonical names",
-  "activation": "gelu",
+  "activation": "gelu_fast",
   "prefixes": [
     "",
     "params/",
@@ -983,7 +1169,7 @@ extension BuiltinSchemas {
 {
   "name": "vision_transformer",
   "title": "Google vision_transformer .npz (ViT-B_16.npz, AugReg): pre-Linen module names",
-  "activation": "gelu",
+  "activation": "gelu_fast",
   "prefixes": [
     "",
     "opt/target/"

@@ -59,7 +59,8 @@ enum AtomicDirectoryOutput {
 
     /// The file names a sharded safetensors output consists of.
     static func isShardOutputName(_ name: String) -> Bool {
-        if name == "model.safetensors" || name == "model.safetensors.index.json" { return true }
+        // config.json: a Hugging Face model directory is the same kind of output.
+        if name == "model.safetensors" || name == "model.safetensors.index.json" || name == "config.json" { return true }
         guard name.hasPrefix("model-"), name.hasSuffix(".safetensors") else { return false }
         let middle = name.dropFirst("model-".count).dropLast(".safetensors".count)
         let parts = middle.split(separator: "-", omittingEmptySubsequences: false)

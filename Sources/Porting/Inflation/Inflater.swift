@@ -1,0 +1,202 @@
+import TensorIO
+
+/// Turns a canonical image ViT into a ViViT of one of the four models, as scenic's
+/// `initialise_from_train_state` does, with the paper's choices as named options.
+public enum Inflater {
+
+    /// Plans the inflation of `vit` (canonical names) and returns the lazy result.
+    /// - Parameters:
+    ///   - vit: the ViT under canonical names (a ``CanonicalSource``).
+    ///   - layout: the name of the source's layout, for the report.
+    public static func inflate(_ vit: any TensorSource, architecture: ViTArchitecture, layout: String,
+                               options: InflationOptions) throws(CheckpointError) -> InflatedSource {
+        let geometry = try ViViTGeometry.make(options, vit: architecture, file: vit.path)
+        let canonical = vit as? CanonicalSource
+        var plan = InflationPlan(seed: options.seed, fileTensors: { canonical?.fileTensors(for: $0) })
+        let names = Set(vit.tensors.map(\.name))
+        let width = architecture.width
+        let model = options.model
+        let hasClass = architecture.classifier == .token
+        if model == .factorisedDotProduct, architecture.heads % 2 != 0 {
+            throw CheckpointError(.invalidRequest, file: vit.path,
+                "Model 4 splits the heads half over time, half over space, but the ViT has \(architecture.heads) heads",
+                fix: "Choose another model for a ViT with an odd number of heads")
+        }
+        if let classes = options.classes, classes <= 0 {
+            throw CheckpointError(.invalidRequest, file: vit.path, "--classes must be positive, not \(classes)")
+        }
+
+        // Tubelet embedding.
+        let tubelet = geometry.tubelet
+        plan.inflateKernel("embedding/kernel", from: "embedding/kernel",
+                           shape: [tubelet[0], tubelet[1], tubelet[2], architecture.channels, width], method: options.kernelInflation)
+        plan.copy("embedding/bias", from: "embedding/bias", shape: [width])
+
+        let sourceGrid = architecture.grid
+        let targetGrid = [geometry.grid[1], geometry.grid[2]]
+        let encoder = model == .factorisedEncoder ? "SpatialTransformer" : "Transformer"
+        let targetHasClass = model.allowsClassToken && hasClass
+
+        // CLS token and positional embedding.
+        let method = try positionMethod(options, model: model, changes: sourceGrid != targetGrid, tokens: geometry, file: vit.path)
+        let tiles = model == .factorisedEncoder ? 1 : geometry.temporalTokens
+        let classRow: InflationPlan.PositionRecipe.ClassRow = targetHasClass ? (hasClass ? .keep : .fresh) : .none
+        plan.positions("\(encoder)/posembed_input/pos_embedding",
+                       shape: [1, tiles * targetGrid[0] * targetGrid[1] + (targetHasClass ? 1 : 0), width],
+                       .init(source: "Transformer/posembed_input/pos_embedding", sourceHasClassRow: hasClass,
+                             sourceGrid: sourceGrid, targetGrid: method == .tile ? sourceGrid : targetGrid,
+                             tiles: tiles, classRow: classRow))
+        if hasClass {
+            switch model {
+            case .spacetime:
+                plan.copy("cls", from: "cls", shape: [1, 1, width])
+            case .factorisedEncoder:
+                if options.copySpatialClassToken {
+                    plan.copy("cls_SpatialTransformer", from: "cls", shape: [1, 1, width],
+                              method: "ViT cls copied (--copy-spatial-cls; scenic leaves it zero)")
+                } else {
+                    plan.initialise("cls_SpatialTransformer", shape: [1, 1, width], .zeros,
+                                    why: "scenic does not map the ViT's cls here (its name differs); --copy-spatial-cls copies it")
+                    plan.drop("cls", "scenic leaves cls_SpatialTransformer zero; pass --copy-spatial-cls to copy it")
+                }
+            case .factorisedSelfAttention, .factorisedDotProduct:
+                plan.drop("cls", "Model \(model.number) pools by averaging and has no CLS token")
+            }
+        }
+
+        // Encoder blocks.
+        for block in 0..<architecture.depth {
+            let from = "Transformer/encoderblock_\(block)/"
+            let to = "\(encoder)/encoderblock_\(block)/"
+            let parts = vit.tensors.filter { $0.name.hasPrefix(from) }
+            for part in parts {
+                let suffix = String(part.name.dropFirst(from.count))
+                if model == .factorisedSelfAttention {
+                    plan.copy(to + factorisedSelfAttentionName(suffix), from: part.name, shape: part.shape)
+                } else {
+                    plan.copy(to + suffix, from: part.name, shape: part.shape,
+                              method: model == .factorisedDotProduct && suffix.hasPrefix("MultiHeadDotProductAttention_0")
+                                  ? "heads 0..<\(architecture.heads / 2) attend over time, the rest over space" : nil)
+                }
+            }
+            if model == .factorisedSelfAttention {
+                plan.initialise(to + "LayerNorm_time/scale", shape: [width], .ones, why: "LayerNorm default (scenic does not restore it)")
+                plan.initialise(to + "LayerNorm_time/bias", shape: [width], .zeros, why: "LayerNorm default")
+                let attention = parts.filter { $0.name.hasPrefix(from + "MultiHeadDotProductAttention_0/") }
+                for part in attention {
+                    let suffix = String(part.name.dropFirst((from + "MultiHeadDotProductAttention_0/").count))
+                    let target = to + "MultiHeadDotProductAttention_time/" + suffix
+                    switch options.temporalAttention {
+                    case .copy:
+                        plan.copy(target, from: part.name, shape: part.shape,
+                                  method: "copy of the spatial attention (scenic's default, init_temporal_transformer)")
+                    case .zero:
+                        plan.initialise(target, shape: part.shape, .zeros,
+                                        why: "zero temporal attention, a residual connection at first (the paper's choice)")
+                    }
+                }
+            }
+        }
+        plan.copy("\(encoder)/encoder_norm/scale", from: "Transformer/encoder_norm/scale", shape: [width])
+        plan.copy("\(encoder)/encoder_norm/bias", from: "Transformer/encoder_norm/bias", shape: [width])
+
+        // Model 2's temporal transformer: scenic initialises it at random.
+        if model == .factorisedEncoder {
+            guard options.temporalLayers > 0 else {
+                throw CheckpointError(.invalidRequest, file: vit.path, "--temporal-layers must be positive")
+            }
+            if hasClass {
+                plan.initialise("cls_TemporalTransformer", shape: [1, 1, width], .zeros, why: "scenic's CLS initialiser")
+            }
+            plan.initialise("TemporalTransformer/posembed_input/pos_embedding",
+                            shape: [1, geometry.temporalTokens + (hasClass ? 1 : 0), width], .normal(stddev: 0.02),
+                            why: "scenic's positional-embedding initialiser (an image ViT has no temporal positions)")
+            let mlp = architecture.mlpWidth, heads = architecture.heads, headDim = width / heads
+            for block in 0..<options.temporalLayers {
+                let prefix = "TemporalTransformer/encoderblock_\(block)/"
+                let why = "new temporal block"
+                plan.initialise(prefix + "LayerNorm_0/scale", shape: [width], .ones, why: why)
+                plan.initialise(prefix + "LayerNorm_0/bias", shape: [width], .zeros, why: why)
+                for projection in ["query", "key", "value"] {
+                    plan.initialise(prefix + "MultiHeadDotProductAttention_0/\(projection)/kernel", shape: [width, heads, headDim],
+                                    .xavierUniform(fanIn: width, fanOut: width), why: why)
+                    plan.initialise(prefix + "MultiHeadDotProductAttention_0/\(projection)/bias", shape: [heads, headDim], .zeros, why: why)
+                }
+                plan.initialise(prefix + "MultiHeadDotProductAttention_0/out/kernel", shape: [heads, headDim, width],
+                                .xavierUniform(fanIn: width, fanOut: width), why: why)
+                plan.initialise(prefix + "MultiHeadDotProductAttention_0/out/bias", shape: [width], .zeros, why: why)
+                plan.initialise(prefix + "LayerNorm_1/scale", shape: [width], .ones, why: why)
+                plan.initialise(prefix + "LayerNorm_1/bias", shape: [width], .zeros, why: why)
+                plan.initialise(prefix + "MlpBlock_0/Dense_0/kernel", shape: [width, mlp], .xavierUniform(fanIn: width, fanOut: mlp), why: why)
+                plan.initialise(prefix + "MlpBlock_0/Dense_0/bias", shape: [mlp], .normal(stddev: 1e-6), why: why)
+                plan.initialise(prefix + "MlpBlock_0/Dense_1/kernel", shape: [mlp, width], .xavierUniform(fanIn: mlp, fanOut: width), why: why)
+                plan.initialise(prefix + "MlpBlock_0/Dense_1/bias", shape: [width], .normal(stddev: 1e-6), why: why)
+            }
+            plan.initialise("TemporalTransformer/encoder_norm/scale", shape: [width], .ones, why: "new temporal encoder")
+            plan.initialise("TemporalTransformer/encoder_norm/bias", shape: [width], .zeros, why: "new temporal encoder")
+        }
+
+        // Heads.
+        for name in ["pre_logits/kernel", "pre_logits/bias"] where names.contains(name) {
+            if options.keepPreLogits, let info = vit.info(name) {
+                plan.copy(name, from: name, shape: info.shape)
+            } else {
+                plan.drop(name, "scenic removes pre_logits unless the video model has a representation layer; --keep-pre-logits keeps it")
+            }
+        }
+        if let classes = options.classes {
+            plan.initialise("output_projection/kernel", shape: [width, classes], .zeros, why: "scenic's zero classifier")
+            plan.initialise("output_projection/bias", shape: [classes], .zeros, why: "scenic's zero classifier")
+        }
+        for name in ["head/kernel", "head/bias"] where names.contains(name) {
+            plan.drop(name, "the image classifier is never carried over; the video model gets a new output_projection"
+                      + (options.classes == nil ? " (pass --classes to create one)" : ""))
+        }
+
+        let claimed = Set(plan.entries.flatMap { entry -> [String] in
+            switch entry.recipe {
+            case .copy(let source), .kernel(let source, _): [source]
+            case .positions(let recipe): [recipe.source]
+            case .initialise: []
+            }
+        } + plan.dropped.map(\.name))
+        let unused = vit.tensors.map(\.name).filter { !claimed.contains($0) }
+        guard unused.isEmpty else {
+            throw CheckpointError(.invalidRequest, file: vit.path, tensor: unused[0],
+                "the inflation has no place for \(unused.count) ViT tensor(s): \(unused.prefix(6).joined(separator: ", "))")
+        }
+        let report = PortReport(source: vit.path, layout: layout, model: model.rawValue, options: options,
+                                outputs: plan.entries.map(\.report), dropped: plan.dropped)
+        return InflatedSource(vit: vit, plan: plan, geometry: geometry, architecture: architecture, options: options, report: report)
+    }
+
+    /// scenic's Model 3 renaming (`init_encoderblock` for `factorized_self_attention_block`).
+    static func factorisedSelfAttentionName(_ suffix: String) -> String {
+        let renames = [
+            ("LayerNorm_0/", "LayerNorm_space/"), ("MultiHeadDotProductAttention_0/", "MultiHeadDotProductAttention_space/"),
+            ("LayerNorm_1/", "LayerNorm_mlp/"), ("MlpBlock_0/", "MlpBlock/"),
+        ]
+        for (from, to) in renames where suffix.hasPrefix(from) { return to + suffix.dropFirst(from.count) }
+        return suffix
+    }
+
+    /// The positional-embedding method: the user's, checked, or the one the grids call for.
+    static func positionMethod(_ options: InflationOptions, model: ViViTModel, changes: Bool,
+                               tokens: ViViTGeometry, file: String) throws(CheckpointError) -> PositionalEmbeddingMethod {
+        let perFrame = model == .factorisedEncoder || tokens.temporalTokens == 1
+        guard let chosen = options.positionalEmbedding else {
+            return changes ? (perFrame ? .resize : .resizeTile) : .tile
+        }
+        if chosen == .tile && changes {
+            throw CheckpointError(.invalidRequest, file: file,
+                "the patch grid changes with --image-size, which tiling cannot do",
+                fix: perFrame ? "Use --posemb resize" : "Use --posemb resize-tile")
+        }
+        if chosen == .resize && !perFrame {
+            throw CheckpointError(.invalidRequest, file: file,
+                "--posemb resize gives one frame's positions, but Model \(model.number) needs \(tokens.temporalTokens) frames' worth; resizing the whole space-time sequence as one grid (as scenic does) mixes time into space",
+                fix: "Use --posemb resize-tile")
+        }
+        return chosen
+    }
+}

@@ -1,0 +1,35 @@
+import TensorIO
+
+/// Everything `tubelet inflate` is asked for. Defaults are scenic's ViViT-B/16x2 K400 ones.
+public struct InflationOptions: Codable, Sendable, Equatable {
+    public var model: ViViTModel
+    /// Frames per clip.
+    public var frames = 32
+    /// Tubelet depth `t`; height and width default to the ViT's patch.
+    public var tubeletFrames = 2
+    public var tubeletHeight: Int?
+    public var tubeletWidth: Int?
+    /// Input height and width; default the ViT's own resolution.
+    public var imageHeight: Int?
+    public var imageWidth: Int?
+    public var kernelInflation: KernelInflation = .central
+    /// nil: `tile` when the patch grid is unchanged, `resize-tile` (Model 2: `resize`) when it changes.
+    public var positionalEmbedding: PositionalEmbeddingMethod?
+    /// Model 2's temporal transformer depth (scenic's K400 config: 4).
+    public var temporalLayers = 4
+    /// Model 3's temporal attention.
+    public var temporalAttention: TemporalAttentionInit = .copy
+    /// Classes of the new zero `output_projection`; nil writes no classifier.
+    public var classes: Int?
+    /// Keep the ViT's `pre_logits` layer (scenic removes it unless the target has one).
+    public var keepPreLogits = false
+    /// Model 2: copy the ViT's `cls` into `cls_SpatialTransformer`. scenic does not (the
+    /// spatial CLS token starts at zero), so this is a documented deviation.
+    public var copySpatialClassToken = false
+    /// Seed for every randomly initialised tensor.
+    public var seed: UInt64 = 0
+
+    public init(model: ViViTModel) {
+        self.model = model
+    }
+}

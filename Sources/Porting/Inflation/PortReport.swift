@@ -1,0 +1,86 @@
+import Foundation
+import TensorIO
+
+/// Where every output tensor came from, and why each input tensor left out was left out.
+///
+/// Nothing is silent: a partial load is the most common failure users of other tools hit.
+/// JSON (`--report FILE`, and the `tubelet.report` attribute of HDF5 output): `{"source",
+/// "layout", "model", "options", "outputs": [{name, shape, dtype, origin, from, file_tensors,
+/// method, seed}], "dropped": [{name, file_tensors, reason}]}`. `origin` is one of `copied`,
+/// `inflated`, `tiled`, `resized`, `resized+tiled`, `initialised`.
+public struct PortReport: Codable, Sendable {
+    public struct Output: Codable, Sendable, Equatable {
+        public var name: String
+        public var shape: [Int]
+        public var dtype: String
+        public var origin: String
+        /// Canonical ViT tensors it was made from.
+        public var from: [String]?
+        /// The input file's own tensors behind `from`.
+        public var fileTensors: [String]?
+        public var method: String?
+        public var seed: UInt64?
+
+        enum CodingKeys: String, CodingKey {
+            case name, shape, dtype, origin, from, method, seed
+            case fileTensors = "file_tensors"
+        }
+    }
+
+    public struct Dropped: Codable, Sendable, Equatable {
+        public var name: String
+        public var fileTensors: [String]?
+        public var reason: String
+
+        enum CodingKeys: String, CodingKey {
+            case name, reason
+            case fileTensors = "file_tensors"
+        }
+    }
+
+    public var source: String
+    public var layout: String
+    public var model: String
+    public var options: InflationOptions
+    public var outputs: [Output]
+    public var dropped: [Dropped]
+
+    /// The report as sorted, indented JSON.
+    public func jsonText() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// A few lines for people: counts by origin, and what was dropped.
+    public var summary: String {
+        var counts: [String: Int] = [:]
+        for output in outputs { counts[output.origin, default: 0] += 1 }
+        let order = ["copied", "inflated", "tiled", "resized", "resized+tiled", "initialised"]
+        var lines = ["\(outputs.count) tensors: " + order.compactMap { key in counts[key].map { "\($0) \(key)" } }.joined(separator: ", ")]
+        var initialised: [(reason: String, names: [String])] = []
+        for output in outputs where output.origin != "copied" {
+            if output.origin == "initialised" {
+                // Group by reason: a temporal transformer is dozens of tensors made one way.
+                let reason = output.method.flatMap { $0.split(separator: ":", maxSplits: 1).last.map { String($0.dropFirst()) } } ?? ""
+                if let index = initialised.firstIndex(where: { $0.reason == reason }) {
+                    initialised[index].names.append(output.name)
+                } else {
+                    initialised.append((reason, [output.name]))
+                }
+            } else {
+                lines.append("  \(output.origin) \(output.name) \(Shape.describe(output.shape))" + (output.method.map { ": \($0)" } ?? ""))
+            }
+        }
+        for group in initialised {
+            let names = group.names.count <= 3 ? group.names.joined(separator: ", ")
+                : "\(group.names[0]) … \(group.names[group.names.count - 1]) (\(group.names.count) tensors)"
+            lines.append("  initialised \(names): \(group.reason)")
+        }
+        if !dropped.isEmpty {
+            lines.append("\(dropped.count) input tensors left out:")
+            for entry in dropped { lines.append("  \(entry.name): \(entry.reason)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

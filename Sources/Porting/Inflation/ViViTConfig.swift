@@ -1,0 +1,66 @@
+import Foundation
+import TensorIO
+
+/// The configuration of an inflated ViViT: enough to build the model in scenic or Hugging
+/// Face, and to weigh it before training (parameters, tokens, compute).
+public struct ViViTConfig: Codable, Sendable {
+    public var model: ViViTModel
+    public var architecture: ViTArchitecture
+    public var geometry: ViViTGeometry
+    public var options: InflationOptions
+
+    /// `{"model", "scenic_attention_type", "frames", "tubelet", "image_size", "tokens",
+    /// "hidden_size", "depth", "heads", "mlp_dim", "classifier", "temporal_layers", "classes"}`.
+    public var jsonText: String {
+        let object: [String: Any] = [
+            "model": model.rawValue, "scenic_attention_type": model.scenicType,
+            "frames": geometry.frames, "tubelet": geometry.tubelet, "image_size": geometry.imageSize,
+            "tokens": geometry.tokens, "hidden_size": architecture.width, "depth": architecture.depth,
+            "heads": architecture.heads, "mlp_dim": architecture.mlpWidth, "classifier": classifier,
+            "temporal_layers": model == .factorisedEncoder ? options.temporalLayers : 0,
+            "classes": options.classes.map { $0 as Any } ?? NSNull(),
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Models 3 and 4 pool by averaging; Models 1 and 2 keep the ViT's classifier.
+    public var classifier: String {
+        model.allowsClassToken ? architecture.classifier.rawValue : ViTArchitecture.Classifier.gap.rawValue
+    }
+
+    var hasClassToken: Bool { classifier == ViTArchitecture.Classifier.token.rawValue }
+
+    /// Multiply-accumulates of one forward pass over one clip (one "view"), counting the
+    /// matrix products and the tubelet convolution, as fvcore and the ViViT paper count
+    /// "FLOPs" (ViViT-B/16x2, 32 frames: Model 1 ≈ 455 G, Model 2 ≈ 284 G).
+    public var multiplyAccumulatesPerView: Double {
+        let d = Double(architecture.width), m = Double(architecture.mlpWidth), depth = Double(architecture.depth)
+        let nt = Double(geometry.temporalTokens), ns = Double(geometry.spatialTokens)
+        let patches = nt * ns
+        let embedding = patches * Double(geometry.tubelet.reduce(1, *) * geometry.channels) * d
+        /// Projections and MLP of `tokens` tokens, attention over sequences of `length`.
+        func block(tokens: Double, length: Double) -> Double {
+            4 * tokens * d * d + 2 * tokens * d * m + 2 * tokens * length * d
+        }
+        let cls = hasClassToken ? 1.0 : 0.0
+        var total = embedding
+        switch model {
+        case .spacetime:
+            total += depth * block(tokens: patches + cls, length: patches + cls)
+        case .factorisedEncoder:
+            total += nt * depth * block(tokens: ns + cls, length: ns + cls)
+            total += Double(options.temporalLayers) * block(tokens: nt + cls, length: nt + cls)
+        case .factorisedSelfAttention:
+            // Time then space attention (each: projections + attention), one MLP.
+            let attentionTime = 4 * patches * d * d + 2 * patches * nt * d
+            let attentionSpace = 4 * patches * d * d + 2 * patches * ns * d
+            total += depth * (attentionTime + attentionSpace + 2 * patches * d * m)
+        case .factorisedDotProduct:
+            // Half the heads over time, half over space.
+            total += depth * (4 * patches * d * d + 2 * patches * d * m + 2 * patches * (nt + ns) * d / 2)
+        }
+        if let classes = options.classes { total += d * Double(classes) }
+        return total
+    }
+}

@@ -1,0 +1,66 @@
+/// The four ViViT models of Arnab et al. (ICCV 2021), by scenic's attention types.
+public enum ViViTModel: String, CaseIterable, Codable, Sendable {
+    /// Model 1: one transformer over all space-time tokens (`spacetime`).
+    case spacetime
+    /// Model 2: a spatial transformer per frame, then a temporal transformer over the frames'
+    /// representations (`factorized_encoder`).
+    case factorisedEncoder = "factorised-encoder"
+    /// Model 3: each block attends over time, then over space (`factorized_self_attention_block`).
+    case factorisedSelfAttention = "factorised-self-attention"
+    /// Model 4: half the heads attend over time, half over space (`factorized_dot_product_attention`).
+    case factorisedDotProduct = "factorised-dot-product"
+
+    /// The paper's number.
+    public var number: Int {
+        switch self {
+        case .spacetime: 1
+        case .factorisedEncoder: 2
+        case .factorisedSelfAttention: 3
+        case .factorisedDotProduct: 4
+        }
+    }
+
+    /// scenic's `attention_config.type`.
+    public var scenicType: String {
+        switch self {
+        case .spacetime: "spacetime"
+        case .factorisedEncoder: "factorized_encoder"
+        case .factorisedSelfAttention: "factorized_self_attention_block"
+        case .factorisedDotProduct: "factorized_dot_product_attention"
+        }
+    }
+
+    /// Models 3 and 4 forbid the token classifier in scenic: they pool by averaging.
+    public var allowsClassToken: Bool {
+        self == .spacetime || self == .factorisedEncoder
+    }
+}
+
+/// How the 2-D patch kernel becomes a tubelet kernel (scenic's `kernel_init_method`).
+public enum KernelInflation: String, CaseIterable, Codable, Sendable {
+    /// `central_frame_initializer`: the 2-D kernel at frame `t // 2`, zeros elsewhere (scenic's
+    /// released configs, and the paper's best).
+    case central
+    /// `average_frame_initializer`: the 2-D kernel divided by `t` in every frame (I3D inflation).
+    case average
+    /// `average_arp_frame_initializer`: approximate rank pooling weights (Bilen et al.).
+    case arp
+}
+
+/// How positional embeddings reach the video token count (scenic's `positional_embed_size_change`).
+public enum PositionalEmbeddingMethod: String, CaseIterable, Codable, Sendable {
+    /// Repeat the spatial grid once per temporal index (time-major), as the paper does.
+    case tile
+    /// Resize the spatial grid in 2-D (`scipy.ndimage.zoom`, order 1), for one frame's tokens.
+    case resize
+    /// Resize the spatial grid in 2-D, then tile it over time.
+    case resizeTile = "resize-tile"
+}
+
+/// How Model 3's temporal attention starts.
+public enum TemporalAttentionInit: String, CaseIterable, Codable, Sendable {
+    /// A copy of the spatial attention: scenic's default (`init_temporal_transformer=True`).
+    case copy
+    /// All kernels and biases zero, so the temporal branch adds nothing at first: the paper's choice.
+    case zero
+}

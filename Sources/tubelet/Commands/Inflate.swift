@@ -1,0 +1,205 @@
+import ArgumentParser
+import Foundation
+import Porting
+import TensorIO
+
+/// `tubelet inflate SRC -o OUT --model M`: an image ViT becomes a ready-to-train ViViT.
+struct Inflate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inflate an image ViT checkpoint into a ViViT checkpoint (Models 1-4), as scenic initialises one.",
+        discussion: """
+            The source may be any readable format and any known layout. Every output tensor is \
+            accounted for in the report (copied, inflated, tiled/resized, initialised with its \
+            initialiser and seed), and every input tensor left out is listed with the reason. \
+            --dry-run prints the plan, parameters, tokens and compute without writing.
+            """
+    )
+
+    /// Output formats of an inflation.
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+        case hdf5, npz, hf, safetensors, msgpack, pth
+    }
+
+    @Argument(help: "The image ViT checkpoint.", completion: .file())
+    var source: String
+
+    @Option(name: [.short, .customLong("output")], help: "The checkpoint to write (a directory for --format hf).")
+    var output: String?
+
+    @Option(help: "The ViViT model: spacetime (1), factorised-encoder (2), factorised-self-attention (3), factorised-dot-product (4).")
+    var model: ViViTModel
+
+    @Option(help: "Frames per clip.")
+    var frames = 32
+
+    @Option(help: "Tubelet size TxHxW (default 2xPxP, P the ViT's patch).")
+    var tubelet: String?
+
+    @Option(name: .customLong("image-size"), help: "Input size, N or HxW (default the ViT's).")
+    var imageSize: String?
+
+    @Option(name: .customLong("kernel-init"), help: "Tubelet kernel from the 2-D patch kernel: central (scenic's default), average, arp.")
+    var kernelInit: KernelInflation = .central
+
+    @Option(help: "Positional embeddings: tile, resize, resize-tile (default: tile, or a resize when --image-size changes the grid).")
+    var posemb: PositionalEmbeddingMethod?
+
+    @Option(name: .customLong("temporal-layers"), help: "Model 2: temporal transformer depth.")
+    var temporalLayers = 4
+
+    @Option(name: .customLong("temporal-attention"), help: "Model 3: temporal attention from a copy of the spatial one (scenic) or zero (the paper).")
+    var temporalAttention: TemporalAttentionInit = .copy
+
+    @Option(help: "Classes of the new zero classifier (output_projection); none without it.")
+    var classes: Int?
+
+    @Flag(name: .customLong("keep-pre-logits"), help: "Keep the ViT's pre_logits layer (scenic drops it).")
+    var keepPreLogits = false
+
+    @Flag(name: .customLong("copy-spatial-cls"), help: "Model 2: copy the ViT's cls into cls_SpatialTransformer (scenic leaves it zero).")
+    var copySpatialClassToken = false
+
+    @Option(help: "Output format (default: from OUT's extension).")
+    var format: OutputFormat?
+
+    @Option(help: "Cast every floating-point output tensor to this dtype (default float32).")
+    var dtype: DType?
+
+    @Option(help: "Seed of every randomly initialised tensor; the same seed gives the same bytes.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Write the provenance report as JSON to this file.", completion: .file())
+    var report: String?
+
+    @Option(help: "The source's layout, when detection should not choose it.")
+    var from: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Print the plan without writing anything.")
+    var dryRun = false
+
+    @Flag(help: "Replace OUT (and the report) if they exist.")
+    var force = false
+
+    @OptionGroup var reading: ReadOptionGroup
+
+    @OptionGroup var layouts: LayoutOptionGroup
+
+    func validate() throws {
+        if output == nil && !dryRun { throw ValidationError("name the output with -o OUT (or pass --dry-run)") }
+        _ = try tubeletSize()
+        _ = try imageDimensions()
+        if let dtype, !dtype.isFloatingPoint { throw ValidationError("--dtype must be a floating-point dtype") }
+        if let classes, classes <= 0 { throw ValidationError("--classes must be positive") }
+        if frames <= 0 { throw ValidationError("--frames must be positive") }
+    }
+
+    func tubeletSize() throws -> [Int]? {
+        guard let tubelet else { return nil }
+        let parts = tubelet.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--tubelet must be TxHxW, e.g. 2x16x16, not '\(tubelet)'")
+        }
+        return parts
+    }
+
+    func imageDimensions() throws -> [Int]? {
+        guard let imageSize else { return nil }
+        let parts = imageSize.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard (parts.count == 1 || parts.count == 2), parts.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--image-size must be N or HxW, e.g. 224, not '\(imageSize)'")
+        }
+        return parts.count == 1 ? [parts[0], parts[0]] : parts
+    }
+
+    func options() throws -> InflationOptions {
+        var options = InflationOptions(model: model)
+        options.frames = frames
+        if let tubelet = try tubeletSize() {
+            options.tubeletFrames = tubelet[0]
+            options.tubeletHeight = tubelet[1]
+            options.tubeletWidth = tubelet[2]
+        }
+        if let image = try imageDimensions() {
+            options.imageHeight = image[0]
+            options.imageWidth = image[1]
+        }
+        options.kernelInflation = kernelInit
+        options.positionalEmbedding = posemb
+        options.temporalLayers = temporalLayers
+        options.temporalAttention = temporalAttention
+        options.classes = classes
+        options.keepPreLogits = keepPreLogits
+        options.copySpatialClassToken = copySpatialClassToken
+        options.seed = seed
+        return options
+    }
+
+    func run() throws {
+        let input = try Checkpoint.open(source, options: reading.readOptions)
+        let detector = try layouts.detector()
+        let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
+        let canonical = CanonicalSource(input, match: match)
+        let architecture = try ViTArchitecture.infer(canonical.tensors, file: source)
+        let inflated = try Inflater.inflate(canonical, architecture: architecture, layout: match.layoutDescription, options: options())
+        printError("\(source): \(match.layoutDescription) — \(architecture.summary)")
+        if dryRun {
+            print(DryRunPlan(inflated).text, terminator: "")
+            return
+        }
+        guard let output else { return }
+        var result: any TensorSource = inflated
+        if let dtype { result = try CastingSource(result, to: dtype) }
+        let chosen = try outputFormat(output)
+        switch chosen {
+        case .hf:
+            let schema = try detector.library.schema(named: "hf-vivit")
+            let config = try HuggingFaceConfig.vivit(inflated, activation: match.schema.activation ?? "gelu_fast", dtype: dtype ?? .float32)
+            try Checkpoint.writeModelDirectory(try LayoutSource(result, schema: schema, depth: architecture.depth),
+                                               config: config, to: output, overwrite: force)
+        case .msgpack:
+            throw CheckpointError(.unsupported, file: output, "Tubelet cannot write Flax msgpack yet",
+                fix: "Write npz: numpy.load + flax.traverse_util.unflatten_dict(sep='/') gives the same params tree")
+        default:
+            let format: CheckpointFormat = switch chosen {
+            case .hdf5: .hdf5
+            case .safetensors: .safetensors
+            case .pth: .pytorch
+            default: .npz
+            }
+            try Checkpoint.write(result, to: output, format: format, overwrite: force)
+        }
+        if let report {
+            try writeReport(inflated.report.jsonText(), to: report)
+        }
+        printError(inflated.report.summary)
+        printError("wrote \(output) (\(chosen.rawValue)): ViViT Model \(model.number) (\(model.rawValue)), \(inflated.tensors.count) tensors")
+    }
+
+    func outputFormat(_ output: String) throws -> OutputFormat {
+        if let format { return format }
+        switch CheckpointFormat.forExtension(of: output) {
+        case .hdf5?: return .hdf5
+        case .npz?: return .npz
+        case .safetensors?: return .safetensors
+        case .pytorch?: return .pth
+        default:
+            throw ValidationError("cannot tell the output format from '\(output)'; pass --format (hdf5, npz, hf, safetensors, pth)")
+        }
+    }
+
+    func writeReport(_ text: String, to path: String) throws {
+        if FileManager.default.fileExists(atPath: path) && !force {
+            throw CheckpointError(.outputRefused, file: path, "the report file already exists", fix: "Pass --force to replace it")
+        }
+        do {
+            try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw CheckpointError(.io, file: path, "cannot write the report: \(error.localizedDescription)")
+        }
+    }
+}
+
+extension ViViTModel: ExpressibleByArgument {}
+extension KernelInflation: ExpressibleByArgument {}
+extension PositionalEmbeddingMethod: ExpressibleByArgument {}
+extension TemporalAttentionInit: ExpressibleByArgument {}

@@ -1,0 +1,36 @@
+import Foundation
+import Porting
+import TensorIO
+
+/// What `inflate --dry-run` prints: the output tree, parameters, tokens per clip and compute
+/// per view and for the usual 4 × 3-view evaluation, so models, tubelets and frame counts can
+/// be weighed before anything is written.
+struct DryRunPlan {
+    let inflated: InflatedSource
+
+    init(_ inflated: InflatedSource) {
+        self.inflated = inflated
+    }
+
+    var text: String {
+        let config = inflated.config
+        let geometry = inflated.geometry
+        var rows = [["NAME", "SHAPE", "PARAMS", "ORIGIN"]]
+        for (info, output) in zip(inflated.tensors, inflated.report.outputs) {
+            rows.append([info.name, Shape.describe(info.shape), InspectReport.grouped(info.elementCount), output.origin])
+        }
+        var text = TextTable.render(rows, rightAligned: [2])
+        let parameters = inflated.tensors.reduce(0) { $0 + $1.elementCount }
+        let perView = config.multiplyAccumulatesPerView / 1e9
+        let model = inflated.options.model
+        text += "ViViT Model \(model.number) (\(model.rawValue)): \(InspectReport.grouped(parameters)) parameters, "
+            + "\(ByteCountText.format(parameters * 4)) in float32\n"
+        text += "clip: \(geometry.frames) frames of \(geometry.imageSize[0])x\(geometry.imageSize[1]), tubelet "
+            + "\(geometry.tubelet.map(String.init).joined(separator: "x")) → \(geometry.grid.map(String.init).joined(separator: "x")) "
+            + "= \(geometry.tokens) tokens\(config.classifier == "token" ? " + CLS" : "") per clip\n"
+        text += "compute: \(String(format: "%.4g", perView)) GFLOPs per view (multiply-accumulates, as the paper counts), "
+            + "\(String(format: "%.4g", perView * 12)) for 4 × 3 views\n"
+        text += inflated.report.summary + "\n"
+        return text
+    }
+}

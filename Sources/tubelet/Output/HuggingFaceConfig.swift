@@ -1,0 +1,56 @@
+import Foundation
+import Porting
+import TensorIO
+
+/// `config.json` of a Hugging Face `VivitForVideoClassification` for an inflated Model 1.
+enum HuggingFaceConfig {
+    static func vivit(_ inflated: InflatedSource, activation: String, dtype: DType) throws(CheckpointError) -> Data {
+        let options = inflated.options
+        let geometry = inflated.geometry
+        let architecture = inflated.architecture
+        guard options.model == .spacetime else {
+            throw CheckpointError(.unsupported, file: inflated.path,
+                "Hugging Face has only ViViT Model 1 (VivitForVideoClassification); Model \(options.model.number) cannot be written as hf",
+                fix: "Use --model spacetime, or write hdf5, npz, safetensors or pth")
+        }
+        guard architecture.classifier == .token else {
+            throw CheckpointError(.unsupported, file: inflated.path,
+                "Hugging Face's ViViT pools with a CLS token, which this ViT (a gap classifier) does not have",
+                fix: "Write hdf5, npz, safetensors or pth")
+        }
+        guard let classes = options.classes else {
+            throw CheckpointError(.invalidRequest, file: inflated.path,
+                "VivitForVideoClassification needs a classifier", fix: "Pass --classes N")
+        }
+        guard geometry.imageSize[0] == geometry.imageSize[1] else {
+            throw CheckpointError(.unsupported, file: inflated.path, "Hugging Face's ViViT takes square images only")
+        }
+        let labels = (0..<classes).map { "LABEL_\($0)" }
+        let object: [String: Any] = [
+            "architectures": ["VivitForVideoClassification"],
+            "model_type": "vivit",
+            "hidden_size": architecture.width,
+            "num_hidden_layers": architecture.depth,
+            "num_attention_heads": architecture.heads,
+            "intermediate_size": architecture.mlpWidth,
+            "hidden_act": activation,
+            "hidden_dropout_prob": 0.0,
+            "attention_probs_dropout_prob": 0.0,
+            "initializer_range": 0.02,
+            "layer_norm_eps": 1e-06,
+            "image_size": geometry.imageSize[0],
+            "num_frames": geometry.frames,
+            "tubelet_size": geometry.tubelet,
+            "num_channels": geometry.channels,
+            "qkv_bias": true,
+            "id2label": Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) }),
+            "label2id": Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) }),
+            "torch_dtype": dtype == .float16 ? "float16" : dtype == .bfloat16 ? "bfloat16" : "float32",
+        ]
+        do {
+            return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+        } catch {
+            throw CheckpointError(.io, file: inflated.path, "cannot encode config.json: \(error)")
+        }
+    }
+}

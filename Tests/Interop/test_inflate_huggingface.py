@@ -1,0 +1,60 @@
+"""Inflated checkpoints in Hugging Face's ViViT: the hf output loads with no missing or
+unexpected keys, and a ViViT made from a ViT with one temporal token reproduces the ViT's
+CLS features on a static video. Needs torch and transformers; skipped cleanly without them."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+import numpy as np
+
+from conftest import REPO_ROOT, convert, run_tubelet
+
+SAMPLE = REPO_ROOT / "Checkpoints" / "ViT-tiny_16.npz"
+
+
+def vit_from_sample(tmp_path):
+    """The sample as a Hugging Face ViTForImageClassification: `convert --to hf-vit-classifier`
+    gives the on-disk names, loaded by from_pretrained with no missing or unexpected keys."""
+    directory = tmp_path / "vit"
+    directory.mkdir()
+    convert(SAMPLE, directory / "model.safetensors", "--to", "hf-vit-classifier", "--heads", "4")
+    transformers.ViTConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
+                           image_size=64, patch_size=16, hidden_act="gelu_fast", layer_norm_eps=1e-6,
+                           num_labels=10).save_pretrained(directory)
+    model, info = transformers.ViTForImageClassification.from_pretrained(directory, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"], info
+    return model.eval()
+
+
+def inflate_hf(tmp_path, *flags):
+    out = tmp_path / "vivit"
+    run_tubelet(["inflate", SAMPLE, "-o", out, "--format", "hf", "--model", "spacetime", "--classes", "7", *flags])
+    model, info = transformers.VivitForVideoClassification.from_pretrained(out, output_loading_info=True)
+    return model.eval(), info
+
+
+def test_hf_output_loads_with_no_missing_or_unexpected_keys(tmp_path):
+    """The hf directory (config.json + model.safetensors) is exactly what VivitForVideoClassification expects."""
+    model, info = inflate_hf(tmp_path, "--frames", "8")
+    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], info
+    assert model.config.num_frames == 8 and model.config.tubelet_size == [2, 16, 16] and model.config.num_labels == 7
+    assert torch.count_nonzero(model.classifier.weight) == 0  # scenic's zero classifier
+
+
+@pytest.mark.parametrize("kernel", ["average", "central"])
+def test_one_temporal_token_reproduces_the_vit_on_a_static_video(tmp_path, kernel):
+    """With --frames equal to the tubelet depth there is one temporal token; a video of
+    identical frames through an average (or central) kernel gives the 2-D patch embedding, so
+    the ViViT's CLS features equal the ViT's (within 1e-5)."""
+    vit = vit_from_sample(tmp_path)
+    vivit, _ = inflate_hf(tmp_path, "--frames", "2", "--kernel-init", kernel)
+    image = torch.from_numpy(np.random.default_rng(0).standard_normal((1, 3, 64, 64)).astype(np.float32))
+    video = image.unsqueeze(1).repeat(1, 2, 1, 1, 1)  # [B, T, C, H, W]
+    with torch.no_grad():
+        expected = vit.vit(image).last_hidden_state[:, 0]
+        actual = vivit.vivit(video).last_hidden_state[:, 0]
+    np.testing.assert_allclose(actual.numpy(), expected.numpy(), atol=1e-5, rtol=0)
