@@ -1,0 +1,27 @@
+"""Makes zoom-reference.json: positional-embedding grids resized by
+`scipy.ndimage.zoom(grid, (new/old, new/old, 1), order=1)`, the function scenic and
+big_vision resize with, kept so Tubelet's resize is checked against scipy without scipy in CI.
+
+    .venv/bin/pip install scipy
+    .venv/bin/python Tests/Fixtures/inflation/make_zoom_reference.py
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import scipy
+from scipy import ndimage
+
+cases = []
+rng = np.random.default_rng(7)
+for (rows, cols), (new_rows, new_cols), width in [((3, 3), (5, 5), 2), ((4, 4), (3, 3), 3), ((2, 3), (4, 7), 2),
+                                                   ((14, 14), (16, 16), 2), ((5, 5), (1, 1), 2), ((1, 1), (3, 3), 2)]:
+    grid = rng.standard_normal((rows, cols, width)).astype(np.float32)
+    zoomed = ndimage.zoom(grid, (new_rows / rows, new_cols / cols, 1), order=1)
+    assert zoomed.shape == (new_rows, new_cols, width), zoomed.shape
+    cases.append({"input_shape": [rows, cols, width], "output_shape": [new_rows, new_cols, width],
+                  "input": [float(v) for v in grid.ravel()], "output": [float(v) for v in zoomed.ravel()]})
+out = Path(__file__).resolve().parent / "zoom-reference.json"
+out.write_text(json.dumps({"scipy": scipy.__version__, "cases": cases}, indent=1) + "\n")
+print("wrote", out)
