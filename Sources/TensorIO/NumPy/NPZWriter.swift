@@ -12,8 +12,10 @@ public struct NPZWriter: CheckpointWriter {
     public func write(_ source: any TensorSource, to path: String, options: WriteOptions) throws(CheckpointError) {
         var memberNames: Set<String> = []
         for info in source.tensors {
-            guard !info.name.isEmpty, !info.name.contains("\0") else {
-                throw CheckpointError(.invalidRequest, file: path, tensor: info.name, "an npz member name must be non-empty and contain no NUL byte")
+            guard !info.name.isEmpty, !info.name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw CheckpointError(.invalidRequest, file: path, tensor: info.name,
+                    "an npz member name must be non-empty and free of control characters (zip names cannot hold them)",
+                    fix: "Rename the tensor, or write safetensors or HDF5")
             }
             guard memberNames.insert(info.name + ".npy").inserted else {
                 throw CheckpointError(.invalidRequest, file: path, tensor: info.name, "two tensors have this name")
