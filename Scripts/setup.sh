@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what Tubelet needs to build and test on Debian/Ubuntu: libhdf5, libzip and
-# pkg-config from apt, and a Python venv (.venv) with the reference readers the interop
-# tests compare against. Safe to run again.
+# pkg-config from apt (and hdf5-tools, whose h5dump the interop tests run on written
+# files), and a Python venv (.venv) with the reference readers the interop tests compare
+# against. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-if ! dpkg -s libhdf5-dev libzip-dev pkg-config >/dev/null 2>&1; then
+if ! dpkg -s libhdf5-dev libzip-dev pkg-config hdf5-tools >/dev/null 2>&1; then
     $SUDO apt-get update -qq
-    $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libhdf5-dev libzip-dev pkg-config >/dev/null
+    $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libhdf5-dev libzip-dev pkg-config hdf5-tools >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -14,7 +14,8 @@ public enum CheckpointFormat: String, CaseIterable, Sendable, Codable {
         case .npz: NPZReader()
         case .safetensors: SafeTensorsReader()
         case .pytorch: PyTorchReader()
-        case .hdf5, .keras: nil
+        case .hdf5: HDF5Reader()
+        case .keras: KerasReader()
         }
     }
 
@@ -25,7 +26,8 @@ public enum CheckpointFormat: String, CaseIterable, Sendable, Codable {
         case .npz: NPZWriter()
         case .safetensors: SafeTensorsWriter()
         case .pytorch: PyTorchWriter()
-        case .hdf5, .keras: nil
+        case .hdf5: HDF5Writer()
+        case .keras: nil
         }
     }
 

@@ -27,7 +27,7 @@ struct Convert: ParsableCommand {
     @Option(help: "Cast every floating-point tensor to this dtype (float16, bfloat16, float32, float64).")
     var dtype: DType?
 
-    @Option(help: "Archive compression: 'none' (stored, the default) or 'deflate[:LEVEL]' (LEVEL 1-9, default 6).")
+    @Option(help: "Compression: 'none' (the default) or 'deflate[:LEVEL]' (LEVEL 1-9, default 6), also spelled 'gzip[:LEVEL]'. npz: deflated members; HDF5: chunked gzip datasets.")
     var compress = "none"
 
     @Option(name: .customLong("max-shard-size"),
@@ -65,11 +65,14 @@ struct Convert: ParsableCommand {
 
     func compression() throws -> WriteOptions.Compression {
         if compress == "none" || compress == "stored" { return .stored }
-        if compress == "deflate" { return .deflate(level: 6) }
-        if compress.hasPrefix("deflate:"), let level = Int(compress.dropFirst("deflate:".count)), (1...9).contains(level) {
-            return .deflate(level: level)
+        // gzip is HDF5's (and h5py's) name for the same DEFLATE compression.
+        for method in ["deflate", "gzip"] {
+            if compress == method { return .deflate(level: 6) }
+            if compress.hasPrefix(method + ":"), let level = Int(compress.dropFirst(method.count + 1)), (1...9).contains(level) {
+                return .deflate(level: level)
+            }
         }
-        throw ValidationError("--compress must be 'none', 'deflate' or 'deflate:LEVEL' with LEVEL 1-9, not '\(compress)'")
+        throw ValidationError("--compress must be 'none', 'deflate[:LEVEL]' or 'gzip[:LEVEL]' with LEVEL 1-9, not '\(compress)'")
     }
 
     func run() throws {

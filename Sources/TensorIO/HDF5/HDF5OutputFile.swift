@@ -1,0 +1,127 @@
+internal import CHDF5
+
+/// A new HDF5 file being written: groups, datasets and root attributes, one at a time.
+///
+/// Files are created in HDF5's earliest (most compatible) format, so libhdf5 1.8 and later,
+/// h5py and `h5dump` all read them. Groups record link creation order, so the tensors read back
+/// in the order they were written; object timestamps are off, so the same tensors give the same
+/// bytes. ``close()`` flushes and closes the file and reports a failure; a file abandoned after
+/// an error is closed by its handle's `deinit` and removed by the caller.
+final class HDF5OutputFile {
+    let path: String
+    private var file: HDF5ID?
+
+    init(path: String) throws(CheckpointError) {
+        self.path = path
+        file = try HDF5Library.withLock { () throws(CheckpointError) -> HDF5ID in
+            guard let creation = HDF5ID(H5Pcreate(chdf5_p_file_create()), .propertyList),
+                  H5Pset_link_creation_order(creation.raw, UInt32(H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED)) >= 0,
+                  H5Pset_obj_track_times(creation.raw, false) >= 0 else {
+                throw CheckpointError(.io, file: path, HDF5ErrorStack.current().reason("cannot set up the HDF5 file"))
+            }
+            let access = try HDF5File.fileAccess(path: path)
+            guard let file = HDF5ID(H5Fcreate(path, chdf5_f_acc_excl(), creation.raw, access.raw), .file) else {
+                throw CheckpointError(.io, file: path, HDF5ErrorStack.current().reason("cannot create the HDF5 file"))
+            }
+            return file
+        }
+    }
+
+    /// Creates the group `groupPath` (`a/b`), whose parent must exist already.
+    func createGroup(_ groupPath: String) throws(CheckpointError) {
+        try HDF5Library.withLock { () throws(CheckpointError) in
+            guard let file = file?.raw else { return }
+            guard let creation = HDF5ID(H5Pcreate(chdf5_p_group_create()), .propertyList),
+                  H5Pset_link_creation_order(creation.raw, UInt32(H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED)) >= 0,
+                  H5Pset_obj_track_times(creation.raw, false) >= 0,
+                  HDF5ID(H5Gcreate2(file, "/" + groupPath, chdf5_p_default(), creation.raw, chdf5_p_default()), .group) != nil else {
+                throw CheckpointError(.io, file: path, tensor: groupPath, HDF5ErrorStack.current().reason("cannot create the group"))
+            }
+        }
+    }
+
+    /// Writes `tensor` as the dataset `name`: contiguous, or chunked and gzip-compressed (with
+    /// the shuffle filter, which groups the bytes of each element and helps gzip on floats)
+    /// when `compression` asks and the tensor has elements to chunk.
+    func writeDataset(_ name: String, _ tensor: Tensor, compression: WriteOptions.Compression) throws(CheckpointError) {
+        try HDF5Library.withLock { () throws(CheckpointError) in
+            guard let file = file?.raw else { return }
+            func failure(_ doing: String) -> CheckpointError {
+                CheckpointError(.io, file: path, tensor: name, HDF5ErrorStack.current().reason("cannot \(doing)"))
+            }
+            guard let type = HDF5FileType.make(tensor.dtype) else { throw failure("create the datatype") }
+            let dimensions = tensor.shape.map { hsize_t($0) }
+            let space = tensor.shape.isEmpty
+                ? HDF5ID(H5Screate(H5S_SCALAR), .dataspace)
+                : HDF5ID(H5Screate_simple(Int32(dimensions.count), dimensions, nil), .dataspace)
+            guard let space else { throw failure("create the dataspace") }
+            guard let creation = HDF5ID(H5Pcreate(chdf5_p_dataset_create()), .propertyList),
+                  H5Pset_obj_track_times(creation.raw, false) >= 0 else { throw failure("set up the dataset") }
+            if case .deflate(let level) = compression,
+               let chunks = HDF5ChunkShape.chunks(for: tensor.shape, elementSize: tensor.dtype.byteCount) {
+                let chunkDimensions = chunks.map { hsize_t($0) }
+                guard H5Pset_chunk(creation.raw, Int32(chunkDimensions.count), chunkDimensions) >= 0,
+                      tensor.dtype.byteCount == 1 || H5Pset_shuffle(creation.raw) >= 0,
+                      H5Pset_deflate(creation.raw, UInt32(max(1, min(9, level)))) >= 0 else {
+                    throw failure("set up compression")
+                }
+            }
+            guard let dataset = HDF5ID(H5Dcreate2(file, "/" + name, type.raw, space.raw, chdf5_p_default(), creation.raw, chdf5_p_default()), .dataset) else {
+                throw failure("create the dataset")
+            }
+            let status = tensor.bytes.withUnsafeBytes { bytes -> herr_t in
+                guard let base = bytes.baseAddress, !bytes.isEmpty else { return 0 }
+                return H5Dwrite(dataset.raw, type.raw, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), base)
+            }
+            guard status >= 0 else { throw failure("write the dataset") }
+            if tensor.dtype == .bfloat16 {
+                try writeStringAttribute("dtype", "bfloat16", on: dataset.raw, object: name)
+            }
+        }
+    }
+
+    /// Writes `value` as a variable-length UTF-8 string attribute `name` of the root group, as
+    /// h5py writes a `str`.
+    func writeRootAttribute(_ name: String, _ value: String) throws(CheckpointError) {
+        try HDF5Library.withLock { () throws(CheckpointError) in
+            guard let file = file?.raw else { return }
+            try writeStringAttribute(name, value, on: file, object: "/")
+        }
+    }
+
+    private func writeStringAttribute(_ name: String, _ value: String, on object: hid_t, object objectName: String) throws(CheckpointError) {
+        func failure(_ doing: String) -> CheckpointError {
+            CheckpointError(.io, file: path, tensor: objectName, HDF5ErrorStack.current().reason("cannot \(doing) attribute '\(name)'"))
+        }
+        guard let type = HDF5FileType.utf8String(), let space = HDF5ID(H5Screate(H5S_SCALAR), .dataspace) else {
+            throw failure("set up")
+        }
+        guard let attribute = HDF5ID(H5Acreate2(object, name, type.raw, space.raw, chdf5_p_default(), chdf5_p_default()), .attribute) else {
+            throw failure("create")
+        }
+        let status = value.withCString { text -> herr_t in
+            var pointer: UnsafePointer<CChar>? = text
+            return H5Awrite(attribute.raw, type.raw, &pointer)
+        }
+        guard status >= 0 else { throw failure("write") }
+    }
+
+    /// Objects of this file open right now, the file itself included: 1 between operations.
+    /// For tests (the file is closed *strongly*, which would hide a leak after ``close()``).
+    var openObjectCount: Int {
+        HDF5Library.withLock { () -> Int in
+            guard let file = file?.raw else { return 0 }
+            return Int(H5Fget_obj_count(file, chdf5_f_obj_all()))
+        }
+    }
+
+    /// Flushes and closes the file; a failure here (a full disk) is reported, not lost.
+    func close() throws(CheckpointError) {
+        try HDF5Library.withLock { () throws(CheckpointError) in
+            guard let file = file.take() else { return }
+            guard file.close() else {
+                throw CheckpointError(.io, file: path, HDF5ErrorStack.current().reason("cannot finish writing the HDF5 file"))
+            }
+        }
+    }
+}

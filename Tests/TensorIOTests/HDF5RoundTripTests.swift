@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+@testable import TensorIO
+
+extension HDF5Tests {
+    @Suite("HDF5 written and read back")
+    struct RoundTrip {
+        @Test("Every dtype, scalars, empty tensors and metadata survive HDF5 bit for bit, in order", arguments: [
+            WriteOptions.Compression.stored, .deflate(level: 1), .deflate(level: 9),
+        ])
+        func roundTrip(compression: WriteOptions.Compression) throws {
+            let directory = TestDirectory()
+            let source = try HDF5Tests.everyDType()
+            try Checkpoint.write(source, to: directory.file("out.h5"), options: WriteOptions(compression: compression))
+            let back = try Checkpoint.open(directory.file("out.h5"))
+            #expect(back.format == .hdf5)
+            #expect(back.tensors == source.tensors)
+            #expect(back.metadata == source.metadata)
+            #expect(try HDF5Tests.readAll(back) == HDF5Tests.readAll(source))
+            #expect(directory.contents == ["out.h5"])
+        }
+
+        @Test("gzip makes a compressible file smaller; stored is the default")
+        func compressionShrinks() throws {
+            let directory = TestDirectory()
+            let source = try HDF5Tests.everyDType()
+            try Checkpoint.write(source, to: directory.file("stored.h5"))
+            try Checkpoint.write(source, to: directory.file("gzip.h5"), options: WriteOptions(compression: .deflate(level: 6)))
+            let stored = try #require(FileManager.default.attributesOfItem(atPath: directory.file("stored.h5"))[.size] as? Int)
+            let gzip = try #require(FileManager.default.attributesOfItem(atPath: directory.file("gzip.h5"))[.size] as? Int)
+            #expect(stored > 1_200_000)
+            // The 100 kB metadata value is an attribute, which HDF5 does not compress.
+            #expect(gzip < stored / 4)
+        }
+
+        @Test("The same tensors give the same HDF5 bytes")
+        func reproducible() throws {
+            let directory = TestDirectory()
+            try Checkpoint.write(try HDF5Tests.everyDType(), to: directory.file("a.h5"))
+            try Checkpoint.write(try HDF5Tests.everyDType(), to: directory.file("b.h5"))
+            #expect(FileManager.default.contents(atPath: directory.file("a.h5")) == FileManager.default.contents(atPath: directory.file("b.h5")))
+        }
+
+        @Test("An empty checkpoint is a valid HDF5 file with no datasets")
+        func empty() throws {
+            let directory = TestDirectory()
+            try Checkpoint.write(InMemorySource(), to: directory.file("empty.h5"))
+            let back = try Checkpoint.open(directory.file("empty.h5"))
+            #expect(back.tensors.isEmpty)
+            #expect(back.metadata.isEmpty)
+        }
+
+        @Test("Names HDF5 cannot hold are refused before a file is written", arguments: [
+            (["a", "a/b"], "a"), (["x/", "y"], "x/"), (["/x"], "/x"), (["a//b"], "a//b"), (["a/./b"], "a/./b"),
+        ])
+        func badNames(names: [String], culprit: String) throws {
+            let directory = TestDirectory()
+            let source = InMemorySource()
+            for name in names { try source.add(name, Tensor(float32: [1], shape: [1])) }
+            let error = #expect(throws: CheckpointError.self) {
+                try Checkpoint.write(source, to: directory.file("out.h5"))
+            }
+            #expect(error?.kind == .invalidRequest)
+            #expect(error?.tensor == culprit)
+            #expect(directory.contents == [])
+        }
+
+        @Test("A tensor that fails to read mid-write leaves no file")
+        func failureMidWrite() throws {
+            let directory = TestDirectory()
+            let source = FailingSource(failingAfter: 2)
+            let error = #expect(throws: CheckpointError.self) {
+                try Checkpoint.write(source, to: directory.file("out.h5"))
+            }
+            #expect(error?.reason.contains("planned failure") == true)
+            #expect(directory.contents == [])
+        }
+
+        @Test("Chunks are the whole tensor up to 1 MiB, smaller above, none for scalars and empty tensors")
+        func chunkShapes() {
+            #expect(HDF5ChunkShape.chunks(for: [16, 16], elementSize: 4) == [16, 16])
+            #expect(HDF5ChunkShape.chunks(for: [], elementSize: 4) == nil)
+            #expect(HDF5ChunkShape.chunks(for: [0, 3], elementSize: 4) == nil)
+            let large = HDF5ChunkShape.chunks(for: [3072, 768], elementSize: 4) ?? []
+            #expect(large.count == 2 && large.reduce(4, *) <= 1 << 20 && large.reduce(4, *) > 1 << 18)
+            #expect(HDF5ChunkShape.chunks(for: [1 << 30], elementSize: 8) == [1 << 17])
+        }
+
+        @Test("Natural order puts vars/2 before vars/10")
+        func naturalOrder() {
+            let names = ["vars/10", "vars/2", "vars/1", "b", "a10b", "a9b", "a09b", "vars/0"]
+            #expect(names.sorted(by: NaturalOrder.precedes) == ["a9b", "a09b", "a10b", "b", "vars/0", "vars/1", "vars/2", "vars/10"])
+        }
+    }
+}
+
+/// A source whose third tensor cannot be read, to interrupt a writer.
+final class FailingSource: TensorSource {
+    let path = "<failing>"
+    let format = CheckpointFormat.npz
+    let metadata: [String: String] = [:]
+    let tensors: [TensorInfo]
+    private let failingAfter: Int
+
+    init(failingAfter: Int) {
+        self.failingAfter = failingAfter
+        tensors = (0...failingAfter).map { TensorInfo(name: "group/t\($0)", dtype: .float32, shape: [4]) }
+    }
+
+    func read(_ name: String) throws(CheckpointError) -> Tensor {
+        if name == tensors[failingAfter].name {
+            throw CheckpointError(.io, file: path, tensor: name, "planned failure")
+        }
+        return try Tensor(float32: [1, 2, 3, 4], shape: [4])
+    }
+}
