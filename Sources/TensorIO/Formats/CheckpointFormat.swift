@@ -6,6 +6,8 @@ public enum CheckpointFormat: String, CaseIterable, Sendable, Codable {
     case safetensors
     case pytorch
     case keras
+    /// Flax `msgpack_serialize` trees (scenic checkpoints).
+    case msgpack
 
     /// The reader for this format, or nil where Tubelet does not read it yet.
     public var reader: (any CheckpointReader)? {
@@ -16,6 +18,7 @@ public enum CheckpointFormat: String, CaseIterable, Sendable, Codable {
         case .pytorch: PyTorchReader()
         case .hdf5: HDF5Reader()
         case .keras: KerasReader()
+        case .msgpack: FlaxMsgpackReader()
         }
     }
 
@@ -28,6 +31,7 @@ public enum CheckpointFormat: String, CaseIterable, Sendable, Codable {
         case .pytorch: PyTorchWriter()
         case .hdf5: HDF5Writer()
         case .keras: nil
+        case .msgpack: FlaxMsgpackWriter()
         }
     }
 
@@ -42,6 +46,7 @@ public enum CheckpointFormat: String, CaseIterable, Sendable, Codable {
         case "safetensors": return .safetensors
         case "pth", "pt", "bin": return .pytorch
         case "keras": return .keras
+        case "msgpack": return .msgpack
         default: return nil
         }
     }

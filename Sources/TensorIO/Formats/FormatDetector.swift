@@ -27,11 +27,27 @@ enum FormatDetector {
             // A shard index: the shards' format is in its name, as Hugging Face names them.
             return path.hasSuffix(".safetensors.index.json") ? .safetensors : .pytorch
         }
+        if looksLikeMsgpackTree(head) { return .msgpack }
         let shown = head.prefix(8).map { byte in
             (0x20..<0x7f).contains(byte) ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16, uppercase: false).leftPadded(to: 2)
         }.joined()
         throw CheckpointError(.unrecognisedFormat, file: path, "unrecognised checkpoint format (first bytes: \"\(shown)\")",
             fix: "Tubelet reads \(CheckpointFormat.readableNames)")
+    }
+
+    /// A Flax msgpack checkpoint is a map whose first key is a string: a map tag, then a
+    /// string tag (scenic's `checkpoint_N` files have no extension to go by).
+    static func looksLikeMsgpackTree(_ head: [UInt8]) -> Bool {
+        guard head.count >= 2 else { return false }
+        let keyStart: Int
+        switch head[0] {
+        case 0x81...0x8f: keyStart = 1
+        case 0xde: keyStart = 3
+        case 0xdf: keyStart = 5
+        default: return false
+        }
+        guard keyStart < head.count else { return false }
+        return (0xa1...0xbf).contains(head[keyStart]) || (0xd9...0xdb).contains(head[keyStart])
     }
 
     /// The archive's member names decide between npz, PyTorch and Keras.

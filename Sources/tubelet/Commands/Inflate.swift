@@ -156,14 +156,12 @@ struct Inflate: ParsableCommand {
             let config = try HuggingFaceConfig.vivit(inflated, activation: match.schema.activation ?? "gelu_fast", dtype: dtype ?? .float32)
             try Checkpoint.writeModelDirectory(try LayoutSource(result, schema: schema, depth: architecture.depth),
                                                config: config, to: output, overwrite: force)
-        case .msgpack:
-            throw CheckpointError(.unsupported, file: output, "Tubelet cannot write Flax msgpack yet",
-                fix: "Write npz: numpy.load + flax.traverse_util.unflatten_dict(sep='/') gives the same params tree")
         default:
             let format: CheckpointFormat = switch chosen {
             case .hdf5: .hdf5
             case .safetensors: .safetensors
             case .pth: .pytorch
+            case .msgpack: .msgpack
             default: .npz
             }
             try Checkpoint.write(result, to: output, format: format, overwrite: force)
@@ -182,8 +180,9 @@ struct Inflate: ParsableCommand {
         case .npz?: return .npz
         case .safetensors?: return .safetensors
         case .pytorch?: return .pth
+        case .msgpack?: return .msgpack
         default:
-            throw ValidationError("cannot tell the output format from '\(output)'; pass --format (hdf5, npz, hf, safetensors, pth)")
+            throw ValidationError("cannot tell the output format from '\(output)'; pass --format (hdf5, npz, hf, safetensors, msgpack, pth)")
         }
     }
 
