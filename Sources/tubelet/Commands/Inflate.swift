@@ -164,6 +164,10 @@ struct Inflate: ParsableCommand {
             case .msgpack: .msgpack
             default: .npz
             }
+            if format == .hdf5 {
+                // HDF5 keeps the provenance report with the weights, as a root attribute.
+                result = AnnotatedSource(result, adding: ["tubelet.report": inflated.report.jsonText()])
+            }
             try Checkpoint.write(result, to: output, format: format, overwrite: force)
         }
         if let report {
