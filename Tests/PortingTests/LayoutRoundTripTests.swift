@@ -10,7 +10,10 @@ struct LayoutRoundTripTests {
     }()
 
     /// Image layouts that hold a classifier head (hf-vit has none; hf-vivit is a video layout).
-    static var layoutNames: [String] { library.schemas.map(\.name).filter { !["hf-vit", "hf-vivit"].contains($0) }.sorted() }
+    static var layoutNames: [String] { library.schemas.map(\.name).filter { !(headless + ["hf-vivit"]).contains($0) }.sorted() }
+
+    /// Image layouts of backbones without a classifier head.
+    static let headless = ["hf-vit", "keras-hub-vit"]
 
     /// The fixture written in `layout` and read back: the file a user of that family would have.
     static func written(in layout: String, _ canonical: any TensorSource) throws -> InMemorySource {
@@ -50,6 +53,23 @@ struct LayoutRoundTripTests {
         let backInA = try CanonicalViTFixture.materialise(LayoutSource(
             CanonicalSource(inB, match: detector.detect(inB)), schema: Self.library.schema(named: a), depth: 2))
         #expect(try CanonicalViTFixture.sameTensors(backInA, original))
+    }
+
+    @Test("Backbone layouts round-trip a headless ViT with every other layout", arguments: headless)
+    func headlessRoundTrips(layout: String) throws {
+        let detector = LayoutDetector(library: Self.library, heads: CanonicalViTFixture.heads)
+        let canonical = try CanonicalViTFixture.make(head: false)
+        let original = try Self.written(in: layout, canonical)
+        let match = try detector.detect(original)
+        #expect(match.schema.name == layout)
+        #expect(try CanonicalViTFixture.sameTensors(CanonicalSource(original, match: match), canonical))
+        for other in Self.layoutNames + Self.headless {
+            let inOther = try CanonicalViTFixture.materialise(LayoutSource(
+                CanonicalSource(original, match: match), schema: Self.library.schema(named: other), depth: 2))
+            let back = try CanonicalViTFixture.materialise(LayoutSource(
+                CanonicalSource(inOther, match: detector.detect(inOther)), schema: Self.library.schema(named: layout), depth: 2))
+            #expect(try CanonicalViTFixture.sameTensors(back, original), "\(layout) → \(other) → \(layout)")
+        }
     }
 
     @Test("big_vision keeps no CLS position: a zero one is dropped, any other is kept, never lost")

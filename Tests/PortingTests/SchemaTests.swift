@@ -23,7 +23,7 @@ struct SchemaTests {
     func builtinsLoad() throws {
         let library = try SchemaLibrary.builtin()
         #expect(Set(library.schemas.map(\.name)) == [
-            "vision_transformer", "scenic", "big_vision", "big_vision-scan", "timm", "hf-vit", "hf-vit-classifier", "hf-vivit",
+            "vision_transformer", "scenic", "big_vision", "big_vision-scan", "timm", "hf-vit", "hf-vit-classifier", "hf-vivit", "keras-hub-vit",
         ])
     }
 
@@ -73,6 +73,11 @@ struct SchemaTests {
         ("blocks.{i}.norm1.weight", "blocks.x.norm1.weight", nil),
         ("encoder.layer.{i}.output.dense.weight", "encoder.layer.0.attention.output.dense.weight", nil),
         ("cls", "cls", -1),
+        ("block{_i}/mlp", "block/mlp", 0),
+        ("block{_i}/mlp", "block_1/mlp", 1),
+        ("block{_i}/mlp", "block_12/mlp", 12),
+        ("block{_i}/mlp", "block_0/mlp", nil),
+        ("block{_i}/mlp", "block1/mlp", nil),
     ] as [(String, String, Int?)])
     func patterns(pattern: String, name: String, index: Int?) {
         #expect(NamePattern(pattern).match(name) == index)

@@ -862,6 +862,110 @@ extension BuiltinSchemas {
   ]
 }
 """#),
+        ("keras-hub-vit.json", #"""
+{
+  "name": "keras-hub-vit",
+  "title": "Keras 3 keras-hub ViTBackbone (.weights.h5, or model.weights.h5 in a .keras archive)",
+  "activation": "gelu",
+  "tensors": [
+    {
+      "name": "layers/vi_t_patching_and_embedding/patch_embedding/vars/0",
+      "canonical": "embedding/kernel"
+    },
+    {
+      "name": "layers/vi_t_patching_and_embedding/patch_embedding/vars/1",
+      "canonical": "embedding/bias"
+    },
+    {
+      "name": "layers/vi_t_patching_and_embedding/vars/0",
+      "canonical": "cls",
+      "optional": true
+    },
+    {
+      "name": "layers/vi_t_patching_and_embedding/position_embedding/vars/0",
+      "canonical": "Transformer/posembed_input/pos_embedding",
+      "transform": [
+        {
+          "op": "expandDims",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/layer_norm_1/vars/0",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/scale"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/layer_norm_1/vars/1",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/bias"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/mha/query_dense/vars/0",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/kernel"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/mha/query_dense/vars/1",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/bias"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/mha/key_dense/vars/0",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/kernel"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/mha/key_dense/vars/1",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/bias"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/mha/value_dense/vars/0",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/kernel"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/mha/value_dense/vars/1",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/bias"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/mha/output_dense/vars/0",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/kernel"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/mha/output_dense/vars/1",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/layer_norm_2/vars/0",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/scale"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/layer_norm_2/vars/1",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/bias"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/mlp/dense_1/vars/0",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/kernel"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/mlp/dense_1/vars/1",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/bias"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/mlp/dense_2/vars/0",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/kernel"
+    },
+    {
+      "name": "layers/vi_t_encoder/encoder_layers/vi_t_encoder_block{_i}/mlp/dense_2/vars/1",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/bias"
+    },
+    {
+      "name": "layers/vi_t_encoder/layer_norm/vars/0",
+      "canonical": "Transformer/encoder_norm/scale"
+    },
+    {
+      "name": "layers/vi_t_encoder/layer_norm/vars/1",
+      "canonical": "Transformer/encoder_norm/bias"
+    }
+  ]
+}
+"""#),
         ("scenic.json", #"""
 {
   "name": "scenic",

@@ -1,7 +1,12 @@
 import Foundation
 
-/// A tensor-name pattern from a schema: literal text with an optional `{i}` standing for an
-/// encoder block index (`blocks.{i}.attn.qkv.weight`).
+/// A tensor-name pattern from a schema: literal text with an optional block-index
+/// placeholder.
+///
+/// - `{i}` stands for the block index in decimal (`blocks.{i}.attn.qkv.weight`).
+/// - `{_i}` follows Keras's automatic layer names, where the first layer of a kind has no
+///   suffix and later ones `_1`, `_2`, … (`vi_t_encoder_block{_i}` is `vi_t_encoder_block`,
+///   `vi_t_encoder_block_1`, …).
 struct NamePattern: Hashable, Sendable, CustomStringConvertible {
     let text: String
 
@@ -11,24 +16,38 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
 
     var description: String { text }
 
+    private var placeholder: (range: Range<String.Index>, keras: Bool)? {
+        if let range = text.range(of: "{_i}") { return (range, true) }
+        if let range = text.range(of: "{i}") { return (range, false) }
+        return nil
+    }
+
     /// Whether the pattern has a block index.
-    var isPerBlock: Bool { text.contains("{i}") }
+    var isPerBlock: Bool { placeholder != nil }
 
     /// The block index `name` matches with, or nil when it does not match. A pattern with no
-    /// `{i}` matches only itself and gives index -1.
+    /// placeholder matches only itself and gives index -1.
     func match(_ name: String) -> Int? {
-        guard let placeholder = text.range(of: "{i}") else { return name == text ? -1 : nil }
-        let head = text[..<placeholder.lowerBound]
-        let tail = text[placeholder.upperBound...]
-        guard name.count > head.count + tail.count, name.hasPrefix(head), name.hasSuffix(tail) else { return nil }
-        let digits = name.dropFirst(head.count).dropLast(tail.count)
+        guard let (range, keras) = placeholder else { return name == text ? -1 : nil }
+        let head = text[..<range.lowerBound]
+        let tail = text[range.upperBound...]
+        guard name.count >= head.count + tail.count, name.hasPrefix(head), name.hasSuffix(tail) else { return nil }
+        var digits = name.dropFirst(head.count).dropLast(tail.count)
+        if keras {
+            if digits.isEmpty { return 0 }
+            guard digits.first == "_" else { return nil }
+            digits = digits.dropFirst()
+            guard digits != "0" else { return nil }
+        }
         guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
               digits == "0" || digits.first != "0", digits.count <= 6, let index = Int(digits) else { return nil }
         return index
     }
 
-    /// The name for block `index` (the pattern itself when it has no `{i}`).
+    /// The name for block `index` (the pattern itself when it has no placeholder).
     func name(block index: Int) -> String {
-        text.replacingOccurrences(of: "{i}", with: String(index))
+        guard let (range, keras) = placeholder else { return text }
+        let value = keras ? (index == 0 ? "" : "_\(index)") : String(index)
+        return text.replacingCharacters(in: range, with: value)
     }
 }

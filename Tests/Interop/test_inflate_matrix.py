@@ -1,0 +1,82 @@
+"""Every sample checkpoint inflates to all four ViViT models in every output format; each
+output opens in its reference reader (numpy, h5py, safetensors) or equals the npz output
+tensor for tensor (pth, msgpack), and the report accounts for every tensor of the input."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+from conftest import REPO_ROOT, inspect_json, run_tubelet
+
+CHECKPOINTS = REPO_ROOT / "Checkpoints"
+# Sample → flags its layout needs (timm files do not store the head count).
+SAMPLES = {
+    "ViT-tiny_16.npz": [],
+    "ViT-tiny_16.h5": [],
+    "vit-tiny-timm.pth": ["--heads", "4"],
+    "vit-tiny-timm.safetensors": ["--heads", "4"],
+    "ViT-tiny_keras3.weights.h5": [],
+    "ViT-tiny_keras3.keras": [],
+    "ViT-tiny_keras3-bf16.weights.h5": [],
+}
+MODELS = ["spacetime", "factorised-encoder", "factorised-self-attention", "factorised-dot-product"]
+
+
+def inflate(tmp_path, sample, model, suffix, *flags):
+    out = tmp_path / f"vivit.{suffix}"
+    report = tmp_path / f"report-{suffix}.json"
+    run_tubelet(["inflate", CHECKPOINTS / sample, "-o", out, "--model", model, "--frames", "4", "--classes", "3",
+                 "--report", report, *SAMPLES[sample], *flags])
+    return out, json.loads(report.read_text())
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("sample", sorted(SAMPLES))
+def test_every_sample_inflates_to_every_model_and_format(tmp_path, sample, model):
+    npz_path, report = inflate(tmp_path, sample, model, "npz")
+    npz = np.load(npz_path)
+    expected = {entry["name"]: entry["shape"] for entry in report["outputs"]}
+    assert {name: list(npz[name].shape) for name in npz.files} == expected
+    assert all(npz[name].dtype == np.float32 for name in npz.files)
+
+    # The report accounts for every tensor of the input file: used by an output, or left out with a reason.
+    inputs = {row["name"] for row in inspect_json(CHECKPOINTS / sample)["tensors"]}
+    used = {name for entry in report["outputs"] for name in entry.get("file_tensors") or []}
+    dropped = {name for entry in report["dropped"] for name in entry.get("file_tensors") or []}
+    assert inputs == used | dropped, inputs ^ (used | dropped)
+    assert all(entry["reason"] for entry in report["dropped"])
+
+    h5_path, _ = inflate(tmp_path, sample, model, "h5")
+    with h5py.File(h5_path) as f:
+        for name, shape in expected.items():
+            assert list(f[name].shape) == shape and f[name][()].tobytes() == npz[name].tobytes(), name
+        assert json.loads(f.attrs["tubelet.report"])["outputs"] == report["outputs"]
+        assert json.loads(f.attrs["tubelet.config"])["model"] == model
+
+    st_path, _ = inflate(tmp_path, sample, model, "safetensors")
+    st = load_file(st_path)
+    assert sorted(st) == sorted(expected) and all(st[n].tobytes() == npz[n].tobytes() for n in st)
+
+    for suffix in ("pth", "msgpack"):
+        path, _ = inflate(tmp_path, sample, model, suffix)
+        same = run_tubelet(["diff", npz_path, path, "--json"])
+        assert json.loads(same.stdout)["equal"] is True, suffix
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLES))
+def test_hf_output_is_model_1_only(tmp_path, sample):
+    """hf writes a Hugging Face ViViT directory for Model 1 and refuses the others by name."""
+    run_tubelet(["inflate", CHECKPOINTS / sample, "-o", tmp_path / "hf", "--format", "hf", "--model", "spacetime",
+                 "--frames", "4", "--classes", "3", *SAMPLES[sample]])
+    config = json.loads((tmp_path / "hf" / "config.json").read_text())
+    assert config["model_type"] == "vivit" and config["num_frames"] == 4 and len(config["id2label"]) == 3
+    weights = load_file(tmp_path / "hf" / "model.safetensors")
+    assert "classifier.weight" in weights and not np.any(weights["classifier.weight"])
+    refused = run_tubelet(["inflate", CHECKPOINTS / sample, "-o", tmp_path / "hf2", "--format", "hf",
+                           "--model", "factorised-encoder", "--classes", "3", *SAMPLES[sample]], expect_rc=1)
+    assert "Model 1" in refused.stderr and not (tmp_path / "hf2").exists()
