@@ -58,3 +58,26 @@ def test_one_temporal_token_reproduces_the_vit_on_a_static_video(tmp_path, kerne
         expected = vit.vit(image).last_hidden_state[:, 0]
         actual = vivit.vivit(video).last_hidden_state[:, 0]
     np.testing.assert_allclose(actual.numpy(), expected.numpy(), atol=1e-5, rtol=0)
+
+
+def test_timm_vit_inflated_reproduces_timm_on_a_static_video(tmp_path):
+    """The timm family: the timm sample loaded into timm's own VisionTransformer, and the same
+    file inflated with one temporal token into Hugging Face's ViViT, give the same CLS
+    features on a static video (timm's GELU is exact, so hidden_act is 'gelu')."""
+    timm = pytest.importorskip("timm")
+    from timm.models.vision_transformer import VisionTransformer
+
+    sample = REPO_ROOT / "Checkpoints" / "vit-tiny-timm.pth"
+    model = VisionTransformer(img_size=64, patch_size=16, embed_dim=64, depth=2, num_heads=4, mlp_ratio=2.0, num_classes=10)
+    model.load_state_dict(torch.load(sample, weights_only=True), strict=True)
+    model.eval()
+    out = tmp_path / "vivit"
+    run_tubelet(["inflate", sample, "-o", out, "--format", "hf", "--model", "spacetime", "--classes", "7",
+                 "--frames", "2", "--kernel-init", "average", "--heads", "4"])
+    vivit = transformers.VivitForVideoClassification.from_pretrained(out).eval()
+    assert vivit.config.hidden_act == "gelu"
+    image = torch.from_numpy(np.random.default_rng(1).standard_normal((1, 3, 64, 64)).astype(np.float32))
+    with torch.no_grad():
+        expected = model.forward_features(image)[:, 0]
+        actual = vivit.vivit(image.unsqueeze(1).repeat(1, 2, 1, 1, 1)).last_hidden_state[:, 0]
+    np.testing.assert_allclose(actual.numpy(), expected.numpy(), atol=1e-5, rtol=0)
