@@ -12,9 +12,11 @@ public struct NPZWriter: CheckpointWriter {
     public func write(_ source: any TensorSource, to path: String, options: WriteOptions) throws(CheckpointError) {
         var memberNames: Set<String> = []
         for info in source.tensors {
-            guard !info.name.isEmpty, !info.name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            // libzip takes tab, line feed and carriage return in UTF-8 names, no other C0 control.
+            let refused = info.name.unicodeScalars.contains { $0.value < 0x20 && !["\t", "\n", "\r"].contains($0) }
+            guard !info.name.isEmpty, !refused else {
                 throw CheckpointError(.invalidRequest, file: path, tensor: info.name,
-                    "an npz member name must be non-empty and free of control characters (zip names cannot hold them)",
+                    "an npz member name must be non-empty and free of control characters other than tab and line breaks (libzip refuses them)",
                     fix: "Rename the tensor, or write safetensors or HDF5")
             }
             guard memberNames.insert(info.name + ".npy").inserted else {
