@@ -5,36 +5,17 @@ import Testing
 /// (no `HDF5-DIAG` dump from libhdf5), leave no output, and never crash.
 @Suite("Malformed HDF5 and Keras inputs fail cleanly")
 struct MalformedHDF5Tests {
-    struct Case: Sendable, CustomTestStringConvertible {
-        enum Command: String, Sendable {
-            /// `tubelet inspect FILE` (structure only).
-            case inspect
-            /// `tubelet inspect --stats FILE` (reads every tensor).
-            case inspectStats = "inspect --stats"
-            /// `tubelet convert FILE OUTDIR/out.h5`.
-            case convert
-        }
-
-        /// A file in Tests/Fixtures/malformed-hdf5 (see its README.md).
-        var fixture: String
-        var command: Command
-        /// Every one of these must appear in the error line.
-        var fragments: [String]
-
-        var testDescription: String { "\(command.rawValue) \(fixture)" }
-    }
-
     /// Refused when the file is opened: by `inspect` and by `convert`.
-    static func atOpen(_ fixture: String, _ fragments: String...) -> [Case] {
-        [.inspect, .convert].map { Case(fixture: fixture, command: $0, fragments: fragments) }
+    static func atOpen(_ fixture: String, _ fragments: String...) -> [MalformedCase] {
+        [.inspect, .convert].map { MalformedCase(fixture: "malformed-hdf5/" + fixture, command: $0, fragments: fragments, output: "out.h5") }
     }
 
     /// Refused only when the data is read: by `inspect --stats` and `convert`.
-    static func atRead(_ fixture: String, _ fragments: String...) -> [Case] {
-        [.inspectStats, .convert].map { Case(fixture: fixture, command: $0, fragments: fragments) }
+    static func atRead(_ fixture: String, _ fragments: String...) -> [MalformedCase] {
+        [.inspectStats, .convert].map { MalformedCase(fixture: "malformed-hdf5/" + fixture, command: $0, fragments: fragments, output: "out.h5") }
     }
 
-    static let cases: [Case] = [
+    static let cases: [MalformedCase] = [
         // Not (whole) HDF5.
         atOpen("h5-truncated.h5", "the HDF5 file is truncated", "stored_eof = 3072", "[HDF5 error stack: H5Fopen()", "get it again"),
         atOpen("h5-not-hdf5.h5", "unrecognised checkpoint format"),
@@ -71,62 +52,27 @@ struct MalformedHDF5Tests {
 
     // MARK: - Checks
 
+    /// Copies fixture `name` of Tests/Fixtures/malformed-hdf5 into `directory`.
     static func copyFixture(_ name: String, into directory: URL) throws -> URL {
-        let source = TestSupport.fixture("malformed-hdf5/\(name)")
-        try #require(FileManager.default.fileExists(atPath: source.path),
-                     "missing fixture \(source.path): run Tests/Fixtures/malformed-hdf5/make_malformed_hdf5.py")
-        let copy = directory.appendingPathComponent(name)
-        try FileManager.default.copyItem(at: source, to: copy)
-        return copy
+        try MalformedCase.copyFixture("malformed-hdf5/" + name, into: directory)
     }
 
-    /// Exit status 1, nothing on stdout, one line `Error: <file>: …` with every fragment, and
-    /// nothing of libhdf5's own diagnostics.
     static func expectRefusal(_ result: TestSupport.RunResult, naming file: String, containing fragments: [String],
                               sourceLocation: SourceLocation = #_sourceLocation) {
-        guard !result.timedOut, !result.terminatedBySignal else {
-            Issue.record("expected a clean exit with status 1: \(result)", sourceLocation: sourceLocation)
-            return
-        }
-        #expect(result.exitStatus == 1, "\(result)", sourceLocation: sourceLocation)
-        #expect(result.stdout.isEmpty, "\(result)", sourceLocation: sourceLocation)
-        #expect(result.stderr.split(separator: "\n").count == 1, "expected one error line: \(result)", sourceLocation: sourceLocation)
-        #expect(!result.stderr.contains("HDF5-DIAG"), "libhdf5 printed its diagnostics: \(result)", sourceLocation: sourceLocation)
-        #expect(result.stderr.hasPrefix("Error: \(file): "), "\(result)", sourceLocation: sourceLocation)
-        for fragment in fragments {
-            #expect(result.stderr.contains(fragment), "expected '\(fragment)': \(result)", sourceLocation: sourceLocation)
-        }
+        MalformedCase.expectRefusal(result, naming: file, containing: fragments, sourceLocation: sourceLocation)
     }
 
     // MARK: - Tests
 
     @Test("A malformed or unsupported HDF5 file is refused with one clear error and leaves no output", arguments: cases)
-    func refuses(_ malformed: Case) async throws {
-        try await TestSupport.withTemporaryDirectory { directory in
-            let inputs = directory.appendingPathComponent("input", isDirectory: true)
-            let outputs = directory.appendingPathComponent("output", isDirectory: true)
-            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: false)
-            try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: false)
-            let input = try Self.copyFixture(malformed.fixture, into: inputs)
-            let original = try Data(contentsOf: input)
-            let arguments: [String] = switch malformed.command {
-            case .inspect: ["inspect", input.path]
-            case .inspectStats: ["inspect", "--stats", input.path]
-            case .convert: ["convert", input.path, outputs.appendingPathComponent("out.h5").path]
-            }
-            let result = try await TestSupport.runTubelet(arguments)
-            Self.expectRefusal(result, naming: input.path, containing: malformed.fragments)
-            #expect(try TestSupport.contents(of: outputs) == [], "output left behind")
-            #expect(try Data(contentsOf: input) == original, "the input was modified")
-            #expect(try TestSupport.contents(of: inputs) == [malformed.fixture])
-        }
+    func refuses(_ malformed: MalformedCase) async throws {
+        try await malformed.check()
     }
 
     @Test("Every fixture is used, and every case's fixture exists")
     func fixturesAreComplete() throws {
-        let present = Set(try TestSupport.contents(of: TestSupport.fixture("malformed-hdf5"))
-            .filter { $0.hasSuffix(".h5") || $0.hasSuffix(".keras") })
-        let used = Set(Self.cases.map(\.fixture)).union(Self.validFixtures)
+        let present = try MalformedCase.fixtures(in: "malformed-hdf5") { $0.hasSuffix(".h5") || $0.hasSuffix(".keras") }
+        let used = Set(Self.cases.map(\.fixture)).union(Self.validFixtures.map { "malformed-hdf5/" + $0 })
         #expect(used.subtracting(present).sorted() == [], "run Tests/Fixtures/malformed-hdf5/make_malformed_hdf5.py")
         #expect(present.subtracting(used).sorted() == [], "fixtures no test uses")
     }

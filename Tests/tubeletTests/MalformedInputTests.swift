@@ -1,43 +1,19 @@
 import Foundation
 import Testing
 
-/// One malformed input and what `tubelet` must say about it.
-struct MalformedCase: Sendable, CustomTestStringConvertible {
-    enum Command: String, Sendable {
-        /// `tubelet inspect FILE` (headers only).
-        case inspect
-        /// `tubelet inspect --stats FILE` (reads every tensor).
-        case inspectStats = "inspect --stats"
-        /// `tubelet convert FILE OUTDIR/out.<same extension>`.
-        case convert
-    }
-
-    /// A file in Tests/Fixtures/malformed (see its README.md).
-    var fixture: String
-    var command: Command
-    /// Every one of these must appear in the error message.
-    var fragments: [String]
-    /// Extra options, placed before the file.
-    var options: [String] = []
-
-    var testDescription: String {
-        ([command.rawValue] + options + [fixture]).joined(separator: " ")
-    }
-}
-
 @Suite("Malformed inputs and bad invocations fail cleanly")
 struct MalformedInputTests {
     // MARK: - The table
 
     /// `fixture` under `inspect` and under `convert`: both read the headers and must refuse.
     static func headers(_ fixture: String, _ fragments: String..., options: [String] = []) -> [MalformedCase] {
-        [.inspect, .convert].map { MalformedCase(fixture: fixture, command: $0, fragments: fragments, options: options) }
+        [.inspect, .convert].map { MalformedCase(fixture: "malformed/" + fixture, command: $0, fragments: fragments, options: options) }
     }
 
     /// `fixture` whose headers are fine but whose tensor data is not: only reading the data
     /// (`inspect --stats`, `convert`) can find that.
     static func data(_ fixture: String, _ fragments: String...) -> [MalformedCase] {
-        [.inspectStats, .convert].map { MalformedCase(fixture: fixture, command: $0, fragments: fragments) }
+        [.inspectStats, .convert].map { MalformedCase(fixture: "malformed/" + fixture, command: $0, fragments: fragments) }
     }
 
     static let cases: [MalformedCase] = groups.flatMap { $0 }
@@ -117,77 +93,33 @@ struct MalformedInputTests {
 
     // MARK: - The checks
 
-    /// `result` is a clean refusal: exit status 1 within the timeout, nothing on stdout, and
-    /// one line on stderr, `Error: <file>: …`, holding every fragment.
     static func expectRefusal(
         _ result: TestSupport.RunResult, naming file: String, containing fragments: [String],
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
-        if result.timedOut || result.terminatedBySignal {
-            Issue.record("expected a clean exit with status 1: \(result)", sourceLocation: sourceLocation)
-            return
-        }
-        #expect(result.exitStatus == 1, "expected exit status 1: \(result)", sourceLocation: sourceLocation)
-        #expect(result.stdout.isEmpty, "expected nothing on stdout: \(result)", sourceLocation: sourceLocation)
-        let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true)
-        #expect(lines.count == 1, "expected a single error line: \(result)", sourceLocation: sourceLocation)
-        #expect(result.stderr.hasPrefix("Error: \(file): "), "expected the message to start with 'Error: \(file): ': \(result)",
-                sourceLocation: sourceLocation)
-        for fragment in fragments {
-            #expect(result.stderr.contains(fragment), "expected '\(fragment)' in the message: \(result)", sourceLocation: sourceLocation)
-        }
+        MalformedCase.expectRefusal(result, naming: file, containing: fragments, sourceLocation: sourceLocation)
     }
 
-    /// `directory` holds exactly `names`: no partial output, no temporary file.
     static func expectContents(_ directory: URL, _ names: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let contents = try TestSupport.contents(of: directory)
-        #expect(contents == names.sorted(), "unexpected files in \(directory.path)", sourceLocation: sourceLocation)
+        try MalformedCase.expectContents(directory, names, sourceLocation: sourceLocation)
     }
 
-    /// Copies fixture `name` into `directory` and returns the copy's path, so that no run can
-    /// leave anything in Tests/Fixtures.
+    /// Copies fixture `name` of Tests/Fixtures/malformed into `directory`.
     static func copyFixture(_ name: String, into directory: URL) throws -> URL {
-        let source = TestSupport.fixture("malformed/\(name)")
-        try #require(FileManager.default.fileExists(atPath: source.path),
-                     "missing fixture \(source.path): run Tests/Fixtures/malformed/make_malformed.py")
-        let copy = directory.appendingPathComponent(name)
-        try FileManager.default.copyItem(at: source, to: copy)
-        return copy
+        try MalformedCase.copyFixture("malformed/" + name, into: directory)
     }
 
     // MARK: - Tests
 
     @Test("A malformed file is refused with one clear error and leaves no output", arguments: cases)
     func refusesMalformedInput(_ malformed: MalformedCase) async throws {
-        try await TestSupport.withTemporaryDirectory { directory in
-            let inputs = directory.appendingPathComponent("input", isDirectory: true)
-            let outputs = directory.appendingPathComponent("output", isDirectory: true)
-            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: false)
-            try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: false)
-            let input = try Self.copyFixture(malformed.fixture, into: inputs)
-            let original = try Data(contentsOf: input)
-
-            let arguments: [String] = switch malformed.command {
-            case .inspect: ["inspect"] + malformed.options + [input.path]
-            case .inspectStats: ["inspect", "--stats"] + malformed.options + [input.path]
-            case .convert:
-                ["convert"] + malformed.options
-                    + [input.path, outputs.appendingPathComponent("out." + input.pathExtension).path]
-            }
-            let result = try await TestSupport.runTubelet(arguments)
-
-            Self.expectRefusal(result, naming: input.path, containing: malformed.fragments)
-            try Self.expectContents(outputs, [])
-            #expect(try Data(contentsOf: input) == original, "the input was modified")
-            try Self.expectContents(inputs, [malformed.fixture])
-        }
+        try await malformed.check()
     }
 
     @Test("The fixtures the table names all exist, and every fixture is in the table or used below")
     func fixturesAreComplete() throws {
-        let directory = TestSupport.fixture("malformed")
-        let present = Set(try TestSupport.contents(of: directory).filter { $0.hasSuffix(".npy") || $0.hasSuffix(".npz") })
-        let used = Set(Self.cases.map(\.fixture)).union(["valid-single.npy", "valid-multi.npz"])
+        let present = try MalformedCase.fixtures(in: "malformed") { $0.hasSuffix(".npy") || $0.hasSuffix(".npz") }
+        let used = Set(Self.cases.map(\.fixture)).union(["malformed/valid-single.npy", "malformed/valid-multi.npz"])
         #expect(used.subtracting(present).sorted() == [], "run Tests/Fixtures/malformed/make_malformed.py")
         #expect(present.subtracting(used).sorted() == [], "fixtures no test uses")
         #expect(Self.cases.count >= 25)

@@ -1,18 +1,6 @@
 import Foundation
 import Testing
 
-/// One malformed PyTorch or safetensors file and what `tubelet` must say about it.
-struct MalformedCheckpointCase: Sendable, CustomTestStringConvertible {
-    /// A file under Tests/Fixtures (`malformed-torch/…`, `malformed-safetensors/…`).
-    var fixture: String
-    /// `inspect` reads headers; `inspect --stats` and `convert` read tensor data too.
-    var command: String
-    /// Every one of these must appear in the error message.
-    var fragments: [String]
-
-    var testDescription: String { "\(command) \(fixture)" }
-}
-
 /// The PyTorch and safetensors counterpart of `MalformedInputTests`: every malformed file
 /// in Tests/Fixtures/malformed-torch and malformed-safetensors (made by the generator
 /// scripts there) gives exit status 1, one `Error: FILE: …` line naming the cause, no crash,
@@ -20,16 +8,16 @@ struct MalformedCheckpointCase: Sendable, CustomTestStringConvertible {
 @Suite("Malformed PyTorch and safetensors files fail cleanly")
 struct MalformedTorchTests {
     /// Refused by every command, because opening the file reads what is wrong.
-    static func headers(_ fixture: String, _ fragments: String...) -> [MalformedCheckpointCase] {
-        ["inspect", "convert"].map { MalformedCheckpointCase(fixture: fixture, command: $0, fragments: fragments) }
+    static func headers(_ fixture: String, _ fragments: String...) -> [MalformedCase] {
+        [.inspect, .convert].map { MalformedCase(fixture: fixture, command: $0, fragments: fragments, output: "out.safetensors") }
     }
 
     /// Refused only when tensor data is read.
-    static func data(_ fixture: String, _ fragments: String...) -> [MalformedCheckpointCase] {
-        ["inspect --stats", "convert"].map { MalformedCheckpointCase(fixture: fixture, command: $0, fragments: fragments) }
+    static func data(_ fixture: String, _ fragments: String...) -> [MalformedCase] {
+        [.inspectStats, .convert].map { MalformedCase(fixture: fixture, command: $0, fragments: fragments, output: "out.safetensors") }
     }
 
-    static let torch: [[MalformedCheckpointCase]] = [
+    static let torch: [[MalformedCase]] = [
         // The container.
         headers("malformed-torch/torch-truncated.pth", "not a zip archive, or truncated"),
         headers("malformed-torch/torch-missing-data-pkl.pth", "has no torch-missing-data-pkl/data.pkl"),
@@ -67,7 +55,7 @@ struct MalformedTorchTests {
         headers("malformed-torch/torch-persid-not-storage.pth", "persistent id is not ('storage'"),
     ]
 
-    static let safetensors: [[MalformedCheckpointCase]] = [
+    static let safetensors: [[MalformedCase]] = [
         headers("malformed-safetensors/st-header-past-eof.safetensors", "declares 5000 bytes but only 64 follow"),
         headers("malformed-safetensors/st-header-too-large.safetensors", "declares 200000000 bytes", "limit of 100000000"),
         headers("malformed-safetensors/st-invalid-json.safetensors", "not valid JSON"),
@@ -97,61 +85,17 @@ struct MalformedTorchTests {
         headers("malformed-safetensors/st-index-no-weight-map.safetensors.index.json", "no 'weight_map'"),
     ]
 
-    static let cases: [MalformedCheckpointCase] = (torch + safetensors).flatMap { $0 }
-
-    /// Copies `relativePath` (and, for a shard index, the shard beside it) into `directory`.
-    static func copyFixture(_ relativePath: String, into directory: URL) throws -> URL {
-        let source = TestSupport.fixture(relativePath)
-        try #require(FileManager.default.fileExists(atPath: source.path),
-                     "missing fixture \(source.path): run the make_malformed_*.py script in its folder")
-        let copy = directory.appendingPathComponent(source.lastPathComponent)
-        try FileManager.default.copyItem(at: source, to: copy)
-        if relativePath.hasSuffix(".index.json") {
-            let shard = source.deletingLastPathComponent().appendingPathComponent("valid.safetensors")
-            try FileManager.default.copyItem(at: shard, to: directory.appendingPathComponent("valid.safetensors"))
-        }
-        return copy
-    }
+    static let cases: [MalformedCase] = (torch + safetensors).flatMap { $0 }
 
     @Test("A malformed file is refused with one clear error and leaves no output", arguments: cases)
-    func refusesMalformedFile(_ malformed: MalformedCheckpointCase) async throws {
-        try await TestSupport.withTemporaryDirectory { directory in
-            let inputs = directory.appendingPathComponent("input", isDirectory: true)
-            let outputs = directory.appendingPathComponent("output", isDirectory: true)
-            try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: false)
-            try FileManager.default.createDirectory(at: outputs, withIntermediateDirectories: false)
-            let input = try Self.copyFixture(malformed.fixture, into: inputs)
-            let before = try TestSupport.contents(of: inputs)
-            let original = try Data(contentsOf: input)
-            let arguments: [String] = switch malformed.command {
-            case "inspect": ["inspect", input.path]
-            case "inspect --stats": ["inspect", "--stats", input.path]
-            default: ["convert", input.path, outputs.appendingPathComponent("out.safetensors").path]
-            }
-            let result = try await TestSupport.runTubelet(arguments)
-            #expect(!result.timedOut && !result.terminatedBySignal, "did not exit cleanly: \(result)")
-            #expect(result.exitStatus == 1, "expected exit status 1: \(result)")
-            #expect(result.stdout.isEmpty, "expected nothing on stdout: \(result)")
-            let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: true)
-            #expect(lines.count == 1, "expected one error line: \(result)")
-            #expect(result.stderr.hasPrefix("Error: \(input.path): "), "the message must name the file: \(result)")
-            for fragment in malformed.fragments {
-                #expect(result.stderr.contains(fragment), "expected '\(fragment)' in the message: \(result)")
-            }
-            #expect(try TestSupport.contents(of: outputs) == [], "an output was left behind")
-            // Nothing ran: no file appeared beside the input (the os.system pickles would
-            // have created PWNED), and the input is untouched.
-            #expect(try TestSupport.contents(of: inputs) == before)
-            #expect(try Data(contentsOf: input) == original, "the input was modified")
-        }
+    func refusesMalformedFile(_ malformed: MalformedCase) async throws {
+        try await malformed.check()
     }
 
     @Test("Every fixture is in the table, and the control files read cleanly")
     func fixturesAreComplete() async throws {
         for folder in ["malformed-torch", "malformed-safetensors"] {
-            let present = Set(try TestSupport.contents(of: TestSupport.fixture(folder))
-                .filter { !$0.hasSuffix(".py") && !$0.hasPrefix("valid.") }
-                .map { "\(folder)/\($0)" })
+            let present = try MalformedCase.fixtures(in: folder) { !$0.hasSuffix(".py") && !$0.hasPrefix("valid.") }
             let used = Set(Self.cases.map(\.fixture)).filter { $0.hasPrefix(folder + "/") }
             #expect(used.subtracting(present).sorted() == [], "run \(folder)/make_*.py")
             #expect(present.subtracting(used).sorted() == [], "fixtures no test uses")
@@ -165,7 +109,7 @@ struct MalformedTorchTests {
     @Test("A sharded output is written atomically and --force replaces only a shard directory")
     func shardedOutputIsAtomic() async throws {
         try await TestSupport.withTemporaryDirectory { directory in
-            let input = try Self.copyFixture("malformed-torch/valid.pth", into: directory)
+            let input = try MalformedCase.copyFixture("malformed-torch/valid.pth", into: directory)
             let output = directory.appendingPathComponent("sharded")
             let first = try await TestSupport.runTubelet(["convert", input.path, output.path, "--max-shard-size", "8"])
             #expect(first.exitStatus == 0, "\(first)")
