@@ -48,7 +48,7 @@ enum AtomicDirectoryOutput {
                     throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(String(cString: strerror(errno)))")
                 }
             }
-            flushParent(of: target)
+            AtomicOutput.flushDirectory(of: target)
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             var reported = error
@@ -118,25 +118,9 @@ enum AtomicDirectoryOutput {
 
     private static func flushToDisk(_ directory: String, reportedAs path: String) throws(CheckpointError) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in names + [""] {
-            let file = name.isEmpty ? directory : directory + "/" + name
-            let descriptor = open(file, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else {
-                throw CheckpointError(.io, file: path, "the writer produced no output: \(String(cString: strerror(errno)))")
-            }
-            defer { close(descriptor) }
-            guard fsync(descriptor) == 0 else {
-                throw CheckpointError(.io, file: path, "cannot flush the output to disk: \(String(cString: strerror(errno)))")
-            }
+        for name in names {
+            try AtomicOutput.flushToDisk(directory + "/" + name, target: path)
         }
-    }
-
-    private static func flushParent(of path: String) {
-        let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "."
-        let descriptor = open(directory, O_RDONLY | O_CLOEXEC)
-        if descriptor >= 0 {
-            fsync(descriptor)
-            close(descriptor)
-        }
+        try AtomicOutput.flushToDisk(directory, target: path)
     }
 }

@@ -62,7 +62,8 @@ enum AtomicOutput {
         return "\(directory).\(name).tubelet-\(getpid())-\(random)"
     }
 
-    private static func flushToDisk(_ temporary: String, target: String) throws(CheckpointError) {
+    /// Flushes the file or directory at `temporary` to disk; errors name `target`.
+    static func flushToDisk(_ temporary: String, target: String) throws(CheckpointError) {
         let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw CheckpointError(.io, file: target, "the writer produced no output file: \(String(cString: strerror(errno)))")
@@ -73,7 +74,8 @@ enum AtomicOutput {
         }
     }
 
-    private static func flushDirectory(of path: String) {
+    /// Flushes the directory holding `path`, so a rename into it survives a crash.
+    static func flushDirectory(of path: String) {
         let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "."
         let descriptor = open(directory, O_RDONLY | O_CLOEXEC)
         if descriptor >= 0 {
