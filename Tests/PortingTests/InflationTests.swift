@@ -265,6 +265,37 @@ struct InflationValueTests {
         }
     }
 
+    @Test("The classifier can change: a gap ViT gets scenic's fresh CLS, a token ViT can pool by averaging")
+    func classifierChanges() throws {
+        func inflate(_ vit: InMemorySource, _ model: ViViTModel, _ classifier: ViTArchitecture.Classifier?) throws -> InflatedSource {
+            var options = InflationOptions(model: model)
+            options.frames = 4
+            options.tubeletHeight = 4
+            options.tubeletWidth = 4
+            options.classifier = classifier
+            return try Inflater.inflate(vit, architecture: ViTArchitecture.infer(vit.tensors, file: "vit"), layout: "test", options: options)
+        }
+        let gap = try CanonicalViTFixture.make(classToken: false)
+        let token = try inflate(gap, .spacetime, .token)
+        #expect(try token.read("cls").isAllZeroBytes)
+        let positions = try token.read("Transformer/posembed_input/pos_embedding")
+        #expect(positions.shape == [1, 1 + 2 * 4, 8])
+        // The grid rows are the ViT's; row 0 is a fresh draw from normal(0.02), seeded.
+        #expect(try positions.slice(axis: 1, 1..<5).bytes.array == gap.read("Transformer/posembed_input/pos_embedding").bytes.array)
+        #expect(try positions.slice(axis: 1, 0..<1).doubleValues.allSatisfy { $0 != 0 && $0.magnitude < 0.2 })
+        #expect(token.report.outputs.first { $0.name == "Transformer/posembed_input/pos_embedding" }?.seed == 0)
+
+        let withClass = try CanonicalViTFixture.make()
+        let pooled = try inflate(withClass, .spacetime, .gap)
+        #expect(pooled.info("cls") == nil)
+        #expect(pooled.info("Transformer/posembed_input/pos_embedding")?.shape == [1, 2 * 4, 8])
+        #expect(pooled.report.dropped.map(\.name) == ["cls", "head/kernel", "head/bias"])
+        #expect(throws: CheckpointError.self) { try inflate(withClass, .factorisedSelfAttention, .token) }
+        let encoder = try inflate(gap, .factorisedEncoder, .token)
+        #expect(try encoder.read("cls_SpatialTransformer").isAllZeroBytes && encoder.read("cls_TemporalTransformer").isAllZeroBytes)
+        #expect(encoder.info("TemporalTransformer/posembed_input/pos_embedding")?.shape == [1, 3, 8])
+    }
+
     @Test("The same seed gives the same bytes; another seed other values")
     func seeds() throws {
         let fixture = try CanonicalViTFixture.make()

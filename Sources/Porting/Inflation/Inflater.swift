@@ -35,7 +35,12 @@ public enum Inflater {
         let sourceGrid = architecture.grid
         let targetGrid = [geometry.grid[1], geometry.grid[2]]
         let encoder = model == .factorisedEncoder ? "SpatialTransformer" : "Transformer"
-        let targetHasClass = model.allowsClassToken && hasClass
+        if options.classifier == .token && !model.allowsClassToken {
+            throw CheckpointError(.invalidRequest, file: vit.path,
+                "Model \(model.number) has no CLS token in scenic (it pools by averaging)",
+                fix: "Use --classifier gap, or Model 1 or 2")
+        }
+        let targetHasClass = options.resolvedClassifier(for: architecture) == .token
 
         // CLS token and positional embedding.
         let method = try positionMethod(options, model: model, changes: sourceGrid != targetGrid, tokens: geometry, file: vit.path)
@@ -46,21 +51,27 @@ public enum Inflater {
                        .init(source: "Transformer/posembed_input/pos_embedding", sourceHasClassRow: hasClass,
                              sourceGrid: sourceGrid, targetGrid: method == .tile ? sourceGrid : targetGrid,
                              tiles: tiles, classRow: classRow))
-        if hasClass {
-            switch model {
-            case .spacetime:
+        switch (model, targetHasClass) {
+        case (.spacetime, true):
+            if hasClass {
                 plan.copy("cls", from: "cls", shape: [1, 1, width])
-            case .factorisedEncoder:
-                if options.copySpatialClassToken {
-                    plan.copy("cls_SpatialTransformer", from: "cls", shape: [1, 1, width],
-                              method: "ViT cls copied (--copy-spatial-cls; scenic leaves it zero)")
-                } else {
-                    plan.initialise("cls_SpatialTransformer", shape: [1, 1, width], .zeros,
-                                    why: "scenic does not map the ViT's cls here (its name differs); --copy-spatial-cls copies it")
-                    plan.drop("cls", "scenic leaves cls_SpatialTransformer zero; pass --copy-spatial-cls to copy it")
-                }
-            case .factorisedSelfAttention, .factorisedDotProduct:
-                plan.drop("cls", "Model \(model.number) pools by averaging and has no CLS token")
+            } else {
+                plan.initialise("cls", shape: [1, 1, width], .zeros, why: "scenic's CLS initialiser (the ViT pools by averaging and has none)")
+            }
+        case (.factorisedEncoder, true):
+            if options.copySpatialClassToken && hasClass {
+                plan.copy("cls_SpatialTransformer", from: "cls", shape: [1, 1, width],
+                          method: "ViT cls copied (--copy-spatial-cls; scenic leaves it zero)")
+            } else {
+                plan.initialise("cls_SpatialTransformer", shape: [1, 1, width], .zeros,
+                                why: hasClass ? "scenic does not map the ViT's cls here (its name differs); --copy-spatial-cls copies it"
+                                    : "scenic's CLS initialiser (the ViT has none)")
+                if hasClass { plan.drop("cls", "scenic leaves cls_SpatialTransformer zero; pass --copy-spatial-cls to copy it") }
+            }
+        default:
+            if hasClass {
+                plan.drop("cls", model.allowsClassToken ? "the video model pools by averaging (--classifier gap)"
+                          : "Model \(model.number) pools by averaging and has no CLS token")
             }
         }
 
@@ -105,11 +116,11 @@ public enum Inflater {
             guard options.temporalLayers > 0 else {
                 throw CheckpointError(.invalidRequest, file: vit.path, "--temporal-layers must be positive")
             }
-            if hasClass {
+            if targetHasClass {
                 plan.initialise("cls_TemporalTransformer", shape: [1, 1, width], .zeros, why: "scenic's CLS initialiser")
             }
             plan.initialise("TemporalTransformer/posembed_input/pos_embedding",
-                            shape: [1, geometry.temporalTokens + (hasClass ? 1 : 0), width], .normal(stddev: 0.02),
+                            shape: [1, geometry.temporalTokens + (targetHasClass ? 1 : 0), width], .normal(stddev: 0.02),
                             why: "scenic's positional-embedding initialiser (an image ViT has no temporal positions)")
             let mlp = architecture.mlpWidth, heads = architecture.heads, headDim = width / heads
             for block in 0..<options.temporalLayers {

@@ -28,6 +28,14 @@ public struct InflationOptions: Codable, Sendable, Equatable {
     public var copySpatialClassToken = false
     /// Seed for every randomly initialised tensor.
     public var seed: UInt64 = 0
+    /// The video model's classifier; nil keeps the ViT's (Models 1, 2) or pools by averaging
+    /// (Models 3, 4, which scenic allows no CLS token).
+    public var classifier: ViTArchitecture.Classifier?
+
+    /// The classifier the inflated model gets from a ViT with `vit`'s.
+    public func resolvedClassifier(for vit: ViTArchitecture) -> ViTArchitecture.Classifier {
+        classifier ?? (model.allowsClassToken ? vit.classifier : .gap)
+    }
 
     public init(model: ViViTModel) {
         self.model = model

@@ -26,7 +26,7 @@ public struct ViViTConfig: Codable, Sendable {
 
     /// Models 3 and 4 pool by averaging; Models 1 and 2 keep the ViT's classifier.
     public var classifier: String {
-        model.allowsClassToken ? architecture.classifier.rawValue : ViTArchitecture.Classifier.gap.rawValue
+        options.resolvedClassifier(for: architecture).rawValue
     }
 
     var hasClassToken: Bool { classifier == ViTArchitecture.Classifier.token.rawValue }

@@ -53,6 +53,9 @@ struct Inflate: ParsableCommand {
     @Option(help: "Classes of the new zero classifier (output_projection); none without it.")
     var classes: Int?
 
+    @Option(help: "token or gap (average pooling); default the ViT's for Models 1-2, gap for Models 3-4.")
+    var classifier: ViTArchitecture.Classifier?
+
     @Flag(name: .customLong("keep-pre-logits"), help: "Keep the ViT's pre_logits layer (scenic drops it).")
     var keepPreLogits = false
 
@@ -131,6 +134,7 @@ struct Inflate: ParsableCommand {
         options.keepPreLogits = keepPreLogits
         options.copySpatialClassToken = copySpatialClassToken
         options.seed = seed
+        options.classifier = classifier
         return options
     }
 
@@ -203,6 +207,7 @@ struct Inflate: ParsableCommand {
 }
 
 extension ViViTModel: ExpressibleByArgument {}
+extension ViTArchitecture.Classifier: ExpressibleByArgument {}
 extension KernelInflation: ExpressibleByArgument {}
 extension PositionalEmbeddingMethod: ExpressibleByArgument {}
 extension TemporalAttentionInit: ExpressibleByArgument {}

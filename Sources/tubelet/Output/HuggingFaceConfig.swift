@@ -13,10 +13,10 @@ enum HuggingFaceConfig {
                 "Hugging Face has only ViViT Model 1 (VivitForVideoClassification); Model \(options.model.number) cannot be written as hf",
                 fix: "Use --model spacetime, or write hdf5, npz, safetensors or pth")
         }
-        guard architecture.classifier == .token else {
+        guard inflated.config.classifier == ViTArchitecture.Classifier.token.rawValue else {
             throw CheckpointError(.unsupported, file: inflated.path,
-                "Hugging Face's ViViT pools with a CLS token, which this ViT (a gap classifier) does not have",
-                fix: "Write hdf5, npz, safetensors or pth")
+                "Hugging Face's ViViT pools with a CLS token, which this inflation (a gap classifier) does not have",
+                fix: "Pass --classifier token (a ViT without one gets scenic's fresh CLS token), or write hdf5, npz, safetensors or pth")
         }
         guard let classes = options.classes else {
             throw CheckpointError(.invalidRequest, file: inflated.path,
