@@ -23,7 +23,8 @@ struct SchemaTests {
     func builtinsLoad() throws {
         let library = try SchemaLibrary.builtin()
         #expect(Set(library.schemas.map(\.name)) == [
-            "vision_transformer", "scenic", "big_vision", "big_vision-scan", "timm", "hf-vit", "hf-vit-classifier", "hf-vivit", "keras-hub-vit",
+            "vision_transformer", "scenic", "big_vision", "big_vision-scan", "timm", "hf-vit", "hf-vit-classifier", "hf-vit-v5",
+            "hf-vit-classifier-v5", "hf-vivit", "keras-hub-vit",
         ])
     }
 

@@ -84,7 +84,11 @@ struct LayoutMatcher {
         let headRules = global.filter { rule in rule.targets.contains { !Self.isHeadSide($0.text) } }
         let tailRules = global.filter { rule in !rule.targets.contains { !Self.isHeadSide($0.text) } }
         for rule in headRules { bind(rule, block: nil, byName, heads, &claimed, &result) }
-        for block in 0..<depth {
+        // A file in which no block matches still needs block 0: fitting it records block 0's
+        // tensors as missing, so a file of other block names is not a full match of zero
+        // blocks, and the closest-candidate message says which names were looked for.
+        let needsBlocks = perBlock.contains { !$0.optional }
+        for block in 0..<(depth == 0 && needsBlocks ? 1 : depth) {
             for rule in perBlock { bind(rule, block: block, byName, heads, &claimed, &result) }
         }
         for rule in tailRules { bind(rule, block: nil, byName, heads, &claimed, &result) }

@@ -8,6 +8,7 @@ extension BuiltinSchemas {
   "name": "big_vision-scan",
   "title": "big_vision ViT trained with scan=True: one Transformer/encoderblock subtree with a leading depth axis",
   "activation": "gelu_fast",
+  "layerNormEpsilon": 1e-06,
   "prefixes": [
     "params/",
     "",
@@ -158,6 +159,7 @@ extension BuiltinSchemas {
   "name": "big_vision",
   "title": "big_vision ViT (Flax Linen names, top-level pos_embedding with no CLS position)",
   "activation": "gelu_fast",
+  "layerNormEpsilon": 1e-06,
   "prefixes": [
     "params/",
     "",
@@ -287,11 +289,215 @@ extension BuiltinSchemas {
   ]
 }
 """#),
+        ("hf-vit-classifier-v5.json", #"""
+{
+  "name": "hf-vit-classifier-v5",
+  "title": "Hugging Face transformers 5 ViTForImageClassification in the library's own names (save_pretrained(save_original_format=False): vit.layers.{i}.attention.q_proj, mlp.fc1)",
+  "activation": "gelu",
+  "layerNormEpsilon": 1e-12,
+  "tensors": [
+    {
+      "name": "vit.embeddings.patch_embeddings.projection.weight",
+      "canonical": "embedding/kernel",
+      "transform": [
+        {
+          "op": "permute",
+          "axes": [
+            2,
+            3,
+            1,
+            0
+          ]
+        }
+      ]
+    },
+    {
+      "name": "vit.embeddings.patch_embeddings.projection.bias",
+      "canonical": "embedding/bias"
+    },
+    {
+      "name": "vit.embeddings.cls_token",
+      "canonical": "cls"
+    },
+    {
+      "name": "vit.embeddings.position_embeddings",
+      "canonical": "Transformer/posembed_input/pos_embedding"
+    },
+    {
+      "name": "vit.layers.{i}.layernorm_before.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/scale"
+    },
+    {
+      "name": "vit.layers.{i}.layernorm_before.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/bias"
+    },
+    {
+      "name": "vit.layers.{i}.attention.q_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "vit.layers.{i}.attention.q_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "vit.layers.{i}.attention.k_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "vit.layers.{i}.attention.k_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "vit.layers.{i}.attention.v_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "vit.layers.{i}.attention.v_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "vit.layers.{i}.attention.o_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "vit.layers.{i}.attention.o_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias"
+    },
+    {
+      "name": "vit.layers.{i}.layernorm_after.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/scale"
+    },
+    {
+      "name": "vit.layers.{i}.layernorm_after.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/bias"
+    },
+    {
+      "name": "vit.layers.{i}.mlp.fc1.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "vit.layers.{i}.mlp.fc1.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/bias"
+    },
+    {
+      "name": "vit.layers.{i}.mlp.fc2.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "vit.layers.{i}.mlp.fc2.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/bias"
+    },
+    {
+      "name": "vit.layernorm.weight",
+      "canonical": "Transformer/encoder_norm/scale"
+    },
+    {
+      "name": "vit.layernorm.bias",
+      "canonical": "Transformer/encoder_norm/bias"
+    },
+    {
+      "name": "vit.pooler.dense.weight",
+      "canonical": "pre_logits/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ],
+      "optional": true
+    },
+    {
+      "name": "vit.pooler.dense.bias",
+      "canonical": "pre_logits/bias",
+      "optional": true
+    },
+    {
+      "name": "classifier.weight",
+      "canonical": "head/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ],
+      "optional": true
+    },
+    {
+      "name": "classifier.bias",
+      "canonical": "head/bias",
+      "optional": true
+    }
+  ]
+}
+"""#),
         ("hf-vit-classifier.json", #"""
 {
   "name": "hf-vit-classifier",
-  "title": "Hugging Face transformers ViTForImageClassification ('vit.' names and a 'classifier')",
+  "title": "Hugging Face transformers ViTForImageClassification as save_pretrained writes it ('vit.' names and a 'classifier'; transformers 4 and 5)",
   "activation": "gelu",
+  "layerNormEpsilon": 1e-12,
   "tensors": [
     {
       "name": "vit.embeddings.patch_embeddings.projection.weight",
@@ -489,11 +695,200 @@ extension BuiltinSchemas {
   ]
 }
 """#),
+        ("hf-vit-v5.json", #"""
+{
+  "name": "hf-vit-v5",
+  "title": "Hugging Face transformers 5 ViTModel in the library's own names (save_pretrained(save_original_format=False): layers.{i}.attention.q_proj, mlp.fc1)",
+  "activation": "gelu",
+  "layerNormEpsilon": 1e-12,
+  "tensors": [
+    {
+      "name": "embeddings.patch_embeddings.projection.weight",
+      "canonical": "embedding/kernel",
+      "transform": [
+        {
+          "op": "permute",
+          "axes": [
+            2,
+            3,
+            1,
+            0
+          ]
+        }
+      ]
+    },
+    {
+      "name": "embeddings.patch_embeddings.projection.bias",
+      "canonical": "embedding/bias"
+    },
+    {
+      "name": "embeddings.cls_token",
+      "canonical": "cls"
+    },
+    {
+      "name": "embeddings.position_embeddings",
+      "canonical": "Transformer/posembed_input/pos_embedding"
+    },
+    {
+      "name": "layers.{i}.layernorm_before.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/scale"
+    },
+    {
+      "name": "layers.{i}.layernorm_before.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/bias"
+    },
+    {
+      "name": "layers.{i}.attention.q_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.attention.q_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.attention.k_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.attention.k_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.attention.v_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.attention.v_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.attention.o_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.attention.o_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias"
+    },
+    {
+      "name": "layers.{i}.layernorm_after.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/scale"
+    },
+    {
+      "name": "layers.{i}.layernorm_after.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/bias"
+    },
+    {
+      "name": "layers.{i}.mlp.fc1.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.mlp.fc1.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/bias"
+    },
+    {
+      "name": "layers.{i}.mlp.fc2.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.mlp.fc2.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/bias"
+    },
+    {
+      "name": "layernorm.weight",
+      "canonical": "Transformer/encoder_norm/scale"
+    },
+    {
+      "name": "layernorm.bias",
+      "canonical": "Transformer/encoder_norm/bias"
+    },
+    {
+      "name": "pooler.dense.weight",
+      "canonical": "pre_logits/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ],
+      "optional": true
+    },
+    {
+      "name": "pooler.dense.bias",
+      "canonical": "pre_logits/bias",
+      "optional": true
+    }
+  ]
+}
+"""#),
         ("hf-vit.json", #"""
 {
   "name": "hf-vit",
-  "title": "Hugging Face transformers ViTModel (save_pretrained of the base model)",
+  "title": "Hugging Face transformers ViTModel as save_pretrained writes it (the names of every Hub checkpoint; transformers 4 and 5)",
   "activation": "gelu",
+  "layerNormEpsilon": 1e-12,
   "tensors": [
     {
       "name": "embeddings.patch_embeddings.projection.weight",
@@ -971,6 +1366,7 @@ extension BuiltinSchemas {
   "name": "scenic",
   "title": "scenic ViT parameter tree (Flax Linen names, classifier 'output_projection'); Tubelet's canonical names",
   "activation": "gelu_fast",
+  "layerNormEpsilon": 1e-06,
   "prefixes": [
     "",
     "params/",
@@ -1094,6 +1490,7 @@ extension BuiltinSchemas {
   "name": "timm",
   "title": "timm VisionTransformer state dict (PyTorch layouts, fused qkv)",
   "activation": "gelu",
+  "layerNormEpsilon": 1e-06,
   "prefixes": [
     "",
     "module.",
@@ -1274,6 +1671,7 @@ extension BuiltinSchemas {
   "name": "vision_transformer",
   "title": "Google vision_transformer .npz (ViT-B_16.npz, AugReg): pre-Linen module names",
   "activation": "gelu_fast",
+  "layerNormEpsilon": 1e-06,
   "prefixes": [
     "",
     "opt/target/"

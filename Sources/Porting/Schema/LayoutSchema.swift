@@ -14,6 +14,9 @@ public struct LayoutSchema: Codable, Sendable, Equatable {
     public var title: String
     /// The MLP activation of models in this family, carried into outputs that name it.
     public var activation: String?
+    /// The LayerNorm epsilon of models in this family (Flax and timm 1e-6, Hugging Face's
+    /// ViTConfig 1e-12), for outputs whose config records it; it is not stored in the weights.
+    public var layerNormEpsilon: Double?
     /// Prefixes a file may put before every name (`module.`, `opt/target/`); the first is
     /// used when writing. An empty list means no prefix.
     public var prefixes: [String]?
@@ -24,6 +27,13 @@ public struct LayoutSchema: Codable, Sendable, Equatable {
     public var prefixOptions: [String] {
         let list = prefixes ?? []
         return list.isEmpty ? [""] : list
+    }
+
+    /// Whether files in this layout say how many attention heads there are (q/k/v kernels
+    /// `[D, H, hd]`). Layouts that store attention as `[D, D]` split heads when read, so the
+    /// number comes from `--heads` or the 64-dimensional default.
+    public var storesHeadCount: Bool {
+        !tensors.contains { rule in rule.transform.contains { if case .splitHeads = $0 { true } else { false } } }
     }
 
     /// Decodes and checks a schema.
@@ -43,6 +53,9 @@ public struct LayoutSchema: Codable, Sendable, Equatable {
     func validate(source: String) throws(CheckpointError) {
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
             throw CheckpointError(.malformed, file: source, "schema name '\(name)' must be letters, digits, '-', '_' or '.'")
+        }
+        if let layerNormEpsilon, !(layerNormEpsilon.isFinite && layerNormEpsilon > 0) {
+            throw CheckpointError(.malformed, file: source, "layerNormEpsilon of schema '\(name)' must be a positive number")
         }
         for rule in tensors {
             do {
