@@ -11,7 +11,11 @@ struct Convert: ParsableCommand {
             written to a temporary file and renamed into place when complete; an existing OUT \
             is replaced only with --force. With --max-shard-size, OUT is a directory of \
             safetensors shards and model.safetensors.index.json, as Hugging Face writes them. \
-            SRC may be a file, a shard index or a Hugging Face model directory.
+            SRC may be a file, a shard index or a Hugging Face model directory. --format hf \
+            writes a Hugging Face model directory OUT (config.json + model.safetensors) of a \
+            ViT in the layout --to names (hf-vit: ViTModel, hf-vit-classifier: \
+            ViTForImageClassification, and their -v5 forms in transformers 5's own names); \
+            --to one of those with an OUT that has no file extension does the same.
             """
     )
 
@@ -21,8 +25,26 @@ struct Convert: ParsableCommand {
     @Argument(help: "The file to write.", completion: .file())
     var output: String
 
-    @Option(help: "Output format (default: from OUT's extension).")
-    var format: CheckpointFormat?
+    /// What `--format` takes: a writable file format, or `hf`, a Hugging Face model directory.
+    enum OutputFormat: ExpressibleByArgument, Equatable {
+        case file(CheckpointFormat)
+        case huggingFace
+
+        init?(argument: String) {
+            if argument == "hf" {
+                self = .huggingFace
+            } else if let format = CheckpointFormat(argument: argument) {
+                self = .file(format)
+            } else {
+                return nil
+            }
+        }
+
+        static var allValueStrings: [String] { CheckpointFormat.allValueStrings + ["hf"] }
+    }
+
+    @Option(help: "Output format (default: from OUT's extension); hf: a Hugging Face model directory.")
+    var format: OutputFormat?
 
     @Option(help: "Cast every floating-point tensor to this dtype (float16, bfloat16, float32, float64).")
     var dtype: DType?
@@ -53,6 +75,17 @@ struct Convert: ParsableCommand {
         }
         _ = try compression()
         _ = try maxShardBytes()
+        if writesModelDirectory {
+            guard let to, HuggingFaceViTConfig.modelClasses[to] != nil else {
+                throw ValidationError("--format hf writes a Hugging Face ViT directory: pass --to hf-vit (ViTModel) or --to hf-vit-classifier (ViTForImageClassification)")
+            }
+            guard maxShardSize == nil else {
+                throw ValidationError("--format hf writes one model.safetensors beside config.json; drop --max-shard-size")
+            }
+            guard try compression() == .stored else {
+                throw ValidationError("--format hf writes safetensors, which are not compressed; drop --compress")
+            }
+        }
     }
 
     func maxShardBytes() throws -> Int? {
@@ -77,6 +110,10 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         var input = try Checkpoint.open(source, options: reading.readOptions)
+        if writesModelDirectory {
+            try writeModelDirectory(input)
+            return
+        }
         if let to {
             input = try LayoutConversion.convert(input, to: to, from: from, detector: layouts.detector())
         } else if from != nil {
@@ -84,9 +121,50 @@ struct Convert: ParsableCommand {
         }
         if let dtype { input = try CastingSource(input, to: dtype) }
         let options = WriteOptions(compression: try compression(), maxShardBytes: try maxShardBytes())
-        try Checkpoint.write(input, to: output, format: format, options: options, overwrite: force)
+        let fileFormat: CheckpointFormat? = if case .file(let chosen)? = format { chosen } else { nil }
+        try Checkpoint.write(input, to: output, format: fileFormat, options: options, overwrite: force)
         let bytes = input.tensors.reduce(0) { $0 + $1.byteCount }
-        let written = format ?? CheckpointFormat.forExtension(of: output) ?? (options.maxShardBytes != nil ? .safetensors : nil)
+        let written = fileFormat ?? CheckpointFormat.forExtension(of: output) ?? (options.maxShardBytes != nil ? .safetensors : nil)
         printError("wrote \(output) (\(written?.rawValue ?? "?")): \(input.tensors.count) \(input.tensors.count == 1 ? "tensor" : "tensors"), \(ByteCountText.format(bytes)) of tensor data")
+    }
+
+    /// Whether OUT is a Hugging Face model directory: `--format hf`, or `--to` a Hugging Face
+    /// ViT layout with an OUT whose name says no file format (a directory has no extension).
+    var writesModelDirectory: Bool {
+        switch format {
+        case .huggingFace?: return true
+        case .file?: return false
+        case nil:
+            guard let to, HuggingFaceViTConfig.modelClasses[to] != nil, maxShardSize == nil else { return false }
+            return CheckpointFormat.forExtension(of: output) == nil
+        }
+    }
+
+    /// OUT as a directory `from_pretrained` loads: the weights in a Hugging Face ViT layout
+    /// as `model.safetensors`, and a `config.json` for the architecture they hold.
+    func writeModelDirectory(_ input: any TensorSource) throws {
+        // validate() made sure --to names a Hugging Face ViT layout.
+        guard let target = to else { throw ValidationError("--format hf needs --to hf-vit or --to hf-vit-classifier") }
+        let detector = try layouts.detector()
+        let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
+        let schema = try detector.library.schema(named: target)
+        let architecture = try ViTArchitecture.infer(match.canonicalTensors, file: source)
+        let outputDType = dtype ?? match.canonicalTensors.first { $0.dtype.isFloatingPoint }?.dtype ?? .float32
+        let config = try HuggingFaceViTConfig.make(
+            layout: target, architecture: architecture, source: match.schema,
+            preLogitsWidth: match.canonicalTensors.first { $0.name == "pre_logits/kernel" }?.shape.last,
+            dtype: outputDType, file: source)
+        var result: any TensorSource = try LayoutConversion.convert(input, match: match, to: schema, detector: detector)
+        if let dtype { result = try CastingSource(result, to: dtype) }
+        if match.heads != nil && detector.heads == nil {
+            printError("note: the \(match.schema.name) layout does not store the number of attention heads; config.json says \(architecture.heads) (\(architecture.width) / 64). Pass --heads N if the model has another number")
+        }
+        try Checkpoint.writeModelDirectory(result, config: config, to: output, overwrite: force)
+        let modelClass = HuggingFaceViTConfig.modelClasses[target] ?? "?"
+        if modelClass == "ViTModel" && !architecture.hasPreLogits {
+            printError("note: this ViT has no pre_logits layer for ViTModel's pooler; load it with ViTModel.from_pretrained(\"\(output)\", add_pooling_layer=False)")
+        }
+        let bytes = result.tensors.reduce(0) { $0 + $1.byteCount }
+        printError("wrote \(output) (hf: config.json + model.safetensors, \(modelClass)): \(result.tensors.count) tensors, \(ByteCountText.format(bytes)) of tensor data")
     }
 }

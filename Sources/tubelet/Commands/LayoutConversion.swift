@@ -9,9 +9,21 @@ enum LayoutConversion {
                         detector: LayoutDetector) throws(CheckpointError) -> any TensorSource {
         let schema = try detector.library.schema(named: target)
         let match = try sourceLayout(source, from: from, detector: detector)
+        return try convert(source, match: match, to: schema, detector: detector)
+    }
+
+    /// `source`, read in the layout `match` found, written in `schema`'s layout.
+    static func convert(_ source: any TensorSource, match: LayoutMatch, to schema: LayoutSchema,
+                        detector: LayoutDetector) throws(CheckpointError) -> LayoutSource {
         let canonical = CanonicalSource(source, match: match)
+        let output = try LayoutSource(canonical, schema: schema, depth: match.depth)
         printError("layout: \(match.layoutDescription) → \(schema.name)")
-        return try LayoutSource(canonical, schema: schema, depth: match.depth)
+        if match.heads != nil && detector.heads == nil && schema.storesHeadCount, let heads = match.heads {
+            // The split is baked into the output's [D, H, hd] kernels, so a wrong guess is
+            // not harmless: say that it was a guess.
+            printError("note: the \(match.schema.name) layout does not store the number of attention heads; assumed \(heads) (64-dimensional heads), which the \(schema.name) layout records. Pass --heads N if the model has another number")
+        }
+        return output
     }
 
     /// The detected layout, or the named one if it fits every tensor.
