@@ -75,6 +75,9 @@ struct Convert: ParsableCommand {
         }
         _ = try compression()
         _ = try maxShardBytes()
+        if from != nil && to == nil {
+            throw ValidationError("--from only applies with --to")
+        }
         if writesModelDirectory {
             guard let to, HuggingFaceViTConfig.modelClasses[to] != nil else {
                 throw ValidationError("--format hf writes a Hugging Face ViT directory: pass --to hf-vit (ViTModel) or --to hf-vit-classifier (ViTForImageClassification)")
@@ -116,8 +119,6 @@ struct Convert: ParsableCommand {
         }
         if let to {
             input = try LayoutConversion.convert(input, to: to, from: from, detector: layouts.detector())
-        } else if from != nil {
-            throw ValidationError("--from only applies with --to")
         }
         if let dtype { input = try CastingSource(input, to: dtype) }
         let options = WriteOptions(compression: try compression(), maxShardBytes: try maxShardBytes())
