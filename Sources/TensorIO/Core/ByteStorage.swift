@@ -44,6 +44,10 @@ final class ByteStorage: @unchecked Sendable {
     }
 
     deinit {
-        if owner == nil { free(UnsafeMutableRawPointer(mutating: base)) }
+        if owner == nil {
+            free(UnsafeMutableRawPointer(mutating: base))
+        } else if let mapping = owner as? MappedFile {
+            mapping.release(base, count: count)
+        }
     }
 }

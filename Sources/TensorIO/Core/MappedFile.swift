@@ -46,6 +46,22 @@ final class MappedFile: @unchecked Sendable {
         if let mapping { munmap(mapping, bytes.count) }
     }
 
+    /// Lets the kernel drop this process's view of the whole pages inside `count` bytes at
+    /// `base`, once no tensor borrows them.
+    ///
+    /// The pages stay in the page cache, and a later read faults them back in, so this never
+    /// changes what is read; it keeps the resident size of a process that streams a large
+    /// file tensor by tensor at about one tensor instead of growing to the whole file.
+    func release(_ base: UnsafeRawPointer, count: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0, let start = bytes.baseAddress else { return }
+        let offset = base - start
+        let first = (offset + page - 1) / page * page
+        let end = (offset + count) / page * page
+        guard first < end, offset >= 0, offset + count <= bytes.count else { return }
+        madvise(UnsafeMutableRawPointer(mutating: start + first), end - first, MADV_DONTNEED)
+    }
+
     /// Bytes `range` of the file, borrowed: no copy is made.
     func borrow(_ range: Range<Int>) throws(CheckpointError) -> TensorBytes {
         guard let start = bytes.baseAddress else { return try TensorBytes(count: 0) { _ in } }

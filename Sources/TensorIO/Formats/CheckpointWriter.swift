@@ -27,6 +27,9 @@ public struct WriteOptions: Sendable {
     /// The path the caller asked for, when the writer is handed a temporary one: formats
     /// that record their own file name (a PyTorch archive's folder) take it from here.
     var finalPath: String?
+    /// Write zip64 records in a stored npz even where 32-bit fields would do, so tests can
+    /// check them without writing 4 GiB.
+    var alwaysZip64 = false
 
     public init(compression: Compression = .stored, maxShardBytes: Int? = nil) {
         self.compression = compression

@@ -3,9 +3,10 @@ import Foundation
 /// Reads a NumPy `.npz` archive (`np.savez`, `np.savez_compressed`) through libzip.
 ///
 /// Opening reads the central directory and each member's `.npy` header, never tensor data.
-/// Each member's declared size must equal its header plus its data; reading a tensor reads
-/// exactly that many bytes and then confirms the member ends there, which is also when
-/// libzip checks the CRC.
+/// Each member's declared size must equal its header plus its data. A stored member (what
+/// `np.savez` writes) is read in place from the memory-mapped file, after its CRC-32 is
+/// checked over the mapped bytes; a deflated one is read through libzip, which reads exactly
+/// the declared size, confirms the member ends there and checks the CRC.
 public struct NPZReader: CheckpointReader {
     public var format: CheckpointFormat { .npz }
 
@@ -23,10 +24,16 @@ final class NPZSource: TensorSource {
     var format: CheckpointFormat { .npz }
     private let archive: ZipArchiveReader
     private var members: [String: (entry: ZipEntry, header: NPYHeader)] = [:]
+    /// The file mapped into memory, and where each stored member's bytes are in it (by
+    /// libzip's index), for members read in place; nil when the file cannot be mapped.
+    private let mapped: (file: MappedFile, members: [Int: ZipDirectory.Member])?
+    /// Members whose CRC has been checked, so a second read does not check it again.
+    private var verified: Set<Int> = []
 
     init(path: String, options: ReadOptions) throws(CheckpointError) {
         self.path = path
         archive = try ZipArchiveReader(path: path)
+        mapped = Self.storedMembers(of: archive, path: path)
         let stored = NPZMetadata.decode(archive.comment)
         metadata = stored.metadata
         var ignored: [String] = []
@@ -85,9 +92,27 @@ final class NPZSource: TensorSource {
         }
     }
 
+    /// The stored members libzip and a direct parse of the same file agree on (index, name,
+    /// method and sizes), with their data inside the file: these are read in place.
+    private static func storedMembers(of archive: ZipArchiveReader, path: String) -> (file: MappedFile, members: [Int: ZipDirectory.Member])? {
+        guard let file = try? MappedFile(path: path), file.bytes.count == archive.fileSize,
+              let directory = ZipDirectory(file.bytes), directory.members.count == archive.entries.count else { return nil }
+        var members: [Int: ZipDirectory.Member] = [:]
+        for (entry, member) in zip(archive.entries, directory.members) {
+            guard let member, member.name == entry.name, member.method == entry.method, !entry.isEncrypted,
+                  member.size == entry.size, member.compressedSize == entry.compressedSize,
+                  member.isStoredInside(fileSize: file.bytes.count) else { continue }
+            members[entry.index] = member
+        }
+        return members.isEmpty ? nil : (file, members)
+    }
+
     func read(_ name: String) throws(CheckpointError) -> Tensor {
         guard let (entry, header) = members[name] else {
             throw CheckpointError(.invalidRequest, file: path, tensor: name, "no such tensor in the archive")
+        }
+        if let mapped, let member = mapped.members[entry.index] {
+            return try readInPlace(member, entry: entry, header: header, file: mapped.file, name: name)
         }
         do {
             let stream = try archive.stream(entry)
@@ -102,4 +127,31 @@ final class NPZSource: TensorSource {
             throw error.about(file: path, tensor: name)
         }
     }
+
+    /// A stored member's tensor borrowed from the mapping, once the CRC of the member's bytes
+    /// (header and data) matches the one the central directory records.
+    private func readInPlace(_ member: ZipDirectory.Member, entry: ZipEntry, header: NPYHeader, file: MappedFile,
+                             name: String) throws(CheckpointError) -> Tensor {
+        let start = member.dataOffset
+        do throws(CheckpointError) {
+            try archive.checkReadable(entry)
+            if !verified.contains(entry.index) {
+                let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[start..<(start + member.size)])
+                let crc = CRC32.checksum(bytes)
+                guard crc == member.crc32 else {
+                    throw CheckpointError(.malformed, file: path, tensor: name,
+                        "corrupt member: CRC error (the data's CRC-32 is \(hex(crc)), the archive records \(hex(member.crc32)))",
+                        fix: "The archive is corrupt; re-download or re-save it")
+                }
+                verified.insert(entry.index)
+            }
+            return try header.tensor(from: file.borrow((start + header.dataOffset)..<(start + member.size)))
+        } catch {
+            throw error.about(file: path, tensor: name)
+        }
+    }
+}
+
+private func hex(_ value: UInt32) -> String {
+    "0x" + String(value, radix: 16).leftPadded(to: 8)
 }

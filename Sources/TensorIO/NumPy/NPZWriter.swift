@@ -1,4 +1,5 @@
-/// Writes a checkpoint as a NumPy `.npz` archive through libzip.
+/// Writes a checkpoint as a NumPy `.npz` archive: stored members directly
+/// (``StoredZipWriter``), deflated ones through libzip.
 ///
 /// Each tensor becomes a member `NAME.npy` holding exactly what `np.save` writes; names keep
 /// their `/`, so `np.load(f)["Transformer/encoder_norm/scale"]` works. Members are stored
@@ -30,20 +31,33 @@ public struct NPZWriter: CheckpointWriter {
                 "the metadata takes \(comment.utf8.count) bytes, but an npz keeps it in the zip comment, which holds at most 65535",
                 fix: "Write HDF5 or safetensors, which have room for it")
         }
+        if options.compression == .stored {
+            let archive = try StoredZipWriter(path: path, alwaysZip64: options.alwaysZip64)
+            for info in source.tensors {
+                try archive.addMember(name: info.name + ".npy", parts: member(info, of: source))
+            }
+            try archive.close(comment: Array((comment ?? "").utf8))
+            return
+        }
         let archive = try ZipArchiveWriter(path: path)
         for info in source.tensors {
             let header = NPYHeader.render(dtype: info.dtype, shape: info.shape)
             try archive.addMember(name: info.name + ".npy", size: header.count + info.byteCount, compression: options.compression) {
                 () throws(CheckpointError) -> [TensorBytes] in
-                let tensor = try source.read(info.name)
-                guard tensor.dtype == info.dtype, tensor.shape == info.shape else {
-                    throw CheckpointError(.malformed, file: source.path, tensor: info.name,
-                        "the tensor read as \(tensor.dtype.rawValue) \(Shape.describe(tensor.shape)) but was listed as \(info.dtype.rawValue) \(Shape.describe(info.shape))")
-                }
-                return [try TensorBytes(header), tensor.bytes]
+                try member(info, of: source)
             }
         }
         if let comment { archive.setComment(comment) }
         try archive.close()
+    }
+
+    /// The bytes of the member for `info`: exactly what `np.save` writes, header and data.
+    private func member(_ info: TensorInfo, of source: any TensorSource) throws(CheckpointError) -> [TensorBytes] {
+        let tensor = try source.read(info.name)
+        guard tensor.dtype == info.dtype, tensor.shape == info.shape else {
+            throw CheckpointError(.malformed, file: source.path, tensor: info.name,
+                "the tensor read as \(tensor.dtype.rawValue) \(Shape.describe(tensor.shape)) but was listed as \(info.dtype.rawValue) \(Shape.describe(info.shape))")
+        }
+        return [try TensorBytes(NPYHeader.render(dtype: info.dtype, shape: info.shape)), tensor.bytes]
     }
 }
