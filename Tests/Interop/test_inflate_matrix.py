@@ -23,6 +23,7 @@ SAMPLES = {
     "ViT-tiny_keras3.weights.h5": [],
     "ViT-tiny_keras3.keras": [],
     "ViT-tiny_keras3-bf16.weights.h5": [],
+    "vit-tiny-scenic_checkpoint_0": [],
 }
 MODELS = ["spacetime", "factorised-encoder", "factorised-self-attention", "factorised-dot-product"]
 

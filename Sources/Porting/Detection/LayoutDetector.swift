@@ -23,6 +23,7 @@ public struct LayoutDetector: Sendable {
         return matches.sorted { a, b in
             if a.isFull != b.isFull { return a.isFull }
             if a.score != b.score { return a.score > b.score }
+            if a.outside.count != b.outside.count { return a.outside.count < b.outside.count }
             return a.bindings.count > b.bindings.count
         }
     }

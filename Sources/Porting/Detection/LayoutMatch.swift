@@ -21,8 +21,11 @@ public struct LayoutMatch: Sendable {
     public let depth: Int
     /// The number of attention heads the transforms used, when they needed one.
     public let heads: Int?
-    /// File tensors no rule claimed.
+    /// File tensors under the prefix that no rule claimed.
     public let unexpected: [String]
+    /// File tensors outside the prefix: the rest of a training checkpoint (optimizer state,
+    /// step counters), which is not part of the model. Every consumer lists what it leaves out.
+    public let outside: [String]
     /// File tensors the schema requires that are absent.
     public let missing: [String]
     /// Tensors present but of a shape the transforms cannot take.
@@ -36,7 +39,7 @@ public struct LayoutMatch: Sendable {
     /// ranking the closest candidate when nothing fits.
     public var score: Double {
         let claimed = bindings.reduce(0) { $0 + $1.sourceNames.count }
-        let total = claimed + unexpected.count + missing.count + shapeProblems.count
+        let total = claimed + unexpected.count + missing.count + shapeProblems.count + (claimed == 0 ? outside.count : 0)
         return total == 0 ? 0 : Double(claimed) / Double(total)
     }
 

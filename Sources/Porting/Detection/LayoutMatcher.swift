@@ -9,14 +9,17 @@ struct LayoutMatcher {
 
     func match(_ infos: [TensorInfo]) -> LayoutMatch {
         var byName: [String: TensorInfo] = [:]
-        var unexpected: [String] = []
+        // With a prefix, the model is the subtree under it; the rest of a training checkpoint
+        // (optimizer moments, rng) is outside the model, listed but not held against the fit.
+        var outside: [String] = []
         for info in infos {
             if info.name.hasPrefix(prefix) {
                 byName[String(info.name.dropFirst(prefix.count))] = info
             } else {
-                unexpected.append(info.name)
+                outside.append(info.name)
             }
         }
+        var unexpected: [String] = []
         let depth = blockCount(byName)
         var heads = heads
         var attempt = plan(byName, depth: depth, heads: heads)
@@ -33,7 +36,7 @@ struct LayoutMatcher {
         let claimed = Set(attempt.bindings.flatMap(\.sourceNames))
         unexpected += infos.map(\.name).filter { $0.hasPrefix(prefix) && !claimed.contains($0) }
         return LayoutMatch(schema: schema, prefix: prefix, depth: depth, heads: attempt.usedHeads ? heads : nil,
-                           unexpected: unexpected.sorted(), missing: attempt.missing,
+                           unexpected: unexpected.sorted(), outside: outside, missing: attempt.missing,
                            shapeProblems: attempt.shapeProblems, bindings: attempt.bindings)
     }
 

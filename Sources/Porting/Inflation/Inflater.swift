@@ -164,6 +164,12 @@ public enum Inflater {
                       + (options.classes == nil ? " (pass --classes to create one)" : ""))
         }
 
+        if let match = canonical?.match, !match.outside.isEmpty {
+            for name in match.outside {
+                plan.dropped.append(PortReport.Dropped(name: name, fileTensors: [name],
+                    reason: "outside the model's tensors under '\(match.prefix)' (training state such as optimizer moments)"))
+            }
+        }
         let claimed = Set(plan.entries.flatMap { entry -> [String] in
             switch entry.recipe {
             case .copy(let source), .kernel(let source, _): [source]

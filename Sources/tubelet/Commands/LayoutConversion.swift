@@ -18,6 +18,10 @@ enum LayoutConversion {
         let canonical = CanonicalSource(source, match: match)
         let output = try LayoutSource(canonical, schema: schema, depth: match.depth)
         printError("layout: \(match.layoutDescription) → \(schema.name)")
+        if !match.outside.isEmpty {
+            printError("left out \(match.outside.count) tensors outside '\(match.prefix)', not part of the model: "
+                       + match.outside.prefix(5).joined(separator: ", ") + (match.outside.count > 5 ? ", …" : ""))
+        }
         if match.heads != nil && detector.heads == nil && schema.storesHeadCount, let heads = match.heads {
             // The split is baked into the output's [D, H, hd] kernels, so a wrong guess is
             // not harmless: say that it was a guess.

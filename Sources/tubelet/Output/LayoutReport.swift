@@ -4,14 +4,17 @@ import TensorIO
 /// The layout `inspect` found, and the architecture it implies; or, when no layout fits,
 /// the closest candidate and what it lacked. Never an error: any file can be inspected.
 ///
-/// JSON: `{"name", "prefix", "architecture": {patchSize, channels, grid, imageSize, width,
-/// depth, heads, mlpWidth, classifier, hasPreLogits, classes}, "summary"}` when a layout fits;
+/// JSON: `{"name", "prefix", "architecture": {patch_size, channels, grid, image_size, width,
+/// depth, heads, mlp_width, classifier, has_pre_logits, classes}, "summary", "outside"}` when a
+/// layout fits (`outside`: tensors outside the prefix, such as optimizer state);
 /// `{"name": null, "closest", "score", "missing", "unexpected", "shapeProblems"}` when none does.
 struct LayoutReport: Encodable {
     var name: String?
     var prefix: String?
     var architecture: ViTArchitecture?
     var summary: String?
+    /// Tensors outside the layout's prefix (a training checkpoint's optimizer state).
+    var outside: [String]?
     var closest: String?
     var score: Double?
     var missing: [String]?
@@ -28,8 +31,12 @@ struct LayoutReport: Encodable {
         if best.isFull {
             let architecture = try? ViTArchitecture.infer(best.canonicalTensors, file: source.path)
             let summary = architecture?.summary
+            var line = "layout: \(best.layoutDescription)" + (summary.map { " — \($0)" } ?? "")
+            if !best.outside.isEmpty {
+                line += "; \(best.outside.count) tensors outside '\(best.prefix)' are not part of the model (\(best.outside.prefix(3).joined(separator: ", "))\(best.outside.count > 3 ? ", …" : ""))"
+            }
             return LayoutReport(name: best.schema.name, prefix: best.prefix, architecture: architecture, summary: summary,
-                                line: "layout: \(best.layoutDescription)" + (summary.map { " — \($0)" } ?? ""))
+                                outside: best.outside, line: line)
         }
         return LayoutReport(closest: best.layoutDescription, score: best.score, missing: best.missing,
                             unexpected: best.unexpected, shapeProblems: best.shapeProblems,
@@ -37,7 +44,7 @@ struct LayoutReport: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, prefix, architecture, summary, closest, score, missing, unexpected
+        case name, prefix, architecture, summary, outside, closest, score, missing, unexpected
         case shapeProblems = "shape_problems"
     }
 
@@ -48,6 +55,7 @@ struct LayoutReport: Encodable {
             try container.encode(prefix, forKey: .prefix)
             try container.encode(architecture, forKey: .architecture)
             try container.encode(summary, forKey: .summary)
+            try container.encode(outside ?? [], forKey: .outside)
         } else {
             try container.encode(closest, forKey: .closest)
             try container.encode(score, forKey: .score)
