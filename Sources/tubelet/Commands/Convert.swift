@@ -118,7 +118,7 @@ struct Convert: ParsableCommand {
             return
         }
         if let to {
-            input = try LayoutConversion.convert(input, to: to, from: from, detector: layouts.detector())
+            input = try LayoutConversion.convert(input, to: to, from: from, detector: layouts.detector(for: source))
         }
         if let dtype { input = try CastingSource(input, to: dtype) }
         let options = WriteOptions(compression: try compression(), maxShardBytes: try maxShardBytes())
@@ -146,7 +146,7 @@ struct Convert: ParsableCommand {
     func writeModelDirectory(_ input: any TensorSource) throws {
         // validate() made sure --to names a Hugging Face ViT layout.
         guard let target = to else { throw ValidationError("--format hf needs --to hf-vit or --to hf-vit-classifier") }
-        let detector = try layouts.detector()
+        let detector = try layouts.detector(for: source)
         let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
         let schema = try detector.library.schema(named: target)
         let architecture = try ViTArchitecture.infer(match.canonicalTensors, file: source)

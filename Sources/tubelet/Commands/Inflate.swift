@@ -140,7 +140,7 @@ struct Inflate: ParsableCommand {
 
     func run() throws {
         let input = try Checkpoint.open(source, options: reading.readOptions)
-        let detector = try layouts.detector()
+        let detector = try layouts.detector(for: source)
         let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
         let canonical = CanonicalSource(input, match: match)
         let architecture = try ViTArchitecture.infer(canonical.tensors, file: source)
@@ -157,7 +157,11 @@ struct Inflate: ParsableCommand {
         switch chosen {
         case .hf:
             let schema = try detector.library.schema(named: "hf-vivit")
-            let config = try HuggingFaceConfig.vivit(inflated, activation: match.schema.activation ?? "gelu_fast", dtype: dtype ?? .float32)
+            // The source's own config.json wins over its family's defaults.
+            let sourceConfig = SourceConfig.find(for: source)
+            let config = try HuggingFaceConfig.vivit(
+                inflated, activation: sourceConfig?.activation ?? match.schema.activation ?? "gelu_fast",
+                layerNormEpsilon: sourceConfig?.layerNormEpsilon ?? match.schema.layerNormEpsilon ?? 1e-6, dtype: dtype ?? .float32)
             try Checkpoint.writeModelDirectory(try LayoutSource(result, schema: schema, depth: architecture.depth),
                                                config: config, to: output, overwrite: force)
         default:

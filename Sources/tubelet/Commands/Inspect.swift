@@ -44,7 +44,7 @@ struct Inspect: ParsableCommand {
         let report = InspectReport(
             file: file, format: source.format.rawValue, filter: filter, metadata: source.metadata,
             tensors: rows,
-            layout: try LayoutReport.describe(source, detector: layouts.detector()),
+            layout: try LayoutReport.describe(source, detector: layouts.detector(for: file)),
             totals: .init(
                 tensors: rows.count,
                 parameters: rows.reduce(0) { $0 + $1.parameters },

@@ -23,7 +23,9 @@ struct LayoutOptionGroup: ParsableArguments {
         return library
     }
 
-    func detector() throws -> LayoutDetector {
-        LayoutDetector(library: try library(), heads: heads)
+    /// The detector for the weights at `path`: `--heads`, else the head count a Hugging Face
+    /// `config.json` beside them gives, else the layout's own or the width / 64 default.
+    func detector(for path: String) throws -> LayoutDetector {
+        LayoutDetector(library: try library(), heads: heads ?? SourceConfig.find(for: path)?.heads)
     }
 }

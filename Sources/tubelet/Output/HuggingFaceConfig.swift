@@ -4,7 +4,10 @@ import TensorIO
 
 /// `config.json` of a Hugging Face `VivitForVideoClassification` for an inflated Model 1.
 enum HuggingFaceConfig {
-    static func vivit(_ inflated: InflatedSource, activation: String, dtype: DType) throws(CheckpointError) -> Data {
+    /// - Parameters:
+    ///   - activation, layerNormEpsilon: the source family's, so the video model computes what the ViT did.
+    static func vivit(_ inflated: InflatedSource, activation: String, layerNormEpsilon: Double,
+                      dtype: DType) throws(CheckpointError) -> Data {
         let options = inflated.options
         let geometry = inflated.geometry
         let architecture = inflated.architecture
@@ -37,7 +40,7 @@ enum HuggingFaceConfig {
             "hidden_dropout_prob": 0.0,
             "attention_probs_dropout_prob": 0.0,
             "initializer_range": 0.02,
-            "layer_norm_eps": 1e-06,
+            "layer_norm_eps": layerNormEpsilon,
             "image_size": geometry.imageSize[0],
             "num_frames": geometry.frames,
             "tubelet_size": geometry.tubelet,
