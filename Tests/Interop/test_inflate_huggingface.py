@@ -81,3 +81,21 @@ def test_timm_vit_inflated_reproduces_timm_on_a_static_video(tmp_path):
         expected = model.forward_features(image)[:, 0]
         actual = vivit.vivit(image.unsqueeze(1).repeat(1, 2, 1, 1, 1)).last_hidden_state[:, 0]
     np.testing.assert_allclose(actual.numpy(), expected.numpy(), atol=1e-5, rtol=0)
+
+
+def test_hugging_face_vit_inflated_reproduces_it_on_a_static_video(tmp_path):
+    """The Hugging Face family: the transformers-written ViT sample (its head count,
+    activation and epsilon read from its config.json) inflated with one temporal token gives
+    the CLS features transformers computes for the ViT."""
+    sample = REPO_ROOT / "Checkpoints" / "vit-tiny-hf-classifier"
+    vit = transformers.ViTForImageClassification.from_pretrained(sample).eval()
+    out = tmp_path / "vivit"
+    run_tubelet(["inflate", sample, "-o", out, "--format", "hf", "--model", "spacetime", "--classes", "7",
+                 "--frames", "2", "--kernel-init", "average"])
+    vivit = transformers.VivitForVideoClassification.from_pretrained(out).eval()
+    assert (vivit.config.hidden_act, vivit.config.layer_norm_eps) == (vit.config.hidden_act, vit.config.layer_norm_eps)
+    image = torch.from_numpy(np.random.default_rng(2).standard_normal((1, 3, 64, 64)).astype(np.float32))
+    with torch.no_grad():
+        expected = vit.vit(image).last_hidden_state[:, 0]
+        actual = vivit.vivit(image.unsqueeze(1).repeat(1, 2, 1, 1, 1)).last_hidden_state[:, 0]
+    np.testing.assert_allclose(actual.numpy(), expected.numpy(), atol=1e-5, rtol=0)
