@@ -89,6 +89,44 @@ final class HDF5OutputFile {
         }
     }
 
+    /// Writes `names` as the attribute `name` of the group `groupPath` ("" for the root) as
+    /// Keras 2 writes `layer_names` and `weight_names`: a 1-D array of variable-length strings,
+    /// or, for an empty list, an empty float64 array (Keras stores `np.array([])`, since h5py
+    /// cannot store an empty list of strings).
+    func writeNameList(_ name: String, _ names: [String], group groupPath: String) throws(CheckpointError) {
+        try HDF5Library.withLock { () throws(CheckpointError) in
+            guard let file = file?.raw else { return }
+            let objectName = groupPath.isEmpty ? "/" : groupPath
+            func failure(_ doing: String) -> CheckpointError {
+                CheckpointError(.io, file: path, tensor: objectName, HDF5ErrorStack.current().reason("cannot \(doing) attribute '\(name)'"))
+            }
+            guard let group = HDF5ID(H5Gopen2(file, "/" + groupPath, chdf5_p_default()), .group) else { throw failure("open the group of") }
+            let dimensions = [hsize_t(names.count)]
+            guard let space = HDF5ID(H5Screate_simple(1, dimensions, nil), .dataspace),
+                  let type = names.isEmpty ? HDF5ID(H5Tcopy(chdf5_t_ieee_f64le()), .datatype) : HDF5FileType.utf8String() else {
+                throw failure("set up")
+            }
+            guard let attribute = HDF5ID(H5Acreate2(group.raw, name, type.raw, space.raw, chdf5_p_default(), chdf5_p_default()), .attribute) else {
+                throw failure("create")
+            }
+            guard !names.isEmpty else { return }
+            // The names' UTF-8 bytes, each NUL-terminated, in one buffer, and a pointer to each:
+            // the array of `char *` that HDF5 writes variable-length strings from.
+            var storage: [CChar] = []
+            var offsets: [Int] = []
+            for name in names {
+                offsets.append(storage.count)
+                storage += name.utf8CString
+            }
+            let status = storage.withUnsafeBufferPointer { characters -> herr_t in
+                guard let base = characters.baseAddress else { return -1 }
+                let pointers: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
+                return pointers.withUnsafeBufferPointer { H5Awrite(attribute.raw, type.raw, $0.baseAddress) }
+            }
+            guard status >= 0 else { throw failure("write") }
+        }
+    }
+
     private func writeStringAttribute(_ name: String, _ value: String, on object: hid_t, object objectName: String) throws(CheckpointError) {
         func failure(_ doing: String) -> CheckpointError {
             CheckpointError(.io, file: path, tensor: objectName, HDF5ErrorStack.current().reason("cannot \(doing) attribute '\(name)'"))

@@ -7,7 +7,9 @@
 /// shuffle and gzip filters; scalars and empty tensors are always contiguous, since HDF5
 /// cannot chunk them. Dtypes are written as h5py writes them (see ``HDF5FileType``). The
 /// checkpoint's metadata becomes variable-length UTF-8 string attributes of the root group,
-/// one per key.
+/// one per key, except Keras 2 weight lists (``KerasWeightLists``): those go back onto their
+/// groups as the string arrays Keras writes, so a Keras file read and written again, or a
+/// Keras layout written by `convert --to`, is one tf.keras `load_weights` reads.
 ///
 /// Tensors are read from the source and written one at a time, so memory stays bounded by the
 /// largest tensor.
@@ -22,6 +24,10 @@ public struct HDF5Writer: CheckpointWriter {
             throw CheckpointError(.invalidRequest, file: path,
                 "metadata key '\(key)' \(key.isEmpty ? "is empty" : "or its value contains a NUL byte"), which an HDF5 attribute cannot hold")
         }
+        let keras = KerasWeightLists.lists(in: source.metadata)
+        let allGroups = Set(groups.values.flatMap { $0 })
+        let (lists, emptyGroups) = try KerasWeightLists.plan(
+            keras, datasets: Set(source.tensors.map(\.name)), groups: allGroups, path: path)
         let output = try HDF5OutputFile(path: path)
         var created: Set<String> = []
         for info in source.tensors {
@@ -35,8 +41,13 @@ public struct HDF5Writer: CheckpointWriter {
             }
             try output.writeDataset(info.name, tensor, compression: options.compression)
         }
-        for key in source.metadata.keys.sorted() {
+        // Layers without weights, after the datasets have made every other group.
+        for group in emptyGroups { try output.createGroup(group) }
+        for key in source.metadata.keys.sorted() where keras[key] == nil {
             try output.writeRootAttribute(key, source.metadata[key] ?? "")
+        }
+        for list in lists {
+            try output.writeNameList(list.attribute, list.names, group: list.group)
         }
         try output.close()
     }
