@@ -14,7 +14,7 @@ from safetensors.numpy import load_file
 from conftest import REPO_ROOT, inspect_json, run_tubelet
 
 CHECKPOINTS = REPO_ROOT / "Checkpoints"
-# Sample → flags its layout needs (timm files do not store the head count).
+# Sample → flags its layout needs (timm and vit-keras files do not store the head count).
 SAMPLES = {
     "ViT-tiny_16.npz": [],
     "ViT-tiny_16.h5": [],
@@ -23,6 +23,8 @@ SAMPLES = {
     "ViT-tiny_keras3.weights.h5": [],
     "ViT-tiny_keras3.keras": [],
     "ViT-tiny_keras3-bf16.weights.h5": [],
+    "ViT-tiny_16_keras2.h5": ["--heads", "4"],
+    "ViT-tiny_16_keras2-model.h5": ["--heads", "4"],
     "vit-tiny-scenic_checkpoint_0": [],
 }
 MODELS = ["spacetime", "factorised-encoder", "factorised-self-attention", "factorised-dot-product"]

@@ -24,7 +24,7 @@ struct SchemaTests {
         let library = try SchemaLibrary.builtin()
         #expect(Set(library.schemas.map(\.name)) == [
             "vision_transformer", "scenic", "big_vision", "big_vision-scan", "timm", "hf-vit", "hf-vit-classifier", "hf-vit-v5",
-            "hf-vit-classifier-v5", "hf-vivit", "keras-hub-vit",
+            "hf-vit-classifier-v5", "hf-vivit", "keras-hub-vit", "vit-keras",
         ])
     }
 
@@ -58,6 +58,11 @@ struct SchemaTests {
         (#"{"name": "x", "title": "t", "tensors": [{"name": "a", "canonical": "b", "transform": [{"op": "rotate"}]}]}"#, "unknown transform op 'rotate'"),
         (#"{"name": "x y", "title": "t", "tensors": []}"#, "schema name"),
         (#"{"title": "t", "tensors": []}"#, "missing key 'name'"),
+        (#"{"name": "x", "title": "t", "kerasLayers": ["dense"], "tensors": [{"name": "head/head/kernel:0", "canonical": "b"}]}"#, "in none of them"),
+        (#"{"name": "x", "title": "t", "kerasLayers": ["dense"], "tensors": [{"name": "dense", "canonical": "b"}]}"#, "in none of them"),
+        (#"{"name": "x", "title": "t", "kerasLayers": [], "tensors": []}"#, "kerasLayers"),
+        (#"{"name": "x", "title": "t", "kerasLayers": ["a", "a"], "tensors": []}"#, "kerasLayers"),
+        (#"{"name": "x", "title": "t", "kerasLayers": ["a//b"], "tensors": []}"#, "kerasLayers"),
     ])
     func invalid(json: String, fragment: String) {
         do {
@@ -79,9 +84,27 @@ struct SchemaTests {
         ("block{_i}/mlp", "block_12/mlp", 12),
         ("block{_i}/mlp", "block_0/mlp", nil),
         ("block{_i}/mlp", "block1/mlp", nil),
+        // tf.keras names a weight <layer>/<weight name>, and the weight name repeats the layer's.
+        ("T/block_{i}/T/block_{i}/Dense_0/kernel:0", "T/block_3/T/block_3/Dense_0/kernel:0", 3),
+        ("T/block_{i}/T/block_{i}/Dense_0/kernel:0", "T/block_12/T/block_12/Dense_0/kernel:0", 12),
+        ("T/block_{i}/T/block_{i}/Dense_0/kernel:0", "T/block_1/T/block_2/Dense_0/kernel:0", nil),
+        ("T/block_{i}/T/block_{i}/Dense_0/kernel:0", "T/block_1/T/block_12/Dense_0/kernel:0", nil),
+        ("T/block_{i}/T/block_{i}/Dense_0/kernel:0", "T/block_01/T/block_01/Dense_0/kernel:0", nil),
+        ("b{_i}/b{_i}/w", "b/b/w", 0),
+        ("b{_i}/b{_i}/w", "b_2/b_2/w", 2),
+        ("b{_i}/b{_i}/w", "b_2/b/w", nil),
+        // A digit right after the placeholder is the literal's, not the index's.
+        ("layer{i}0/x", "layer10/x", 1),
+        ("layer{i}0/x", "layer100/x", 10),
+        ("layer{i}0/x", "layer0/x", nil),
+        ("{i}", "7", 7),
+        ("{i}", "1234567", nil),
     ] as [(String, String, Int?)])
     func patterns(pattern: String, name: String, index: Int?) {
         #expect(NamePattern(pattern).match(name) == index)
+        if let index, index >= 0 {
+            #expect(NamePattern(pattern).name(block: index) == name, "a match is the name the pattern writes")
+        }
     }
 
     @Test("Every transform step is undone by its inverse")

@@ -4,9 +4,15 @@ import TensorIO
 ///
 /// Every canonical tensor must be used by some rule of the target schema; one that no rule
 /// takes is an error naming it, never silently dropped.
+///
+/// The metadata is the source's, less any Keras weight lists (they name the source's
+/// tensors), plus, for a schema with ``LayoutSchema/kerasLayers``, the lists of the output:
+/// `layer_names` and each layer's `weight_names`, which the HDF5 writer stores as Keras does.
 public final class LayoutSource: TensorSource {
     private struct Plan {
         let rule: TensorRule
+        /// The block the rule is applied to (nil for a global or stacked rule).
+        let block: Int?
         /// The canonical names read, per block for stacked rules.
         let canonicalNames: [[String]]
         let outputNames: [String]
@@ -18,6 +24,8 @@ public final class LayoutSource: TensorSource {
     public private(set) var tensors: [TensorInfo] = []
     private var planFor: [String: (plan: Plan, output: Int)] = [:]
     private var cache: (key: String, tensors: [Tensor])?
+    /// The output's Keras weight lists as metadata (empty unless the schema has Keras layers).
+    private var kerasLists: [String: String] = [:]
 
     /// - Parameters:
     ///   - canonical: tensors under canonical names (a ``CanonicalSource``, or an inflation).
@@ -50,7 +58,7 @@ public final class LayoutSource: TensorSource {
                 let row = try canonical.read(posemb).slice(axis: 1, 0..<1)
                 if !row.isAllZeroBytes { inverse.removeAll { $0 == .foldClassPosition } }
             }
-            plans.append(Plan(rule: rule, canonicalNames: names, outputNames: outputs, inverse: inverse))
+            plans.append(Plan(rule: rule, block: block, canonicalNames: names, outputNames: outputs, inverse: inverse))
         }
         let global = schema.tensors.filter { !$0.targets.contains(where: \.isPerBlock) }
         let perBlock = schema.tensors.filter { $0.targets.contains(where: \.isPerBlock) }
@@ -81,11 +89,48 @@ public final class LayoutSource: TensorSource {
                 planFor[name] = (plan, index)
             }
         }
+        kerasLists = Self.kerasLists(schema: schema, prefix: prefix, plans: plans, depth: depth)
+    }
+
+    /// The Keras 2 weight lists of the output, as metadata: the layers in the order the schema
+    /// lists them (blocks in order), those without tensors left out as Keras's loader skips
+    /// them, and each layer's weights in the order they are written.
+    private static func kerasLists(schema: LayoutSchema, prefix: String, plans: [Plan], depth: Int) -> [String: String] {
+        guard let layers = schema.kerasLayers else { return [:] }
+        // The lists belong to the group the prefix names (`model_weights/` for a full-model
+        // file); any rest of the prefix is part of each layer's name.
+        let slash = prefix.lastIndex(of: "/")
+        let group = slash.map { String(prefix[..<$0]) } ?? ""
+        let layerPrefix = slash.map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
+        var weights: [String: [String]] = [:]
+        for plan in plans {
+            for pattern in plan.rule.sources {
+                guard let layer = schema.kerasLayer(of: pattern) else { continue }
+                let layerName = layer.name(block: plan.block ?? -1)
+                let weight = pattern.name(block: plan.block ?? -1).dropFirst(layerName.count + 1)
+                weights[layerPrefix + layerName, default: []].append(String(weight))
+            }
+        }
+        var order: [String] = []
+        for layer in layers.map(NamePattern.init) {
+            for block in layer.isPerBlock ? Array(0..<depth) : [-1] {
+                let name = layerPrefix + layer.name(block: block)
+                if weights[name] != nil && !order.contains(name) { order.append(name) }
+            }
+        }
+        var lists = [KerasWeightLists.key(group: group, attribute: "layer_names"): KerasWeightLists.text(order)]
+        for layer in order {
+            let layerGroup = group.isEmpty ? layer : group + "/" + layer
+            lists[KerasWeightLists.key(group: layerGroup, attribute: "weight_names")] = KerasWeightLists.text(weights[layer] ?? [])
+        }
+        return lists
     }
 
     public var path: String { canonical.path }
     public var format: CheckpointFormat { canonical.format }
-    public var metadata: [String: String] { canonical.metadata }
+    public var metadata: [String: String] {
+        canonical.metadata.filter { !KerasWeightLists.isListKey($0.key) }.merging(kerasLists) { _, ours in ours }
+    }
 
     public func read(_ name: String) throws(CheckpointError) -> Tensor {
         guard let (plan, output) = planFor[name] else {

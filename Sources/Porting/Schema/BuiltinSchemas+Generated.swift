@@ -1789,5 +1789,179 @@ extension BuiltinSchemas {
   ]
 }
 """#),
+        ("vit-keras.json", #"""
+{
+  "name": "vit-keras",
+  "title": "vit-keras (faustomorales, tf.keras) ViT as Keras 2 writes it: save_weights('x.h5'), or model.save('x.h5') under model_weights/",
+  "activation": "gelu",
+  "layerNormEpsilon": 1e-06,
+  "prefixes": [
+    "",
+    "model_weights/"
+  ],
+  "kerasLayers": [
+    "embedding",
+    "class_token",
+    "Transformer/posembed_input",
+    "Transformer/encoderblock_{i}",
+    "Transformer/encoder_norm",
+    "pre_logits",
+    "head"
+  ],
+  "tensors": [
+    {
+      "name": "embedding/embedding/kernel:0",
+      "canonical": "embedding/kernel"
+    },
+    {
+      "name": "embedding/embedding/bias:0",
+      "canonical": "embedding/bias"
+    },
+    {
+      "name": "class_token/class_token/cls:0",
+      "canonical": "cls",
+      "optional": true
+    },
+    {
+      "name": "Transformer/posembed_input/Transformer/posembed_input/pos_embedding:0",
+      "canonical": "Transformer/posembed_input/pos_embedding"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/MultiHeadDotProductAttention_1/query/kernel:0",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/kernel",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/MultiHeadDotProductAttention_1/query/bias:0",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/MultiHeadDotProductAttention_1/key/kernel:0",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/kernel",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/MultiHeadDotProductAttention_1/key/bias:0",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/MultiHeadDotProductAttention_1/value/kernel:0",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/kernel",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/MultiHeadDotProductAttention_1/value/bias:0",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/MultiHeadDotProductAttention_1/out/kernel:0",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/kernel",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/MultiHeadDotProductAttention_1/out/bias:0",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/Dense_0/kernel:0",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/kernel"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/Dense_0/bias:0",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/Dense_1/kernel:0",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/kernel"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/Dense_1/bias:0",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/LayerNorm_0/gamma:0",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/scale"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/LayerNorm_0/beta:0",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/LayerNorm_2/gamma:0",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/scale"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/Transformer/encoderblock_{i}/LayerNorm_2/beta:0",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/bias"
+    },
+    {
+      "name": "Transformer/encoder_norm/Transformer/encoder_norm/gamma:0",
+      "canonical": "Transformer/encoder_norm/scale"
+    },
+    {
+      "name": "Transformer/encoder_norm/Transformer/encoder_norm/beta:0",
+      "canonical": "Transformer/encoder_norm/bias"
+    },
+    {
+      "name": "pre_logits/pre_logits/kernel:0",
+      "canonical": "pre_logits/kernel",
+      "optional": true
+    },
+    {
+      "name": "pre_logits/pre_logits/bias:0",
+      "canonical": "pre_logits/bias",
+      "optional": true
+    },
+    {
+      "name": "head/head/kernel:0",
+      "canonical": "head/kernel",
+      "optional": true
+    },
+    {
+      "name": "head/head/bias:0",
+      "canonical": "head/bias",
+      "optional": true
+    }
+  ]
+}
+"""#),
     ]
 }

@@ -22,6 +22,12 @@ public struct LayoutSchema: Codable, Sendable, Equatable {
     public var prefixes: [String]?
     /// The mapping, in the order tensors are written.
     public var tensors: [TensorRule]
+    /// For layouts of tf.keras weight files (Keras 2 HDF5), the model's layers with weights,
+    /// in the model's order, `{i}` for the blocks: every tensor name is a layer's name, `/`,
+    /// and the weight's own name, which is how Keras stores weights. Writing lists them as
+    /// Keras does (the `layer_names` of the file, each layer's `weight_names` in rule order),
+    /// since tf.keras `load_weights` pairs layers and weights by those lists, not by paths.
+    public var kerasLayers: [String]?
 
     /// The prefixes to try, with "no prefix" when none are given.
     public var prefixOptions: [String] {
@@ -34,6 +40,15 @@ public struct LayoutSchema: Codable, Sendable, Equatable {
     /// number comes from `--heads` or the 64-dimensional default.
     public var storesHeadCount: Bool {
         !tensors.contains { rule in rule.transform.contains { if case .splitHeads = $0 { true } else { false } } }
+    }
+
+    /// The Keras layer holding the tensor `name` (a rule's name): the longest of
+    /// ``kerasLayers`` that `name` starts with, followed by `/`. Nil when the schema lists no
+    /// Keras layers or none holds the name.
+    func kerasLayer(of name: NamePattern) -> NamePattern? {
+        guard let kerasLayers else { return nil }
+        return kerasLayers.filter { name.text.count > $0.count + 1 && name.text.hasPrefix($0 + "/") }
+            .max { $0.count < $1.count }.map(NamePattern.init)
     }
 
     /// Decodes and checks a schema.
@@ -56,6 +71,19 @@ public struct LayoutSchema: Codable, Sendable, Equatable {
         }
         if let layerNormEpsilon, !(layerNormEpsilon.isFinite && layerNormEpsilon > 0) {
             throw CheckpointError(.malformed, file: source, "layerNormEpsilon of schema '\(name)' must be a positive number")
+        }
+        if let kerasLayers {
+            guard !kerasLayers.isEmpty, Set(kerasLayers).count == kerasLayers.count,
+                  kerasLayers.allSatisfy({ !$0.split(separator: "/", omittingEmptySubsequences: false).contains { $0.isEmpty || $0 == "." } }) else {
+                throw CheckpointError(.malformed, file: source,
+                    "kerasLayers of schema '\(name)' must be distinct layer names, each of non-empty '/'-separated parts, none '.'")
+            }
+            for rule in tensors {
+                for pattern in rule.sources where kerasLayer(of: pattern) == nil {
+                    throw CheckpointError(.malformed, file: source, tensor: pattern.text,
+                        "schema '\(name)' lists kerasLayers, but this name is in none of them (a Keras weight is named '<layer>/<weight>')")
+                }
+            }
         }
         for rule in tensors {
             do {
