@@ -99,7 +99,7 @@ struct NPYHeaderTests {
         let bytes = NPYHeader.magic + [2, 0] + withUnsafeBytes(of: UInt32(body.count).littleEndian, Array.init) + body
         #expect(throws: NPYHeader.Problem.self) { try parse(bytes) }
         var options = ReadOptions()
-        options.maxNPYHeaderBytes = 20_000
+        options.limits.maxNPYHeaderBytes = 20_000
         #expect(try parse(bytes, options: options).shape == [])
     }
 }

@@ -17,7 +17,7 @@ public enum Checkpoint {
     /// `path` may also be a Hugging Face model directory (holding `model.safetensors`,
     /// `pytorch_model.bin` or their sharded `….index.json`) or a shard index file.
     public static func open(_ path: String, options: ReadOptions = ReadOptions()) throws(CheckpointError) -> any TensorSource {
-        let format = try FormatDetector.detect(path)
+        let format = try FormatDetector.detect(path, limits: options.limits)
         guard let reader = format.reader else {
             throw CheckpointError(.unsupported, file: path,
                 "this is a \(format.rawValue) file, which Tubelet cannot read yet",

@@ -11,8 +11,9 @@ public struct ReadOptions: Sendable {
     /// bfloat16 to `.npy`. Without it such arrays are an error, because the bytes alone
     /// cannot say whether they are bfloat16.
     public var opaqueTwoByteAsBFloat16 = false
-    /// The largest `.npy` header accepted, in bytes; numpy's own default is 10 000.
-    public var maxNPYHeaderBytes = Limits.defaultMaxNPYHeaderBytes
+    /// What a file may declare before it is refused (header sizes, decompressed sizes,
+    /// tensor count, rank).
+    public var limits = Limits()
 
     public init(opaqueTwoByteAsBFloat16: Bool = false) {
         self.opaqueTwoByteAsBFloat16 = opaqueTwoByteAsBFloat16

@@ -7,7 +7,7 @@ import Darwin
 /// Tells a file's format from its first bytes (and, for zip archives, its member names),
 /// never from its extension: a `.bin` may be PyTorch or anything else.
 enum FormatDetector {
-    static func detect(_ path: String) throws(CheckpointError) -> CheckpointFormat {
+    static func detect(_ path: String, limits: Limits = Limits()) throws(CheckpointError) -> CheckpointFormat {
         if let weights = try ModelDirectory.weightsFile(in: path) { return weights.format }
         let head = try readHead(path, count: 16)
         guard !head.isEmpty else {
@@ -15,7 +15,7 @@ enum FormatDetector {
         }
         if head.starts(with: [0x93] + Array("NUMPY".utf8)) { return .npy }
         if head.starts(with: Array("PK\u{03}\u{04}".utf8)) || head.starts(with: Array("PK\u{05}\u{06}".utf8)) {
-            return try classifyZip(path)
+            return try classifyZip(path, limits: limits)
         }
         if try hasHDF5Signature(path) { return .hdf5 }
         if head.starts(with: [0x80, 0x02, 0x8a, 0x0a]) {
@@ -51,8 +51,8 @@ enum FormatDetector {
     }
 
     /// The archive's member names decide between npz, PyTorch and Keras.
-    private static func classifyZip(_ path: String) throws(CheckpointError) -> CheckpointFormat {
-        let archive = try ZipArchiveReader(path: path)
+    private static func classifyZip(_ path: String, limits: Limits) throws(CheckpointError) -> CheckpointFormat {
+        let archive = try ZipArchiveReader(path: path, limits: limits)
         let names = archive.entries.map(\.name)
         if names.contains(where: { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }) { return .pytorch }
         if names.contains(where: { $0.hasSuffix("/constants.pkl") || $0 == "constants.pkl" }) { return .pytorch }

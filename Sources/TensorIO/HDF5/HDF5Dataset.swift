@@ -48,16 +48,17 @@ struct HDF5Dataset: Sendable {
             attributes.removeAll { $0.name == "dtype" }
         }
 
-        let shape = try Self.shape(of: dataset.raw, path: path, file: file)
+        let shape = try Self.shape(of: dataset.raw, path: path, file: file, maxRank: options.limits.maxRank)
         guard let byteCount = Shape.byteCount(shape, element.dtype) else {
             throw failure(.malformed, "shape \(Shape.describe(shape)) of \(element.dtype.rawValue) overflows 64-bit sizes")
         }
-        try checkStorage(of: dataset.raw, path: path, byteCount: byteCount, shape: shape, dtype: element.dtype, file: file)
+        try checkStorage(of: dataset.raw, path: path, byteCount: byteCount, shape: shape, dtype: element.dtype, file: file,
+                         maxExpansionRatio: options.limits.maxExpansionRatio)
         return (HDF5Dataset(path: path, element: element, shape: shape, byteCount: byteCount), attributes)
     }
 
     /// The dataset's shape: `[]` for a scalar dataspace, its dimensions for a simple one.
-    private static func shape(of dataset: hid_t, path: String, file: HDF5File) throws(CheckpointError) -> [Int] {
+    private static func shape(of dataset: hid_t, path: String, file: HDF5File, maxRank: Int) throws(CheckpointError) -> [Int] {
         guard let space = HDF5ID(H5Dget_space(dataset), .dataspace) else {
             throw CheckpointError(.malformed, file: file.path, tensor: path,
                 HDF5ErrorStack.current().reason("cannot read the dataset's shape"), fix: "The file is corrupt; re-save it")
@@ -67,9 +68,10 @@ struct HDF5Dataset: Sendable {
             return []
         case H5S_SIMPLE:
             let rank = H5Sget_simple_extent_ndims(space.raw)
-            guard rank >= 0, rank <= Limits.maxRank else {
+            guard rank >= 0, rank <= maxRank else {
                 throw CheckpointError(.limitExceeded, file: file.path, tensor: path,
-                    "the dataset has \(rank) dimensions, over the limit of \(Limits.maxRank)")
+                    "the dataset has \(rank) dimensions, over the limit of \(maxRank)",
+                    fix: "If the file is trusted, raise the limit with --max-rank")
             }
             var dimensions = [hsize_t](repeating: 0, count: Int(rank))
             guard H5Sget_simple_extent_dims(space.raw, &dimensions, nil) == rank else {
@@ -95,7 +97,7 @@ struct HDF5Dataset: Sendable {
     /// filters this libhdf5 lacks, data past the end of the file and sizes the stored bytes
     /// cannot produce.
     private static func checkStorage(
-        of dataset: hid_t, path: String, byteCount: Int, shape: [Int], dtype: DType, file: HDF5File
+        of dataset: hid_t, path: String, byteCount: Int, shape: [Int], dtype: DType, file: HDF5File, maxExpansionRatio: Int
     ) throws(CheckpointError) {
         guard let properties = HDF5ID(H5Dget_create_plist(dataset), .propertyList) else {
             throw CheckpointError(.malformed, file: file.path, tensor: path,
@@ -153,11 +155,11 @@ struct HDF5Dataset: Sendable {
                 }
             }
         }
-        let (bound, overflow) = stored.multipliedReportingOverflow(by: HDF5Limits.maxExpansionRatio)
+        let (bound, overflow) = stored.multipliedReportingOverflow(by: maxExpansionRatio)
         if byteCount > HDF5Limits.maxUnstoredBytes && !overflow && byteCount > bound {
             throw CheckpointError(.limitExceeded, file: file.path, tensor: path,
                 "the dataset declares shape \(Shape.describe(shape)) of \(dtype.rawValue) = \(byteCount) bytes but stores only \(stored) bytes in the file, more than any compression expands",
-                fix: "The file is corrupt, or the dataset was created and never written; re-save it")
+                fix: "The file is corrupt, or the dataset was created and never written; re-save it (or, if it is trusted, raise --max-expansion-ratio)")
         }
     }
 

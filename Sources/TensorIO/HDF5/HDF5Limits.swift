@@ -6,10 +6,10 @@ enum HDF5Limits {
     static let maxAttributeBytes = 64 << 20
     /// The most attributes read from one object.
     static let maxAttributesPerObject = 100_000
-    /// A dataset may declare at most this many times more bytes than it stores in the file:
-    /// DEFLATE cannot expand data by more than 1032 : 1 (shuffle does not change the size), so
-    /// a larger claim is a lie or an allocation bomb.
-    static let maxExpansionRatio = Limits.maxDeflateRatio
+    // How many times more bytes than it stores a dataset may declare is
+    // ``Limits/maxExpansionRatio``: DEFLATE cannot expand data by more than 1032 : 1 (shuffle
+    // does not change the size), so a larger claim is a lie or an allocation bomb.
+
     /// Bytes a dataset may declare beyond that ratio, for datasets that were created but never
     /// (or only partly) written: HDF5 reads their missing chunks as the fill value.
     static let maxUnstoredBytes = 64 << 20

@@ -88,7 +88,7 @@ final class HDF5Source: TensorSource {
         var datasetAttributes: [String: [HDF5Attribute]] = [:]
 
         init(_ file: HDF5File, options: ReadOptions) throws(CheckpointError) {
-            tree = try HDF5Tree.walk(file)
+            tree = try HDF5Tree.walk(file, maxTensorCount: options.limits.maxTensorCount)
             for group in tree.groups {
                 guard let handle = HDF5ID(H5Gopen2(file.id.raw, "/" + group, chdf5_p_default()), .group) else {
                     throw CheckpointError(.malformed, file: file.path, tensor: HDF5Attribute.displayPath(group),

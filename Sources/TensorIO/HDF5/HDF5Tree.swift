@@ -20,8 +20,8 @@ struct HDF5Tree {
     var externalLinks: [(path: String, target: String)] = []
 
     /// Walks `file` from its root group. Call inside ``HDF5Library/withLock(_:)``.
-    static func walk(_ file: HDF5File) throws(CheckpointError) -> HDF5Tree {
-        var walker = Walker(file: file)
+    static func walk(_ file: HDF5File, maxTensorCount: Int = Limits.defaultMaxTensorCount) throws(CheckpointError) -> HDF5Tree {
+        var walker = Walker(file: file, maxTensorCount: maxTensorCount)
         try walker.visit("", depth: 0)
         return walker.tree
     }
@@ -33,11 +33,13 @@ struct HDF5Tree {
 
     private struct Walker {
         let file: HDF5File
+        let maxTensorCount: Int
         var tree = HDF5Tree()
         var visited: Set<Identity> = []
 
-        init(file: HDF5File) {
+        init(file: HDF5File, maxTensorCount: Int) {
             self.file = file
+            self.maxTensorCount = maxTensorCount
         }
 
         mutating func visit(_ groupPath: String, depth: Int) throws(CheckpointError) {
@@ -68,9 +70,10 @@ struct HDF5Tree {
                         }
                     case Int32(H5O_TYPE_DATASET.rawValue):
                         tree.datasets.append(path)
-                        guard tree.datasets.count <= Limits.maxTensorCount else {
+                        guard tree.datasets.count <= maxTensorCount else {
                             throw CheckpointError(.limitExceeded, file: file.path,
-                                "the file holds more than \(Limits.maxTensorCount) datasets")
+                                "the file holds more than \(maxTensorCount) datasets",
+                                fix: "If the file is trusted, raise the limit with --max-tensors")
                         }
                     default:
                         break  // named datatypes: types, not data
@@ -94,23 +97,27 @@ struct HDF5Tree {
                     byCreationOrder = flags & UInt32(H5P_CRT_ORDER_INDEXED) != 0
                 }
             }
-            var links: [(String, Int32)] = []
-            let status = withUnsafeMutablePointer(to: &links) { pointer in
+            // The C callback cannot capture, so the limit travels with the list: iteration
+            // stops one link past it, which the check below reports.
+            var listing = (links: [(String, Int32)](), limit: maxTensorCount)
+            let status = withUnsafeMutablePointer(to: &listing) { pointer in
                 chdf5_iterate_links(group, byCreationOrder ? 1 : 0, { name, type, context in
                     guard let name, let context else { return -1 }
-                    let links = context.assumingMemoryBound(to: [(String, Int32)].self)
-                    guard links.pointee.count <= Limits.maxTensorCount else { return 1 }
-                    links.pointee.append((String(cString: name), type))
+                    let listing = context.assumingMemoryBound(to: (links: [(String, Int32)], limit: Int).self)
+                    guard listing.pointee.links.count <= listing.pointee.limit else { return 1 }
+                    listing.pointee.links.append((String(cString: name), type))
                     return 0
                 }, UnsafeMutableRawPointer(pointer))
             }
+            var links = listing.links
             guard status >= 0 else {
                 throw CheckpointError(.malformed, file: file.path, tensor: HDF5Attribute.displayPath(groupPath),
                     HDF5ErrorStack.current().reason("cannot list the group's members"), fix: "The file is corrupt; re-save it")
             }
-            guard links.count <= Limits.maxTensorCount else {
+            guard links.count <= maxTensorCount else {
                 throw CheckpointError(.limitExceeded, file: file.path, tensor: HDF5Attribute.displayPath(groupPath),
-                    "the group holds more than \(Limits.maxTensorCount) members")
+                    "the group holds more than \(maxTensorCount) members",
+                    fix: "If the file is trusted, raise the limit with --max-tensors")
             }
             if !byCreationOrder {
                 links.sort { NaturalOrder.precedes($0.0, $1.0) }

@@ -18,7 +18,7 @@ public struct KerasReader: CheckpointReader {
     public init() {}
 
     public func open(_ path: String, options: ReadOptions) throws(CheckpointError) -> any TensorSource {
-        let archive = try ZipArchiveReader(path: path)
+        let archive = try ZipArchiveReader(path: path, limits: options.limits)
         let matches = archive.entries.filter { $0.name == Self.weightsMember }
         guard let entry = matches.first else {
             throw CheckpointError(.malformed, file: path, "the archive has no \(Self.weightsMember) member, so it holds no Keras weights",

@@ -12,7 +12,7 @@ public struct FlaxMsgpackReader: CheckpointReader {
     public init() {}
 
     public func open(_ path: String, options: ReadOptions) throws(CheckpointError) -> any TensorSource {
-        try FlaxMsgpackSource(path: path)
+        try FlaxMsgpackSource(path: path, limits: options.limits)
     }
 }
 
@@ -28,6 +28,7 @@ final class FlaxMsgpackSource: TensorSource {
     private(set) var tensors: [TensorInfo] = []
     private(set) var metadata: [String: String] = [:]
     private let file: MappedFile
+    private let limits: Limits
     private var locations: [String: Location] = [:]
 
     /// Flax's ext type codes (`flax.serialization._MsgpackExtType`).
@@ -35,8 +36,9 @@ final class FlaxMsgpackSource: TensorSource {
     static let scalarExt: Int8 = 3
     static let chunkedMarker = "__msgpack_chunked_array__"
 
-    init(path: String) throws(CheckpointError) {
+    init(path: String, limits: Limits = Limits()) throws(CheckpointError) {
         self.path = path
+        self.limits = limits
         file = try MappedFile(path: path)
         var parser = MsgpackParser(file.bytes, range: 0..<file.bytes.count)
         let root: MsgpackParser.Value
@@ -61,6 +63,9 @@ final class FlaxMsgpackSource: TensorSource {
                 try add(name, chunked.info, chunked.ranges)
                 return
             }
+            // Flax restores a repeated key as "last wins"; a tensor and a metadata value of one
+            // name would silently shadow each other here, so any repeat is refused.
+            var keys: Set<String> = []
             for (key, child) in items {
                 guard case .string(let text) = key else {
                     throw CheckpointError(.malformed, file: path, tensor: name.isEmpty ? nil : name, "a map key is not a string")
@@ -68,6 +73,10 @@ final class FlaxMsgpackSource: TensorSource {
                 guard !text.isEmpty, !text.contains("/") else {
                     throw CheckpointError(.malformed, file: path, tensor: name + "/" + text,
                         "key '\(text)' is empty or contains '/', which would make tensor names ambiguous")
+                }
+                guard keys.insert(text).inserted else {
+                    throw CheckpointError(.malformed, file: path, tensor: name.isEmpty ? text : name + "/" + text,
+                        "the key appears twice in one map", fix: "The file is corrupt; re-save it")
                 }
                 try walk(child, name: name.isEmpty ? text : name + "/" + text)
             }
@@ -94,8 +103,9 @@ final class FlaxMsgpackSource: TensorSource {
         guard locations[name] == nil else {
             throw CheckpointError(.malformed, file: path, tensor: name, "two values have this name")
         }
-        guard tensors.count < Limits.maxTensorCount else {
-            throw CheckpointError(.limitExceeded, file: path, "more than \(Limits.maxTensorCount) arrays")
+        guard tensors.count < limits.maxTensorCount else {
+            throw CheckpointError(.limitExceeded, file: path, "more than \(limits.maxTensorCount) arrays",
+                fix: "If the file is trusted, raise the limit with --max-tensors")
         }
         locations[name] = Location(info: info, ranges: ranges)
         tensors.append(info)
@@ -119,8 +129,14 @@ final class FlaxMsgpackSource: TensorSource {
                 fix: "Supported dtypes: \(DType.supportedNames)")
         }
         let shape = try integers(parts[0], name: name, what: "shape")
-        guard shape.count <= Limits.maxRank, let expected = Shape.byteCount(shape, dtype) else {
-            throw CheckpointError(.limitExceeded, file: path, tensor: name, "shape \(Shape.describe(shape)) is too large")
+        guard shape.count <= limits.maxRank else {
+            throw CheckpointError(.limitExceeded, file: path, tensor: name,
+                "the shape has \(shape.count) dimensions, over the limit of \(limits.maxRank)",
+                fix: "If the file is trusted, raise the limit with --max-rank")
+        }
+        guard let expected = Shape.byteCount(shape, dtype) else {
+            throw CheckpointError(.malformed, file: path, tensor: name,
+                "shape \(Shape.describe(shape)) of \(dtype.rawValue) overflows 64-bit sizes")
         }
         guard expected == data.count else {
             throw CheckpointError(.malformed, file: path, tensor: name,
@@ -160,6 +176,11 @@ final class FlaxMsgpackSource: TensorSource {
             throw CheckpointError(.malformed, file: path, tensor: name, "a chunked array lacks its shape or chunks")
         }
         let shape = try integers(shapeValue, name: name, what: "shape")
+        guard shape.count <= limits.maxRank else {
+            throw CheckpointError(.limitExceeded, file: path, tensor: name,
+                "the shape has \(shape.count) dimensions, over the limit of \(limits.maxRank)",
+                fix: "If the file is trusted, raise the limit with --max-rank")
+        }
         var ranges: [Range<Int>] = []
         var dtype: DType?
         for (index, item) in chunkItems.enumerated() {

@@ -88,8 +88,9 @@ struct NPYHeader: Equatable {
         guard case .tuple(let dimensions)? = values["shape"] else {
             throw Problem(kind: .malformed, reason: "shape is \(values["shape"]?.kindDescription ?? "missing"), not a tuple of integers")
         }
-        guard dimensions.count <= Limits.maxRank else {
-            throw Problem(kind: .limitExceeded, reason: "the shape has \(dimensions.count) dimensions, over the limit of \(Limits.maxRank)")
+        guard dimensions.count <= options.limits.maxRank else {
+            throw Problem(kind: .limitExceeded, reason: "the shape has \(dimensions.count) dimensions, over the limit of \(options.limits.maxRank)",
+                fix: "If the file is trusted, raise the limit with --max-rank")
         }
         var shape: [Int] = []
         for dimension in dimensions {
@@ -124,7 +125,7 @@ struct NPYHeader: Equatable {
 
     /// Parses a whole header from the start of `bytes`.
     static func parse(_ bytes: UnsafeRawBufferPointer, options: ReadOptions) throws(Problem) -> NPYHeader {
-        let preamble = try parsePreamble(bytes, maxHeaderBytes: options.maxNPYHeaderBytes)
+        let preamble = try parsePreamble(bytes, maxHeaderBytes: options.limits.maxNPYHeaderBytes)
         let end = preamble.textOffset + preamble.textLength
         guard end <= bytes.count else {
             throw Problem(kind: .truncated, reason: "the .npy header declares \(preamble.textLength) bytes but the data ends after \(bytes.count - preamble.textOffset)")

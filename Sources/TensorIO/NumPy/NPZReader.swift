@@ -32,7 +32,7 @@ final class NPZSource: TensorSource {
 
     init(path: String, options: ReadOptions) throws(CheckpointError) {
         self.path = path
-        archive = try ZipArchiveReader(path: path)
+        archive = try ZipArchiveReader(path: path, limits: options.limits)
         mapped = Self.storedMembers(of: archive, path: path)
         let stored = NPZMetadata.decode(archive.comment)
         metadata = stored.metadata
@@ -66,7 +66,7 @@ final class NPZSource: TensorSource {
         do {
             let stream = try archive.stream(entry)
             let preambleBytes = try stream.read(min(NPYHeader.preambleLength, entry.size))
-            let preamble = try NPYHeader.parsePreamble(preambleBytes, maxHeaderBytes: options.maxNPYHeaderBytes)
+            let preamble = try NPYHeader.parsePreamble(preambleBytes, maxHeaderBytes: options.limits.maxNPYHeaderBytes)
             let textEnd = preamble.textOffset + preamble.textLength
             guard textEnd <= entry.size else {
                 throw CheckpointError(.truncated, file: path, tensor: name,

@@ -19,7 +19,7 @@ final class PickleMachine {
         var maxMemo = 2_000_000
         var maxMarkDepth = 1_000
         var maxLineLength = 1_024
-        var maxRank = TensorIO.Limits.maxRank
+        var maxRank = TensorIO.Limits.defaultMaxRank
     }
 
     private(set) var objects: [PickleObject] = []
@@ -552,7 +552,8 @@ final class PickleMachine {
             throw failure("\(global.dottedName) is given a \(what) that is a \(describe(value)), not a tuple", fix: Self.corruptFix)
         }
         guard items.count <= limits.maxRank else {
-            throw failure("a tensor has \(items.count) dimensions, over the limit of \(limits.maxRank)")
+            throw failure("a tensor has \(items.count) dimensions, over the limit of \(limits.maxRank)",
+                          fix: "If the file is trusted, raise the limit with --max-rank")
         }
         var numbers: [Int] = []
         for item in items {

@@ -17,10 +17,10 @@ public struct PyTorchReader: CheckpointReader {
     public func open(_ path: String, options: ReadOptions) throws(CheckpointError) -> any TensorSource {
         switch try ModelDirectory.resolve(path) {
         case .file(let file):
-            return try PyTorchSource(path: file)
+            return try PyTorchSource(path: file, limits: options.limits)
         case .index(let index):
             return try ShardedSource(indexPath: index, reportedPath: path, format: .pytorch) { (shard) throws(CheckpointError) in
-                try PyTorchSource(path: shard)
+                try PyTorchSource(path: shard, limits: options.limits)
             }
         }
     }
@@ -45,11 +45,14 @@ final class PyTorchSource: TensorSource {
     /// Tubelet's own record of the checkpoint's metadata, ignored by torch.
     static let metadataRecord = "tubelet/metadata.json"
 
-    init(path: String) throws(CheckpointError) {
+    init(path: String, limits: Limits = Limits()) throws(CheckpointError) {
         self.path = path
-        archive = try TorchArchive(reader: ZipArchiveReader(path: path))
+        archive = try TorchArchive(reader: ZipArchiveReader(path: path, limits: limits))
         let member = archive.prefix + "data.pkl"
-        let (machine, root) = try PickleMachine.run(try archive.pickleBytes(), path: path, member: member)
+        var pickleLimits = PickleMachine.Limits()
+        pickleLimits.maxRank = limits.maxRank
+        let (machine, root) = try PickleMachine.run(try archive.pickleBytes(maxBytes: limits.maxHeaderBytes),
+                                                    path: path, member: member, limits: pickleLimits)
         storages = machine.storages
         let stem = Self.stem(of: path)
         let collected = try TorchStateDict.collect(root: root, machine: machine, bareTensorName: stem, path: path, member: member)
@@ -134,7 +137,7 @@ final class PyTorchSource: TensorSource {
     }
 
     private static func readMetadata(_ entry: ZipEntry, archive: TorchArchive) throws(CheckpointError) -> [String: String] {
-        guard entry.size <= SafeTensorsHeader.maxHeaderBytes else {
+        guard entry.size <= Limits.defaultMaxHeaderBytes else {
             throw CheckpointError(.limitExceeded, file: archive.path, tensor: entry.name, "the metadata record holds \(entry.size) bytes")
         }
         let stream = try archive.reader.stream(entry)

@@ -12,8 +12,6 @@ struct TorchArchive {
     let isBigEndian: Bool
     private let records: [String: ZipEntry]
 
-    /// The largest `data.pkl` read; a ViT-H state dict's is a few hundred kB.
-    static let maxPickleBytes = 1 << 30
     /// The largest small text record (`version`, `byteorder`) read.
     static let maxTextRecordBytes = 64
 
@@ -87,12 +85,14 @@ struct TorchArchive {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// The pickle in `data.pkl`, read whole and CRC-checked.
-    func pickleBytes() throws(CheckpointError) -> [UInt8] {
+    /// The pickle in `data.pkl`, read whole and CRC-checked; at most `maxBytes` (a ViT-H
+    /// state dict's is a few hundred kB).
+    func pickleBytes(maxBytes: Int) throws(CheckpointError) -> [UInt8] {
         guard let entry = records["data.pkl"] else { return [] }
-        guard entry.size <= Self.maxPickleBytes else {
+        guard entry.size <= maxBytes else {
             throw CheckpointError(.limitExceeded, file: path, tensor: entry.name,
-                "data.pkl is \(entry.size) bytes, over the limit of \(Self.maxPickleBytes)")
+                "data.pkl is \(entry.size) bytes, over the limit of \(maxBytes)",
+                fix: "If the file is trusted, raise the limit with --max-header-bytes")
         }
         let stream = try reader.stream(entry)
         let bytes = try stream.read(entry.size)

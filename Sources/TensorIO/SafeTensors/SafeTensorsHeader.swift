@@ -16,8 +16,9 @@ struct SafeTensorsHeader: Sendable {
         var end: Int
     }
 
-    /// The reference implementation's `MAX_HEADER_SIZE`.
-    static let maxHeaderBytes = 100_000_000
+    /// The reference implementation's `MAX_HEADER_SIZE`: what the writer stays within, so
+    /// every reader accepts its files. The reader's own cap is ``Limits/maxHeaderBytes``.
+    static let maxHeaderBytes = Limits.defaultMaxHeaderBytes
 
     /// Tensors in data order (the order of their offsets).
     var entries: [Entry]
@@ -28,17 +29,17 @@ struct SafeTensorsHeader: Sendable {
 
     /// Parses the header at the start of `file` (the whole file's bytes) and checks it
     /// against the file's size. `path` is for messages only.
-    static func parse(_ file: UnsafeRawBufferPointer, path: String) throws(CheckpointError) -> SafeTensorsHeader {
+    static func parse(_ file: UnsafeRawBufferPointer, path: String, limits: Limits = Limits()) throws(CheckpointError) -> SafeTensorsHeader {
         guard file.count >= 8 else {
             throw CheckpointError(.truncated, file: path,
                 "the file is \(file.count) bytes, too small for a safetensors header (an 8-byte length, then JSON)",
                 fix: "The file is truncated; re-save or re-download it")
         }
         let declared = file.loadUnaligned(as: UInt64.self).littleEndian
-        guard declared <= UInt64(maxHeaderBytes) else {
+        guard declared <= UInt64(limits.maxHeaderBytes) else {
             throw CheckpointError(.limitExceeded, file: path,
-                "the safetensors header declares \(declared) bytes, over the format's limit of \(maxHeaderBytes)",
-                fix: "The file is corrupt or not a safetensors file")
+                "the safetensors header declares \(declared) bytes, over the limit of \(limits.maxHeaderBytes)",
+                fix: "The file is corrupt or not a safetensors file; if it is trusted, raise the limit with --max-header-bytes")
         }
         let headerLength = Int(declared)
         guard headerLength <= file.count - 8 else {
@@ -47,14 +48,14 @@ struct SafeTensorsHeader: Sendable {
                 fix: "The file is truncated; re-save or re-download it")
         }
         let text = Array(UnsafeRawBufferPointer(rebasing: file[8..<(8 + headerLength)]))
-        var header = try parse(headerText: text, path: path)
+        var header = try parse(headerText: text, path: path, limits: limits)
         header.dataOffset = 8 + headerLength
         try header.checkOffsets(bufferLength: file.count - 8 - headerLength, path: path)
         return header
     }
 
     /// Parses the JSON text of a header (without checking offsets against a file).
-    static func parse(headerText text: [UInt8], path: String) throws(CheckpointError) -> SafeTensorsHeader {
+    static func parse(headerText text: [UInt8], path: String, limits: Limits = Limits()) throws(CheckpointError) -> SafeTensorsHeader {
         guard String(validating: text, as: UTF8.self) != nil else {
             throw CheckpointError(.malformed, file: path, "the safetensors header is not valid UTF-8",
                 fix: "The file is corrupt or not a safetensors file")
@@ -70,9 +71,10 @@ struct SafeTensorsHeader: Sendable {
         guard case .object(let members) = root else {
             throw CheckpointError(.malformed, file: path, "the safetensors header is \(root.kindName), not a JSON object")
         }
-        guard members.count <= Limits.maxTensorCount + 1 else {
+        guard members.count - 1 <= limits.maxTensorCount else {  // one may be __metadata__
             throw CheckpointError(.limitExceeded, file: path,
-                "the safetensors header lists \(members.count) entries, over the limit of \(Limits.maxTensorCount)")
+                "the safetensors header lists \(members.count) entries, over the limit of \(limits.maxTensorCount)",
+                fix: "If the file is trusted, raise the limit with --max-tensors")
         }
         var entries: [Entry] = []
         var metadata: [String: String] = [:]
@@ -82,7 +84,7 @@ struct SafeTensorsHeader: Sendable {
                 metadata = try parseMetadata(value, path: path)
                 continue
             }
-            let entry = try parseEntry(name: name, value, path: path)
+            let entry = try parseEntry(name: name, value, path: path, maxRank: limits.maxRank)
             // Swift compares strings by Unicode canonical equivalence; two names that differ
             // only in normalisation would collide in every name → tensor map.
             guard names.insert(name).inserted else {
@@ -109,7 +111,7 @@ struct SafeTensorsHeader: Sendable {
         return metadata
     }
 
-    private static func parseEntry(name: String, _ value: JSONValue, path: String) throws(CheckpointError) -> Entry {
+    private static func parseEntry(name: String, _ value: JSONValue, path: String, maxRank: Int) throws(CheckpointError) -> Entry {
         guard case .object(let fields) = value else {
             throw CheckpointError(.malformed, file: path, tensor: name, "the header entry is \(value.kindName), not an object")
         }
@@ -134,9 +136,10 @@ struct SafeTensorsHeader: Sendable {
         guard case .array(let dimensions) = try field("shape") else {
             throw CheckpointError(.malformed, file: path, tensor: name, "'shape' is not an array")
         }
-        guard dimensions.count <= Limits.maxRank else {
+        guard dimensions.count <= maxRank else {
             throw CheckpointError(.limitExceeded, file: path, tensor: name,
-                "the shape has \(dimensions.count) dimensions, over the limit of \(Limits.maxRank)")
+                "the shape has \(dimensions.count) dimensions, over the limit of \(maxRank)",
+                fix: "If the file is trusted, raise the limit with --max-rank")
         }
         var shape: [Int] = []
         for dimension in dimensions {

@@ -13,10 +13,10 @@ public struct SafeTensorsReader: CheckpointReader {
     public func open(_ path: String, options: ReadOptions) throws(CheckpointError) -> any TensorSource {
         switch try ModelDirectory.resolve(path) {
         case .file(let file):
-            return try SafeTensorsFileSource(path: file)
+            return try SafeTensorsFileSource(path: file, limits: options.limits)
         case .index(let index):
             return try ShardedSource(indexPath: index, reportedPath: path, format: .safetensors) { (shard) throws(CheckpointError) in
-                try SafeTensorsFileSource(path: shard)
+                try SafeTensorsFileSource(path: shard, limits: options.limits)
             }
         }
     }
@@ -31,10 +31,10 @@ final class SafeTensorsFileSource: TensorSource {
     private let file: MappedFile
     private let ranges: [String: Range<Int>]
 
-    init(path: String) throws(CheckpointError) {
+    init(path: String, limits: Limits = Limits()) throws(CheckpointError) {
         self.path = path
         file = try MappedFile(path: path)
-        let header = try SafeTensorsHeader.parse(file.bytes, path: path)
+        let header = try SafeTensorsHeader.parse(file.bytes, path: path, limits: limits)
         metadata = header.metadata
         tensors = header.entries.map { TensorInfo(name: $0.name, dtype: $0.dtype, shape: $0.shape) }
         var ranges: [String: Range<Int>] = [:]

@@ -17,10 +17,13 @@ final class ZipArchiveReader {
     let comment: String?
     /// The archive's size on disk, which bounds every member's compressed size.
     let fileSize: Int
+    /// Member count, decompressed size and expansion ratio allowed.
+    let limits: Limits
     private let archive: OpaquePointer
 
-    init(path: String) throws(CheckpointError) {
+    init(path: String, limits: Limits = Limits()) throws(CheckpointError) {
         self.path = path
+        self.limits = limits
         var status = stat()
         guard stat(path, &status) == 0 else {
             throw CheckpointError(.cannotOpen, file: path, "cannot open: \(String(cString: strerror(errno)))")
@@ -33,11 +36,12 @@ final class ZipArchiveReader {
         self.archive = archive
         do throws(CheckpointError) {
             let count = zip_get_num_entries(archive, 0)
-            guard count >= 0, count <= Int64(Limits.maxTensorCount) else {
-                throw CheckpointError(.limitExceeded, file: path, "the archive lists \(count) members, over the limit of \(Limits.maxTensorCount)")
+            guard count >= 0, count <= Int64(limits.maxTensorCount) else {
+                throw CheckpointError(.limitExceeded, file: path, "the archive lists \(count) members, over the limit of \(limits.maxTensorCount)",
+                    fix: "If the file is trusted, raise the limit with --max-tensors")
             }
             var entries: [ZipEntry] = []
-            entries.reserveCapacity(Int(count))
+            entries.reserveCapacity(min(Int(count), 1 << 16))
             for index in 0..<UInt64(count) {
                 var stat = zip_stat_t()
                 zip_stat_init(&stat)
@@ -77,7 +81,9 @@ final class ZipArchiveReader {
     }
 
     /// Checks that `entry` can be read safely, before anything is allocated for it: a known,
-    /// unencrypted method, and a declared size its compressed bytes can actually produce.
+    /// unencrypted method, and a declared size its compressed bytes can actually produce and
+    /// that stays under the decompressed-size limit (a bomb can respect DEFLATE's ratio and
+    /// still ask for more memory than the machine has).
     func checkReadable(_ entry: ZipEntry) throws(CheckpointError) {
         if entry.isEncrypted {
             throw CheckpointError(.unsupported, file: path, tensor: entry.name, "the member is encrypted",
@@ -95,10 +101,16 @@ final class ZipArchiveReader {
                     "the member is stored uncompressed but declares \(entry.size) bytes of data in \(entry.compressedSize) bytes")
             }
         case Int(ZIP_CM_DEFLATE):
-            let (bound, overflow) = entry.compressedSize.multipliedReportingOverflow(by: Limits.maxDeflateRatio)
+            let (bound, overflow) = entry.compressedSize.multipliedReportingOverflow(by: limits.maxExpansionRatio)
             guard overflow || entry.size <= bound else {
                 throw CheckpointError(.limitExceeded, file: path, tensor: entry.name,
-                    "the member claims \(entry.size) bytes from \(entry.compressedSize) compressed bytes, more than DEFLATE can expand (possible zip bomb)")
+                    "the member claims \(entry.size) bytes from \(entry.compressedSize) compressed bytes, over the expansion limit of \(limits.maxExpansionRatio) : 1 (possible zip bomb)",
+                    fix: "The archive is corrupt or hostile; if it is trusted, raise the limit with --max-expansion-ratio")
+            }
+            guard entry.size <= limits.maxDecompressedBytes else {
+                throw CheckpointError(.limitExceeded, file: path, tensor: entry.name,
+                    "the member decompresses to \(entry.size) bytes, over the limit of \(limits.maxDecompressedBytes) (possible zip bomb)",
+                    fix: "If the file is trusted, raise the limit with --max-decompressed-bytes")
             }
         default:
             throw CheckpointError(.unsupported, file: path, tensor: entry.name,

@@ -80,7 +80,7 @@ struct ZipDirectory {
               bytes.u32(recordOffset) == 0x0606_4b50,
               let count = bytes.u64(recordOffset + 32).flatMap(Int.init(exactly:)),
               let directoryOffset = bytes.u64(recordOffset + 48).flatMap(Int.init(exactly:)),
-              count <= Limits.maxTensorCount else { return nil }
+              count <= Limits.defaultMaxTensorCount else { return nil }
         return EndRecord(count: count, directoryOffset: directoryOffset)
     }
 
