@@ -46,9 +46,19 @@ struct MalformedHDF5Tests {
         atOpen("keras-member-crc-mismatch.keras", "'model.weights.h5'", "CRC error"),
         // Data only reading finds bad.
         atRead("h5-corrupt-gzip-chunk.h5", "'weights'", "cannot read the dataset", "inflate() failed"),
+        // The limits, lowered below what a valid file declares.
+        limited(["--max-tensors", "1"], "'/'", "the group holds more than 1 members", "--max-tensors"),
+        limited(["--max-rank", "1"], "'compressed'", "2 dimensions, over the limit of 1", "--max-rank"),
     ].flatMap { $0 }
 
-    static let validFixtures = ["valid-every-kind.h5", "valid-keras3.keras"]
+    /// The valid control file refused because `options` lower a limit below what it declares.
+    static func limited(_ options: [String], _ fragments: String...) -> [MalformedCase] {
+        [.inspect, .convert].map {
+            MalformedCase(fixture: "malformed-hdf5/valid-every-kind.h5", command: $0, fragments: fragments, options: options, output: "out.h5")
+        }
+    }
+
+    static let validFixtures = ["valid-every-kind.h5", "valid-keras3.keras", "h5-hard-link-cycle.h5", "h5-soft-link-cycle.h5"]
 
     // MARK: - Checks
 
@@ -78,6 +88,24 @@ struct MalformedHDF5Tests {
     }
 
     // MARK: - Controls
+
+    /// HDF5 allows links to form cycles (h5py's `visititems` visits each object once too):
+    /// such a file is valid, so it is read, not refused, but the walk must end, list each
+    /// dataset once, and copy it once.
+    @Test("Links that form a cycle are read in seconds, each dataset once",
+          arguments: [("h5-hard-link-cycle.h5", "a/w"), ("h5-soft-link-cycle.h5", "w")])
+    func cyclesEnd(_ fixture: String, _ dataset: String) async throws {
+        try await TestSupport.withTemporaryDirectory { directory in
+            let input = try Self.copyFixture(fixture, into: directory)
+            let inspected = try await TestSupport.runTubelet(["inspect", "--json", input.path], timeout: .seconds(5))
+            #expect(inspected.exitStatus == 0, "\(inspected)")
+            #expect(inspected.stdout.contains("\"tensors\" : 1\n"), "\(inspected)")
+            #expect(inspected.stdout.contains("\"name\" : \"\(dataset)\""), "\(inspected)")
+            let output = directory.appendingPathComponent("out.safetensors")
+            let converted = try await TestSupport.runTubelet(["convert", input.path, output.path], timeout: .seconds(5))
+            #expect(converted.exitStatus == 0, "\(converted)")
+        }
+    }
 
     @Test("The valid controls inspect, read and convert to HDF5 and npz", arguments: validFixtures)
     func validControls(_ fixture: String) async throws {

@@ -28,6 +28,11 @@ struct MalformedInputTests {
         headers("npy-header-length-past-eof.npy", "'npy-header-length-past-eof'", "the .npy header declares 5000 bytes"),
         headers("npy-header-over-cap.npy", "'npy-header-over-cap'", "over the limit of 10000", "--max-npy-header-bytes"),
         headers("npy-header-over-cap.npy", "over the limit of 10100", options: ["--max-npy-header-bytes", "10100"]),
+        headers("npy-header-one-past-cap.npy", "'npy-header-one-past-cap'", "the .npy header is 10001 bytes, over the limit of 10000"),
+        headers("npy-header-at-cap.npy", "10000 bytes, over the limit of 9999", options: ["--max-npy-header-bytes", "9999"]),
+        headers("npy-truncated-length-field.npy", "'npy-truncated-length-field'", "truncated .npy header: 9 bytes"),
+        headers("npy-v2-truncated-length-field.npy", "'npy-v2-truncated-length-field'", "truncated .npy header: 10 bytes"),
+        headers("npy-truncated-header-text.npy", "'npy-truncated-header-text'", "the .npy header declares 118 bytes but the data ends after 30"),
         // .npy: the header literal
         headers("npy-header-call-expression.npy", "'npy-header-call-expression'", "malformed .npy header", "'__import__' is not a literal"),
         headers("npy-header-not-dict.npy", "'npy-header-not-dict'", "not a dict"),
@@ -42,7 +47,8 @@ struct MalformedInputTests {
         headers("npy-bool-in-shape.npy", "'npy-bool-in-shape'", "the shape contains True, not an integer"),
         headers("npy-shape-list.npy", "'npy-shape-list'", "shape is a list, not a tuple"),
         headers("npy-shape-integer-too-large.npy", "'npy-shape-integer-too-large'", "integer too large"),
-        headers("npy-rank-over-limit.npy", "'npy-rank-over-limit'", "65 dimensions", "limit of 64"),
+        headers("npy-rank-over-limit.npy", "'npy-rank-over-limit'", "65 dimensions", "limit of 64", "--max-rank"),
+        headers("valid-single.npy", "'valid-single'", "2 dimensions, over the limit of 1", options: ["--max-rank", "1"]),
         headers("npy-fortran-order-int.npy", "'npy-fortran-order-int'", "fortran_order is the integer 0"),
         headers("npy-descr-not-string.npy", "'npy-descr-not-string'", "descr is the integer 4"),
         headers("npy-object-pickle.npy", "'npy-object-pickle'", "'|O'", "pickled"),
@@ -64,11 +70,23 @@ struct MalformedInputTests {
         headers("npz-zip-signature-garbage.npz", "not a zip archive, or truncated"),
         headers("npz-entry-count-inconsistent.npz", "inconsistent"),
         headers("npz-member-offset-past-eof.npz", "'weights'", "cannot open the member"),
+        headers("npz-truncated-local-header.npz", "not a zip archive, or truncated"),
+        headers("npz-truncated-central-directory.npz", "not a zip archive, or truncated"),
+        headers("npz-truncated-end-record.npz", "not a zip archive, or truncated"),
+        headers("npz-zip64-offset-out-of-range.npz", "'weights'", "cannot open the member"),
+        headers("npz-zip64-count-huge.npz", "inconsistent"),
+        headers("valid-multi.npz", "the archive lists 2 members, over the limit of 1", "--max-tensors", options: ["--max-tensors", "1"]),
         // .npz: member headers against member sizes
         headers("npz-shape-size-mismatch.npz", "'weights'", "shape [10]", "holds 16 bytes of data"),
         headers("npz-member-header-past-end.npz", "'weights'", "declares 4000 bytes but the member holds 144"),
         headers("npz-stored-size-mismatch.npz", "'weights'", "stored uncompressed but declares 224 bytes"),
         headers("npz-zip-bomb-claim.npz", "'weights'", "claims 4000000064 bytes from", "possible zip bomb"),
+        // A real bomb in miniature (4 MiB of zeros in 4 kB): read by default, refused by a
+        // lower limit on the absolute size or on the ratio.
+        headers("npz-bomb-4mib-zeros.npz", "'weights'", "decompresses to 4194432 bytes, over the limit of 1000000",
+                "possible zip bomb", "--max-decompressed-bytes", options: ["--max-decompressed-bytes", "1000000"]),
+        headers("npz-bomb-4mib-zeros.npz", "'weights'", "over the expansion limit of 100 : 1", "--max-expansion-ratio",
+                options: ["--max-expansion-ratio", "100"]),
         // .npz: members Tubelet does not read
         headers("npz-bzip2-member.npz", "'weights'", "compression method 12"),
         headers("npz-encrypted-member.npz", "'weights'", "encrypted"),
@@ -140,6 +158,29 @@ struct MalformedInputTests {
                 ["convert", "--max-npy-header-bytes", "20000", input.path, output.path])
             #expect(converted.exitStatus == 0, "\(converted)")
             try Self.expectContents(directory, ["npy-header-over-cap.npy", "out.npy"])
+        }
+    }
+
+    @Test("What the limits refuse by default is read when a flag raises them, and files at a limit are read",
+          arguments: [
+              ["malformed/npy-rank-over-limit.npy", "--max-rank", "65"],
+              ["malformed/npy-header-at-cap.npy"],
+              ["malformed/npz-bomb-4mib-zeros.npz"],
+              ["malformed-torch/torch-rank-over-limit.pth", "--max-rank", "65"],
+              ["malformed-msgpack/mp-rank-over-limit.msgpack", "--max-rank", "65"],
+              ["malformed-safetensors/st-header-too-large.safetensors", "--max-header-bytes", "300000000"],
+          ])
+    func limitsRaisedByFlags(_ arguments: [String]) async throws {
+        try await TestSupport.withTemporaryDirectory { directory in
+            let input = try MalformedCase.copyFixture(arguments[0], into: directory)
+            let flags = Array(arguments.dropFirst())
+            let result = try await TestSupport.runTubelet(["inspect", "--stats"] + flags + [input.path])
+            if arguments[0].hasSuffix("st-header-too-large.safetensors") {
+                // Raised past the declared 200 MB, the header is then found to run past the file.
+                Self.expectRefusal(result, naming: input.path, containing: ["declares 200000000 bytes but only"])
+            } else {
+                #expect(result.exitStatus == 0, "\(result)")
+            }
         }
     }
 

@@ -17,6 +17,13 @@ struct MalformedTorchTests {
         [.inspectStats, .convert].map { MalformedCase(fixture: fixture, command: $0, fragments: fragments, output: "out.safetensors") }
     }
 
+    /// A valid control file refused because `options` lower a limit below what it declares.
+    static func limited(_ fixture: String, _ options: [String], _ fragments: String...) -> [MalformedCase] {
+        [.inspect, .convert].map {
+            MalformedCase(fixture: fixture, command: $0, fragments: fragments, options: options, output: "out.safetensors")
+        }
+    }
+
     static let torch: [[MalformedCase]] = [
         // The container.
         headers("malformed-torch/torch-truncated.pth", "not a zip archive, or truncated"),
@@ -53,11 +60,22 @@ struct MalformedTorchTests {
         headers("malformed-torch/torch-deep-nesting.pth", "deeper than 64 levels"),
         headers("malformed-torch/torch-setitem-on-list.pth", "SETITEM on a list"),
         headers("malformed-torch/torch-persid-not-storage.pth", "persistent id is not ('storage'"),
+        // Sizes, shapes and names that lie, and the limits.
+        headers("malformed-torch/torch-rank-over-limit.pth", "a tensor has 65 dimensions, over the limit of 64", "--max-rank"),
+        headers("malformed-torch/torch-shape-overflow.pth", "'weight'", "sizes whose product overflows 64 bits"),
+        headers("malformed-torch/torch-duplicate-record.pth", "data/0'", "two records with this name"),
+        headers("malformed-torch/torch-zip-bomb-claim.pth", "data/0'", "claims 4000000000 bytes from", "possible zip bomb"),
+        limited("malformed-torch/valid.pth", ["--max-header-bytes", "16"], "data.pkl is 172 bytes, over the limit of 16", "--max-header-bytes"),
+        limited("malformed-torch/valid.pth", ["--max-rank", "1"], "2 dimensions, over the limit of 1"),
+        limited("malformed-torch/valid.pth", ["--max-tensors", "2"], "lists 4 members, over the limit of 2", "--max-tensors"),
     ]
 
     static let safetensors: [[MalformedCase]] = [
         headers("malformed-safetensors/st-header-past-eof.safetensors", "declares 5000 bytes but only 64 follow"),
         headers("malformed-safetensors/st-header-too-large.safetensors", "declares 200000000 bytes", "limit of 100000000"),
+        headers("malformed-safetensors/st-truncated-length.safetensors", "unrecognised checkpoint format"),
+        headers("malformed-safetensors/st-truncated-header.safetensors", "declares 88 bytes but only 22 follow"),
+        limited("malformed-safetensors/valid.safetensors", ["--max-header-bytes", "16"], "declares 88 bytes, over the limit of 16", "--max-header-bytes"),
         headers("malformed-safetensors/st-invalid-json.safetensors", "not valid JSON"),
         headers("malformed-safetensors/st-invalid-utf8.safetensors", "not valid UTF-8"),
         headers("malformed-safetensors/st-nul-padding.safetensors", "byte 0x0 after the end of the JSON value"),
@@ -96,7 +114,7 @@ struct MalformedTorchTests {
     func fixturesAreComplete() async throws {
         for folder in ["malformed-torch", "malformed-safetensors"] {
             let present = try MalformedCase.fixtures(in: folder) { !$0.hasSuffix(".py") && !$0.hasPrefix("valid.") }
-            let used = Set(Self.cases.map(\.fixture)).filter { $0.hasPrefix(folder + "/") }
+            let used = Set(Self.cases.map(\.fixture)).filter { $0.hasPrefix(folder + "/") && !$0.hasPrefix(folder + "/valid.") }
             #expect(used.subtracting(present).sorted() == [], "run \(folder)/make_*.py")
             #expect(present.subtracting(used).sorted() == [], "fixtures no test uses")
         }

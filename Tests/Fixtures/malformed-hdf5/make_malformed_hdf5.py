@@ -275,6 +275,27 @@ def corrupt_gzip_chunk() -> None:
     patch(name, lambda data: data[:start + 2] + bytes([0xFF]) * (size - 2) + data[start + size:])
 
 
+# MARK: - Links that loop (controls: read, each object once, within seconds)
+
+
+def hard_link_cycle() -> None:
+    """`a/b/loop` is a hard link back to `a`: an infinite path, one dataset."""
+    def build(f):
+        f.create_group("a/b")
+        f["a"].create_dataset("w", data=weights())
+        f["a/b/loop"] = f["a"]
+    write("h5-hard-link-cycle.h5", build)
+
+
+def soft_link_cycle() -> None:
+    """`s1` and `s2` are soft links to each other, beside one dataset."""
+    def build(f):
+        f.create_dataset("w", data=weights())
+        f["s1"] = h5py.SoftLink("/s2")
+        f["s2"] = h5py.SoftLink("/s1")
+    write("h5-soft-link-cycle.h5", build)
+
+
 # MARK: - Valid inputs (controls)
 
 
@@ -290,5 +311,5 @@ if __name__ == "__main__":
                  opaque_two_byte, enum_not_bool, float8, null_dataspace, external_storage, newer_layout,
                  huge_unwritten, contiguous_past_eof, keras2_missing_weight, keras2_missing_layer,
                  keras2_weight_names_integers, keras_member_not_hdf5, keras_member_crc, keras_valid,
-                 corrupt_gzip_chunk, valid]:
+                 corrupt_gzip_chunk, hard_link_cycle, soft_link_cycle, valid]:
         make()

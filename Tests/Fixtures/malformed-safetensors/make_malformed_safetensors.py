@@ -43,6 +43,10 @@ def main() -> None:
     # The length prefix against the file.
     safetensors("st-header-past-eof.safetensors", '{"w":' + entry() + "}", F32x2, length=5000)
     safetensors("st-header-too-large.safetensors", '{"w":' + entry() + "}", F32x2, length=200_000_000)
+    # Cut inside the 8-byte length prefix, and inside the JSON header.
+    (HERE / "st-truncated-length.safetensors").write_bytes(struct.pack("<Q", 64)[:5])
+    valid = (HERE / "valid.safetensors").read_bytes()
+    (HERE / "st-truncated-header.safetensors").write_bytes(valid[:30])
     # The header text.
     safetensors("st-invalid-json.safetensors", '{"w":' + entry() + ",}", F32x2)
     safetensors("st-invalid-utf8.safetensors", b'{"w\xff":' + entry().encode() + b"}", F32x2)

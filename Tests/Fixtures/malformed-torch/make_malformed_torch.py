@@ -169,7 +169,45 @@ def main() -> None:
     archive("torch-deep-nesting.pth", torch_records(bytes(deep.raw(b"s" * 200 + b".").out), {"0": floats(1, 2, 3, 4)}))
     archive("torch-setitem-on-list.pth", torch_records(b"\x80\x02]K\x01K\x02s.", {}))
     archive("torch-persid-not-storage.pth", torch_records(b"\x80\x02X\x03\x00\x00\x00abcQ.", {}))
+
+    # Sizes, shapes and names that lie.
+    archive("torch-rank-over-limit.pth", torch_records(
+        one_tensor(key="0", storage="FloatStorage", numel=1, offset=0, size=(1,) * 65, stride=(1,) * 65),
+        {"0": floats(1)}))
+    big = 2**31 - 1
+    archive("torch-shape-overflow.pth", torch_records(
+        one_tensor(key="0", storage="FloatStorage", numel=4, offset=0, size=(big,) * 4, stride=(1,) * 4),
+        {"0": floats(1, 2, 3, 4)}))
+    duplicated = HERE / "torch-duplicate-record.pth"
+    with zipfile.ZipFile(duplicated, "w", zipfile.ZIP_STORED) as zf:
+        for record, data in torch_records(VALID_PICKLE, {"0": floats(1, 2, 3, 4)}).items():
+            zf.writestr(f"torch-duplicate-record/{record}", data)
+        zf.writestr("torch-duplicate-record/data/0", floats(5, 6, 7, 8))
+    # A storage record deflated from 64 zero bytes whose zip headers claim 4 GB: far past
+    # what DEFLATE can expand 64 compressed bytes to (a zip bomb's claim).
+    bomb = HERE / "torch-zip-bomb-claim.pth"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        for record, data in torch_records(
+                one_tensor(key="0", storage="FloatStorage", numel=1_000_000_000, offset=0, size=(1_000_000_000,),
+                           stride=(1,)), {"0": bytes(64)}).items():
+            zf.writestr(f"torch-zip-bomb-claim/{record}", data)
+    bomb.write_bytes(patch_sizes(bomb.read_bytes(), "torch-zip-bomb-claim/data/0", 4_000_000_000))
     print("wrote", len(list(HERE.glob("*.pt*"))), "files to", HERE)
+
+
+def patch_sizes(data: bytes, name: str, size: int) -> bytes:
+    """`data` (a zip) with member `name`'s uncompressed size set to `size` in its local header
+    and its central-directory entry."""
+    out = bytearray(data)
+    encoded = name.encode()
+    position = 0
+    while (position := data.find(encoded, position)) >= 0:
+        if data[position - 30:position - 26] == b"PK\x03\x04":
+            struct.pack_into("<I", out, position - 30 + 22, size)
+        elif data[position - 46:position - 42] == b"PK\x01\x02":
+            struct.pack_into("<I", out, position - 46 + 24, size)
+        position += 1
+    return bytes(out)
 
 
 if __name__ == "__main__":

@@ -146,6 +146,39 @@ def raw_zip(name: str, on_disk: bytes, *, method: int, crc: int, compressed: int
     return local + on_disk + central + end
 
 
+def npy_exact_header(text: str, length: int, data: bytes) -> bytes:
+    """A version 1.0 .npy whose header (text, spaces, newline) is exactly `length` bytes."""
+    body = text.encode("latin-1")
+    body = body + b" " * (length - len(body) - 1) + b"\n"
+    return MAGIC + b"\x01\x00" + struct.pack("<H", length) + body + data
+
+
+def raw_zip_local_offset(name: str, content: bytes, local_offset: int) -> bytes:
+    """A one-member stored zip whose central directory puts the member's local header at
+    `local_offset` (in a zip64 extra field, so any 64-bit offset can be declared)."""
+    encoded = name.encode()
+    crc = zlib.crc32(content)
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0x0021, crc,
+                        len(content), len(content), len(encoded), 0) + encoded
+    zip64 = struct.pack("<HHQ", 0x0001, 8, local_offset)
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 0x031E, 45, 0, 0, 0, 0x0021, crc,
+                          len(content), len(content), len(encoded), len(zip64), 0, 0, 0, 0o600 << 16, 0xFFFFFFFF)
+    central += encoded + zip64
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), len(local) + len(content), 0)
+    return local + content + central + end
+
+
+def zip64_end_claiming(archive: bytes, count: int) -> bytes:
+    """`archive` with its end record saturated and a zip64 end record (and locator) before it
+    that claims `count` members in the same central directory."""
+    eocd = archive.rindex(b"PK\x05\x06")
+    size, offset = struct.unpack_from("<II", archive, eocd + 12)
+    record = struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, size, offset)
+    locator = struct.pack("<IIQI", 0x07064B50, 0, eocd, 1)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, size, 0xFFFFFFFF, 0)
+    return archive[:eocd] + record + locator + end
+
+
 def deflated_member(name: str, content: bytes, declared_size: int) -> bytes:
     """An archive with one deflated member `name` whose real content is `content` but whose
     headers declare `declared_size` bytes (CRC of the real content)."""
@@ -172,6 +205,13 @@ def fixtures() -> dict[str, bytes]:
     files["npy-header-length-past-eof.npy"] = npy(header_text(), f32(6), declared_length=5000)
     # A valid array whose header is padded with spaces to just over numpy's 10000-byte cap.
     files["npy-header-over-cap.npy"] = npy(header_text(shape="(2,)") + " " * 10_050, f32(2))
+    # Headers of exactly numpy's cap (read: numpy refuses only a longer one) and one byte over.
+    files["npy-header-at-cap.npy"] = npy_exact_header(header_text(shape="(2,)"), 10_000, f32(2))
+    files["npy-header-one-past-cap.npy"] = npy_exact_header(header_text(shape="(2,)"), 10_001, f32(2))
+    # Truncations inside the header-length field (version 1 and 2) and inside the header text.
+    files["npy-truncated-length-field.npy"] = MAGIC + b"\x01\x00\x76"
+    files["npy-v2-truncated-length-field.npy"] = MAGIC + b"\x02\x00\x76\x00"
+    files["npy-truncated-header-text.npy"] = good_npy((2, 3))[:40]
 
     # --- .npy: header literal ---
     files["npy-header-call-expression.npy"] = npy(header_text(descr="__import__('os').system('true')"), f32(6))
@@ -223,6 +263,16 @@ def fixtures() -> dict[str, bytes]:
     offset = bytearray(one_member)
     struct.pack_into("<I", offset, central + 42, 1_000_000)  # local header "at" 1 MB into a 300-byte file
     files["npz-member-offset-past-eof.npz"] = bytes(offset)
+    # Truncations at the other structural boundaries: inside the first local header, inside
+    # a central-directory entry, inside the end-of-central-directory record.
+    files["npz-truncated-local-header.npz"] = one_member[:20]
+    second_central = max(central for central, _, _ in zip_entries(two_members))
+    files["npz-truncated-central-directory.npz"] = two_members[:second_central + 30]
+    files["npz-truncated-end-record.npz"] = one_member[:-10]
+    # zip64 fields out of range: a local-header offset of 2**62, and an end record that
+    # sends readers to a zip64 record claiming 2**40 members.
+    files["npz-zip64-offset-out-of-range.npz"] = raw_zip_local_offset("weights.npy", good_npy((8,)), 2**62)
+    files["npz-zip64-count-huge.npz"] = zip64_end_claiming(one_member, 2**40)
 
     # --- .npz: member bytes against the member's headers ---
     stored = zip_archive([("weights.npy", good_npy((8,)))])
@@ -246,6 +296,11 @@ def fixtures() -> dict[str, bytes]:
         [("weights.npy", npy(header_text(shape="(4,)"), f32(4), declared_length=4000))])
     bomb = zip_archive([("weights.npy", npy(header_text(shape="(16,)"), bytes(64)))], zipfile.ZIP_DEFLATED)
     files["npz-zip-bomb-claim.npz"] = patch_member(bomb, "weights.npy", size=4_000_000_064)
+    # A real bomb in miniature: 4 MiB of zeros deflated to 4 kB (about 1000 : 1, as much as
+    # DEFLATE gives). Read with the default limits; refused with a lower
+    # --max-decompressed-bytes (absolute size) or --max-expansion-ratio (ratio).
+    zeros = npy(header_text(shape=f"({1 << 20},)"), bytes(4 << 20))
+    files["npz-bomb-4mib-zeros.npz"] = zip_archive([("weights.npy", zeros)], zipfile.ZIP_DEFLATED)
     # Members whose headers claim far more bytes than the archive holds, with an npy header
     # that agrees with the claim: 32 TiB of float32 in an archive of a few hundred bytes.
     huge = 2**45
