@@ -72,6 +72,7 @@ SAMPLES = [
     Sample("vit-tiny-hf-classifier-v5", "hf-vit-classifier-v5", "", 4, TINY, needs_heads=True),
     Sample("ViT-tiny_keras3.weights.h5", "keras-hub-vit", "", 2, KERAS),
     Sample("vit-tiny-scenic_checkpoint_0", "scenic", "params/", 4, TINY),
+    Sample("ViT-tiny_16_keras2.h5", "vit-keras", "", 4, TINY, needs_heads=True),
 ]
 SAMPLE_BY_FILE = {sample.file: sample for sample in SAMPLES}
 
@@ -175,7 +176,7 @@ def unplaceable(sample: Sample, layout: str) -> list[str]:
 
 #: The file format each layout is written in on the way: its family's usual one.
 EXTENSION = {"vision_transformer": ".npz", "big_vision": ".npz", "big_vision-scan": ".npz", "scenic": ".npz",
-             "timm": ".pth", "keras-hub-vit": ".h5"}
+             "timm": ".pth", "keras-hub-vit": ".h5", "vit-keras": ".h5"}
 
 
 def extension(layout: str) -> str:

@@ -45,6 +45,10 @@ public struct LayoutDetector: Sendable {
         func list(_ names: [String]) -> String {
             names.prefix(6).joined(separator: ", ") + (names.count > 6 ? ", … (\(names.count) in all)" : "")
         }
+        if match.bindings.isEmpty {
+            // Naming a "closest" layout that explains nothing would only mislead.
+            return "no known layout explains any of its tensors"
+        }
         var parts = ["the closest is \(match.layoutDescription), which explains \(Int((match.score * 100).rounded(.down)))% of it"]
         if !match.missing.isEmpty { parts.append("missing \(list(match.missing))") }
         if !match.unexpected.isEmpty { parts.append("not expected \(list(match.unexpected))") }
