@@ -116,35 +116,8 @@ public enum Inflater {
             guard options.temporalLayers > 0 else {
                 throw CheckpointError(.invalidRequest, file: vit.path, "--temporal-layers must be positive")
             }
-            if targetHasClass {
-                plan.initialise("cls_TemporalTransformer", shape: [1, 1, width], .zeros, why: "scenic's CLS initialiser")
-            }
-            plan.initialise("TemporalTransformer/posembed_input/pos_embedding",
-                            shape: [1, geometry.temporalTokens + (targetHasClass ? 1 : 0), width], .normal(stddev: 0.02),
-                            why: "scenic's positional-embedding initialiser (an image ViT has no temporal positions)")
-            let mlp = architecture.mlpWidth, heads = architecture.heads, headDim = width / heads
-            for block in 0..<options.temporalLayers {
-                let prefix = "TemporalTransformer/encoderblock_\(block)/"
-                let why = "new temporal block"
-                plan.initialise(prefix + "LayerNorm_0/scale", shape: [width], .ones, why: why)
-                plan.initialise(prefix + "LayerNorm_0/bias", shape: [width], .zeros, why: why)
-                for projection in ["query", "key", "value"] {
-                    plan.initialise(prefix + "MultiHeadDotProductAttention_0/\(projection)/kernel", shape: [width, heads, headDim],
-                                    .xavierUniform(fanIn: width, fanOut: width), why: why)
-                    plan.initialise(prefix + "MultiHeadDotProductAttention_0/\(projection)/bias", shape: [heads, headDim], .zeros, why: why)
-                }
-                plan.initialise(prefix + "MultiHeadDotProductAttention_0/out/kernel", shape: [heads, headDim, width],
-                                .xavierUniform(fanIn: width, fanOut: width), why: why)
-                plan.initialise(prefix + "MultiHeadDotProductAttention_0/out/bias", shape: [width], .zeros, why: why)
-                plan.initialise(prefix + "LayerNorm_1/scale", shape: [width], .ones, why: why)
-                plan.initialise(prefix + "LayerNorm_1/bias", shape: [width], .zeros, why: why)
-                plan.initialise(prefix + "MlpBlock_0/Dense_0/kernel", shape: [width, mlp], .xavierUniform(fanIn: width, fanOut: mlp), why: why)
-                plan.initialise(prefix + "MlpBlock_0/Dense_0/bias", shape: [mlp], .normal(stddev: 1e-6), why: why)
-                plan.initialise(prefix + "MlpBlock_0/Dense_1/kernel", shape: [mlp, width], .xavierUniform(fanIn: mlp, fanOut: width), why: why)
-                plan.initialise(prefix + "MlpBlock_0/Dense_1/bias", shape: [width], .normal(stddev: 1e-6), why: why)
-            }
-            plan.initialise("TemporalTransformer/encoder_norm/scale", shape: [width], .ones, why: "new temporal encoder")
-            plan.initialise("TemporalTransformer/encoder_norm/bias", shape: [width], .zeros, why: "new temporal encoder")
+            plan.initialiseTemporalTransformer(layers: options.temporalLayers, architecture: architecture,
+                                               temporalTokens: geometry.temporalTokens, classToken: targetHasClass)
         }
 
         // Heads.
