@@ -32,7 +32,10 @@ enum AtomicDirectoryOutput {
         do throws(CheckpointError) {
             try body(temporary)
             try flushToDisk(temporary, reportedAs: path)
-            if exists {
+            if exists, exchange(temporary, target) {
+                // The new directory is in place and the previous one sits at `temporary`.
+                try? FileManager.default.removeItem(atPath: temporary)
+            } else if exists {
                 let aside = AtomicOutput.temporaryPath(beside: target)
                 guard rename(target, aside) == 0 else {
                     throw CheckpointError(.io, file: path, "cannot move the previous output aside: \(String(cString: strerror(errno)))")
@@ -55,6 +58,24 @@ enum AtomicDirectoryOutput {
             if reported.file.hasPrefix(temporary) { reported.file = path + reported.file.dropFirst(temporary.count) }
             throw reported
         }
+    }
+
+    /// Swaps `a` and `b` in one step (Linux `renameat2(RENAME_EXCHANGE)`), so a crash leaves
+    /// either the previous directory or the new one at the target, never neither. False where
+    /// the call or the file system does not offer it; the caller then renames the previous
+    /// directory aside first, which leaves the target missing for an instant.
+    private static func exchange(_ a: String, _ b: String) -> Bool {
+        #if os(Linux)
+        // glibc declares renameat2 only under _GNU_SOURCE, which Swift's Glibc module does not
+        // define; glibc has exported it since 2.28.
+        typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return false }
+        let renameat2 = unsafeBitCast(symbol, to: RenameAt2.self)
+        let renameExchange: UInt32 = 1 << 1
+        return renameat2(AT_FDCWD, a, AT_FDCWD, b, renameExchange) == 0
+        #else
+        return false
+        #endif
     }
 
     /// The file names a sharded safetensors output consists of.

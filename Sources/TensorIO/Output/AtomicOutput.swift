@@ -1,7 +1,9 @@
 #if canImport(Glibc)
 import Glibc
+private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
 import Darwin
+private let systemWrite = Darwin.write
 #endif
 
 /// The one path every output file takes: written to a temporary file beside the target,
@@ -10,7 +12,30 @@ import Darwin
 /// A rename within one directory is atomic, so a reader of the target sees either the old
 /// file or the whole new one. An existing target is replaced only when the caller allows
 /// it, and an input file never.
-enum AtomicOutput {
+public enum AtomicOutput {
+    /// Writes `bytes` (a report, a config) to `path` the same way as every checkpoint.
+    public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool, inputs: [String]) throws(CheckpointError) {
+        try write(to: path, overwrite: overwrite, inputs: inputs) { temporary throws(CheckpointError) in
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else {
+                throw CheckpointError(.io, file: path, "cannot create the output: \(String(cString: strerror(errno)))")
+            }
+            defer { close(descriptor) }
+            var written = 0
+            while written < bytes.count {
+                let result = bytes.withUnsafeBytes { buffer -> Int in
+                    guard let base = buffer.baseAddress else { return 0 }
+                    return systemWrite(descriptor, base + written, buffer.count - written)
+                }
+                if result < 0 && errno == EINTR { continue }
+                guard result > 0 else {
+                    throw CheckpointError(.io, file: path, "cannot write the output: \(String(cString: strerror(errno)))")
+                }
+                written += result
+            }
+        }
+    }
+
     static func write(
         to path: String,
         overwrite: Bool,
@@ -50,6 +75,33 @@ enum AtomicOutput {
             if reported.file == temporary { reported.file = path }
             throw reported
         }
+    }
+
+    /// Temporary files (or directories) of `path` that a tubelet process left when it was
+    /// killed: named as ``temporaryPath(beside:)`` names them, by a process that no longer
+    /// runs on this machine.
+    ///
+    /// They are reported, not removed: a process of another PID namespace or machine sharing
+    /// the directory could still be writing one, and only the user can know that.
+    public static func staleTemporaries(beside path: String) -> [(path: String, process: Int32)] {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[...$0]) } ?? ""
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let prefix = ".\(name).tubelet-"
+        guard let stream = opendir(directory.isEmpty ? "." : directory) else { return [] }
+        defer { closedir(stream) }
+        var found: [(path: String, process: Int32)] = []
+        while let entry = readdir(stream) {
+            let entryName = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard entryName.hasPrefix(prefix),
+                  let process = entryName.dropFirst(prefix.count).split(separator: "-").first.flatMap({ Int32($0) }),
+                  process > 0, process != getpid(),
+                  kill(process, 0) == -1, errno == ESRCH else { continue }
+            found.append((directory + entryName, process))
+        }
+        return found.sorted { $0.path < $1.path }
     }
 
     /// `dir/.name.tubelet-PID-RANDOM`: hidden, unique, and in the target's directory so the

@@ -126,6 +126,7 @@ struct Convert: ParsableCommand {
         try Checkpoint.write(input, to: output, format: fileFormat, options: options, overwrite: force)
         let bytes = input.tensors.reduce(0) { $0 + $1.byteCount }
         let written = fileFormat ?? CheckpointFormat.forExtension(of: output) ?? (options.maxShardBytes != nil ? .safetensors : nil)
+        noteStaleTemporaries(beside: output)
         printError("wrote \(output) (\(written?.rawValue ?? "?")): \(input.tensors.count) \(input.tensors.count == 1 ? "tensor" : "tensors"), \(ByteCountText.format(bytes)) of tensor data")
     }
 
@@ -166,6 +167,7 @@ struct Convert: ParsableCommand {
             printError("note: this ViT has no pre_logits layer for ViTModel's pooler; load it with ViTModel.from_pretrained(\"\(output)\", add_pooling_layer=False)")
         }
         let bytes = result.tensors.reduce(0) { $0 + $1.byteCount }
+        noteStaleTemporaries(beside: output)
         printError("wrote \(output) (hf: config.json + model.safetensors, \(modelClass)): \(result.tensors.count) tensors, \(ByteCountText.format(bytes)) of tensor data")
     }
 }

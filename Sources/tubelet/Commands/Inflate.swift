@@ -182,6 +182,7 @@ struct Inflate: ParsableCommand {
             try writeReport(inflated.report.jsonText(), to: report)
         }
         printError(inflated.report.summary)
+        noteStaleTemporaries(beside: output)
         printError("wrote \(output) (\(chosen.rawValue)): ViViT Model \(model.number) (\(model.rawValue)), \(inflated.tensors.count) tensors")
     }
 
@@ -198,15 +199,13 @@ struct Inflate: ParsableCommand {
         }
     }
 
+    /// Written like every output (temporary file, fsync, rename), so a crash leaves the
+    /// previous report or the new one, and the input is never replaced.
     func writeReport(_ text: String, to path: String) throws {
         if FileManager.default.fileExists(atPath: path) && !force {
             throw CheckpointError(.outputRefused, file: path, "the report file already exists", fix: "Pass --force to replace it")
         }
-        do {
-            try Data((text + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw CheckpointError(.io, file: path, "cannot write the report: \(error.localizedDescription)")
-        }
+        try AtomicOutput.write(Array((text + "\n").utf8), to: path, overwrite: force, inputs: [source])
     }
 }
 

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TensorIO
 
 /// Writes a line to stderr: notes and progress never mix with stdout's results.
 func printError(_ text: String) {
@@ -14,6 +15,16 @@ func printError(_ text: String) {
             if written <= 0 { return }
             offset += written
         }
+    }
+}
+
+/// Notes the temporary files a killed tubelet run left beside `output` (a SIGKILL or power
+/// loss gives it no chance to remove them). They are never at the output's name, so the
+/// output itself is whole; only the user can tell whether another machine is still writing
+/// one, so they are named rather than removed.
+func noteStaleTemporaries(beside output: String) {
+    for (path, process) in AtomicOutput.staleTemporaries(beside: output) {
+        printError("note: \(path) was left by an interrupted tubelet run (process \(process) has ended); delete it unless another machine is writing \(output)")
     }
 }
 
