@@ -5,12 +5,16 @@ extension Checkpoint {
     /// complete or neither (written into a temporary directory renamed into place).
     ///
     /// `--force` replaces an existing directory only when it holds nothing but such files.
+    /// `progress` is called as in ``write(_:to:format:options:overwrite:)``.
     public static func writeModelDirectory(
         _ source: any TensorSource,
         config: Data,
         to path: String,
-        overwrite: Bool = false
+        overwrite: Bool = false,
+        progress: ProgressHandler? = nil
     ) throws(CheckpointError) {
+        let reporter = progress.map { ProgressReportingSource(source, handler: $0) }
+        let source: any TensorSource = reporter ?? source
         try AtomicDirectoryOutput.write(to: path, overwrite: overwrite, inputs: [source.path]) { directory throws(CheckpointError) in
             guard mkdir(directory, 0o755) == 0 else {
                 throw CheckpointError(.io, file: path, "cannot create the output directory: \(String(cString: strerror(errno)))")
@@ -20,5 +24,6 @@ extension Checkpoint {
             try configFile.close()
             try SafeTensorsWriter().write(source, to: directory + "/model.safetensors", options: WriteOptions())
         }
+        reporter?.finish()
     }
 }

@@ -57,6 +57,13 @@ public enum Checkpoint {
         }
         var options = options
         options.finalPath = path
+        var source = source
+        var reporter: ProgressReportingSource?
+        if let handler = options.progress {
+            reporter = ProgressReportingSource(source, handler: handler)
+            source = reporter ?? source
+            options.progress = nil
+        }
         if sharded {
             guard format == .safetensors else {
                 throw CheckpointError(.invalidRequest, file: path, "only safetensors output can be split into shards, not \(format.rawValue)",
@@ -65,11 +72,13 @@ public enum Checkpoint {
             try AtomicDirectoryOutput.write(to: path, overwrite: overwrite, inputs: [source.path]) { temporaryPath throws(CheckpointError) in
                 try writer.write(source, to: temporaryPath, options: options)
             }
+            reporter?.finish()
             return
         }
         try AtomicDirectoryOutput.refuseTargetInsideInputs(path, inputs: [source.path])
         try AtomicOutput.write(to: path, overwrite: overwrite, inputs: [source.path]) { temporaryPath throws(CheckpointError) in
             try writer.write(source, to: temporaryPath, options: options)
         }
+        reporter?.finish()
     }
 }

@@ -24,6 +24,9 @@ public struct WriteOptions: Sendable {
     /// tensor data each (a larger tensor gets a shard of its own); the output is then a
     /// directory. Nil writes one file.
     public var maxShardBytes: Int?
+    /// Called as the writer takes each tensor and once when the output is complete; nil
+    /// reports nothing. Every writer reports through it (see ``TensorProgress``).
+    public var progress: ProgressHandler?
     /// The path the caller asked for, when the writer is handed a temporary one: formats
     /// that record their own file name (a PyTorch archive's folder) take it from here.
     var finalPath: String?
@@ -31,8 +34,9 @@ public struct WriteOptions: Sendable {
     /// check them without writing 4 GiB.
     var alwaysZip64 = false
 
-    public init(compression: Compression = .stored, maxShardBytes: Int? = nil) {
+    public init(compression: Compression = .stored, maxShardBytes: Int? = nil, progress: ProgressHandler? = nil) {
         self.compression = compression
         self.maxShardBytes = maxShardBytes
+        self.progress = progress
     }
 }

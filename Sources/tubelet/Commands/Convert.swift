@@ -67,6 +67,8 @@ struct Convert: ParsableCommand {
 
     @OptionGroup var reading: ReadOptionGroup
 
+    @OptionGroup var progressOptions: ProgressOptionGroup
+
     @OptionGroup var layouts: LayoutOptionGroup
 
     func validate() throws {
@@ -121,7 +123,9 @@ struct Convert: ParsableCommand {
             input = try LayoutConversion.convert(input, to: to, from: from, detector: layouts.detector(for: source))
         }
         if let dtype { input = try CastingSource(input, to: dtype) }
-        let options = WriteOptions(compression: try compression(), maxShardBytes: try maxShardBytes())
+        let bar = progressOptions.bar("convert")
+        defer { bar?.clear() }
+        let options = WriteOptions(compression: try compression(), maxShardBytes: try maxShardBytes(), progress: bar?.handler)
         let fileFormat: CheckpointFormat? = if case .file(let chosen)? = format { chosen } else { nil }
         try Checkpoint.write(input, to: output, format: fileFormat, options: options, overwrite: force)
         let bytes = input.tensors.reduce(0) { $0 + $1.byteCount }
@@ -161,7 +165,9 @@ struct Convert: ParsableCommand {
         if match.heads != nil && detector.heads == nil {
             printError("note: the \(match.schema.name) layout does not store the number of attention heads; config.json says \(architecture.heads) (\(architecture.width) / 64). Pass --heads N if the model has another number")
         }
-        try Checkpoint.writeModelDirectory(result, config: config, to: output, overwrite: force)
+        let bar = progressOptions.bar("convert")
+        defer { bar?.clear() }
+        try Checkpoint.writeModelDirectory(result, config: config, to: output, overwrite: force, progress: bar?.handler)
         let modelClass = HuggingFaceViTConfig.modelClasses[target] ?? "?"
         if modelClass == "ViTModel" && !architecture.hasPreLogits {
             printError("note: this ViT has no pre_logits layer for ViTModel's pooler; load it with ViTModel.from_pretrained(\"\(output)\", add_pooling_layer=False)")

@@ -85,6 +85,8 @@ struct Inflate: ParsableCommand {
 
     @OptionGroup var reading: ReadOptionGroup
 
+    @OptionGroup var progressOptions: ProgressOptionGroup
+
     @OptionGroup var layouts: LayoutOptionGroup
 
     func validate() throws {
@@ -162,8 +164,10 @@ struct Inflate: ParsableCommand {
             let config = try HuggingFaceConfig.vivit(
                 inflated, activation: sourceConfig?.activation ?? match.schema.activation ?? "gelu_fast",
                 layerNormEpsilon: sourceConfig?.layerNormEpsilon ?? match.schema.layerNormEpsilon ?? 1e-6, dtype: dtype ?? .float32)
+            let bar = progressOptions.bar("inflate")
+            defer { bar?.clear() }
             try Checkpoint.writeModelDirectory(try LayoutSource(result, schema: schema, depth: architecture.depth),
-                                               config: config, to: output, overwrite: force)
+                                               config: config, to: output, overwrite: force, progress: bar?.handler)
         default:
             let format: CheckpointFormat = switch chosen {
             case .hdf5: .hdf5
@@ -176,7 +180,9 @@ struct Inflate: ParsableCommand {
                 // HDF5 keeps the provenance report with the weights, as a root attribute.
                 result = AnnotatedSource(result, adding: ["tubelet.report": inflated.report.jsonText()])
             }
-            try Checkpoint.write(result, to: output, format: format, overwrite: force)
+            let bar = progressOptions.bar("inflate")
+            defer { bar?.clear() }
+            try Checkpoint.write(result, to: output, format: format, options: WriteOptions(progress: bar?.handler), overwrite: force)
         }
         if let report {
             try writeReport(inflated.report.jsonText(), to: report)

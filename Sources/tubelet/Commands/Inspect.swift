@@ -28,19 +28,28 @@ struct Inspect: ParsableCommand {
 
     @OptionGroup var reading: ReadOptionGroup
 
+    @OptionGroup var progressOptions: ProgressOptionGroup
+
     @OptionGroup var layouts: LayoutOptionGroup
 
     func run() throws {
         let source = try Checkpoint.open(file, options: reading.readOptions)
         let selected = source.tensors.filter { info in filter.map { Glob.matches($0, info.name) } ?? true }
         var rows: [InspectReport.TensorRow] = []
-        for info in selected {
+        let bar = stats ? progressOptions.bar("stats", json: json) : nil
+        defer { bar?.clear() }
+        let total = selected.reduce(0) { $0 + $1.byteCount }
+        var done = 0
+        for (index, info) in selected.enumerated() {
             var row = InspectReport.TensorRow(info)
             if stats {
+                bar?.update(TensorProgress(bytesDone: done, bytesTotal: total, tensorsDone: index, tensorsTotal: selected.count))
                 row.stats = .init(TensorStatistics(of: try source.read(info.name)))
+                done += info.byteCount
             }
             rows.append(row)
         }
+        bar?.update(TensorProgress(bytesDone: total, bytesTotal: total, tensorsDone: selected.count, tensorsTotal: selected.count))
         let report = InspectReport(
             file: file, format: source.format.rawValue, filter: filter, metadata: source.metadata,
             tensors: rows,
