@@ -76,28 +76,31 @@ private enum Float32Pass {
         var start = range.lowerBound
         while start < range.upperBound {
             let end = Swift.min(start + block, range.upperBound)
+            // The common block, every value finite: four independent sums, the range, and a
+            // count of non-finite values that sends the block to the careful loop if not 0.
+            var sums = (0.0, 0.0, 0.0, 0.0)
+            var low = scan.low, high = scan.high
             var special = 0
-            for index in start..<end where !isFinite(bits(raw, index)) { special += 1 }
+            var index = start
+            while index + 4 <= end {
+                let a = bits(raw, index), b = bits(raw, index + 1), c = bits(raw, index + 2), d = bits(raw, index + 3)
+                special &+= (isFinite(a) ? 0 : 1) &+ (isFinite(b) ? 0 : 1) &+ (isFinite(c) ? 0 : 1) &+ (isFinite(d) ? 0 : 1)
+                let fa = Float(bitPattern: a), fb = Float(bitPattern: b), fc = Float(bitPattern: c), fd = Float(bitPattern: d)
+                sums.0 += Double(fa); sums.1 += Double(fb); sums.2 += Double(fc); sums.3 += Double(fd)
+                low = Swift.min(low, Swift.min(Swift.min(fa, fb), Swift.min(fc, fd)))
+                high = Swift.max(high, Swift.max(Swift.max(fa, fb), Swift.max(fc, fd)))
+                index += 4
+            }
+            while index < end {
+                let value = bits(raw, index)
+                special &+= isFinite(value) ? 0 : 1
+                let float = Float(bitPattern: value)
+                sums.0 += Double(float)
+                low = Swift.min(low, float)
+                high = Swift.max(high, float)
+                index += 1
+            }
             if special == 0 {
-                // The common block: every value finite, four independent sums.
-                var sums = (0.0, 0.0, 0.0, 0.0)
-                var low = scan.low, high = scan.high
-                var index = start
-                while index + 4 <= end {
-                    let a = Float(bitPattern: bits(raw, index)), b = Float(bitPattern: bits(raw, index + 1))
-                    let c = Float(bitPattern: bits(raw, index + 2)), d = Float(bitPattern: bits(raw, index + 3))
-                    sums.0 += Double(a); sums.1 += Double(b); sums.2 += Double(c); sums.3 += Double(d)
-                    low = Swift.min(low, Swift.min(Swift.min(a, b), Swift.min(c, d)))
-                    high = Swift.max(high, Swift.max(Swift.max(a, b), Swift.max(c, d)))
-                    index += 4
-                }
-                while index < end {
-                    let value = Float(bitPattern: bits(raw, index))
-                    sums.0 += Double(value)
-                    low = Swift.min(low, value)
-                    high = Swift.max(high, value)
-                    index += 1
-                }
                 scan.low = low
                 scan.high = high
                 scan.finite += end - start
