@@ -4,6 +4,8 @@ CLS features on a static video. Needs torch and transformers; skipped cleanly wi
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -97,5 +99,56 @@ def test_hugging_face_vit_inflated_reproduces_it_on_a_static_video(tmp_path):
     image = torch.from_numpy(np.random.default_rng(2).standard_normal((1, 3, 64, 64)).astype(np.float32))
     with torch.no_grad():
         expected = vit.vit(image).last_hidden_state[:, 0]
+        actual = vivit.vivit(image.unsqueeze(1).repeat(1, 2, 1, 1, 1)).last_hidden_state[:, 0]
+    np.testing.assert_allclose(actual.numpy(), expected.numpy(), atol=1e-5, rtol=0)
+
+
+# Samples of every family, with the flags their layout needs and the headless ones' shapes.
+FAMILY_SAMPLES = {
+    "ViT-tiny_16.npz": [],
+    "vit-tiny-big_vision.npz": [],
+    "vit-tiny-big_vision-scan.npz": [],
+    "vit-tiny-scenic_checkpoint_0": [],
+    "vit-tiny-timm.pth": ["--heads", "4"],
+    "vit-tiny-hf-classifier": [],
+    "ViT-tiny_16_keras2.h5": ["--heads", "4"],
+    "ViT-tiny_keras3.weights.h5": [],
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAMILY_SAMPLES))
+def test_every_family_inflates_to_a_vivit_that_computes_its_vit(tmp_path, name):
+    """For a sample of each family: the ViT as transformers computes it (its weights through
+    `convert --to hf-vit`, the family's activation and epsilon in the config) and the ViViT
+    inflated from the same file with one temporal token (`average`) give the same CLS features
+    on a static video, within 1e-5."""
+    sample = REPO_ROOT / "Checkpoints" / name
+    flags = FAMILY_SAMPLES[name]
+    vivit_dir = tmp_path / "vivit"
+    report = json.loads(run_tubelet(["inspect", sample, "--json", *flags]).stdout)["layout"]
+    architecture = report["architecture"]
+    patch, size = architecture["patch_size"][0], architecture["image_size"][0]
+    run_tubelet(["inflate", sample, "-o", vivit_dir, "--format", "hf", "--model", "spacetime", "--classes", "3",
+                 "--frames", "2", "--tubelet", f"2x{patch}x{patch}", "--kernel-init", "average", *flags])
+    vivit = transformers.VivitForVideoClassification.from_pretrained(vivit_dir).eval()
+
+    vit_dir = tmp_path / "vit"
+    vit_dir.mkdir()
+    with_head = architecture.get("classes") is not None
+    convert(sample, vit_dir / "model.safetensors", "--to", "hf-vit-classifier" if with_head else "hf-vit", *flags)
+    transformers.ViTConfig(hidden_size=architecture["width"], num_hidden_layers=architecture["depth"],
+                           num_attention_heads=architecture["heads"], intermediate_size=architecture["mlp_width"],
+                           image_size=size, patch_size=patch, hidden_act=vivit.config.hidden_act,
+                           layer_norm_eps=vivit.config.layer_norm_eps,
+                           num_labels=architecture["classes"] if with_head else 2).save_pretrained(vit_dir)
+    if with_head:
+        model, info = transformers.ViTForImageClassification.from_pretrained(vit_dir, output_loading_info=True)
+        vit = model.vit
+    else:
+        vit, info = transformers.ViTModel.from_pretrained(vit_dir, add_pooling_layer=False, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"], info
+    image = torch.from_numpy(np.random.default_rng(3).standard_normal((1, 3, size, size)).astype(np.float32))
+    with torch.no_grad():
+        expected = vit.eval()(image).last_hidden_state[:, 0]
         actual = vivit.vivit(image.unsqueeze(1).repeat(1, 2, 1, 1, 1)).last_hidden_state[:, 0]
     np.testing.assert_allclose(actual.numpy(), expected.numpy(), atol=1e-5, rtol=0)
