@@ -95,6 +95,8 @@ struct MalformedInputTests {
         headers("npz-member-not-npy.npz", "'weights'", "not an .npy array"),
         headers("npz-member-empty.npz", "'weights'", "not an .npy array"),
         headers("npz-member-v2-bfloat16.npz", "'weights'", "'<V2'", "--npy-v2-as-bfloat16"),
+        // Found by the zip-directory fuzzer (a trap on a negative read before the fix).
+        headers("npz-member-header-inside-preamble.npz", "'weights'", "malformed .npy header", "unexpected end of header"),
         // .npz: member data against member headers
         data("npz-crc-mismatch.npz", "'weights'", "CRC error"),
         data("npz-size-understated.npz", "'weights'", "beyond its declared size of 144 bytes"),

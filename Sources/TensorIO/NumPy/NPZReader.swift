@@ -72,8 +72,9 @@ final class NPZSource: TensorSource {
                 throw CheckpointError(.truncated, file: path, tensor: name,
                     "the .npy header declares \(preamble.textLength) bytes but the member holds \(entry.size) in all")
             }
-            let rest = try stream.read(textEnd - preambleBytes.count)
-            let text = (preambleBytes + rest)[preamble.textOffset...]
+            // A version 1.0 header text can end inside the 12 preamble bytes already read.
+            let rest = try stream.read(max(0, textEnd - preambleBytes.count))
+            let text = (preambleBytes + rest)[preamble.textOffset..<textEnd]
             let header = try NPYHeader.parseText(text, version: preamble.version, dataOffset: textEnd, options: options)
             let expected = textEnd + header.byteCount
             guard expected == entry.size else {

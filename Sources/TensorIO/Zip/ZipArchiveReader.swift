@@ -173,6 +173,11 @@ final class ZipMemberStream {
 
     /// Reads `count` bytes into a new array (for headers).
     func read(_ count: Int) throws(CheckpointError) -> [UInt8] {
+        // A negative count would trap in Array(repeating:count:); callers compute it from
+        // sizes a file declares.
+        guard count >= 0 else {
+            throw CheckpointError(.malformed, file: path, tensor: entry.name, "a read of \(count) bytes was asked for (a corrupt size)")
+        }
         var bytes = [UInt8](repeating: 0, count: count)
         var failure: CheckpointError?
         bytes.withUnsafeMutableBytes { buffer in

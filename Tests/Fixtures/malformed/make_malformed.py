@@ -332,6 +332,10 @@ def fixtures() -> dict[str, bytes]:
     files["npz-member-empty.npz"] = zip_archive([("weights.npy", b"")])
     files["npz-member-not-npy.npz"] = zip_archive([("weights.npy", b"just some bytes, not an array\n")])
     files["npz-member-v2-bfloat16.npz"] = zip_archive([("weights.npy", files["npy-v2-bfloat16.npy"])])
+    # Found by the zip-directory fuzzer: a version 1.0 header whose text (1 byte) ends inside
+    # the 12 preamble bytes the reader had already taken; it computed a negative read and trapped.
+    files["npz-member-header-inside-preamble.npz"] = zip_archive(
+        [("weights.npy", MAGIC + b"\x01\x00\x01\x00\n" + f32(2))])
     return files
 
 
