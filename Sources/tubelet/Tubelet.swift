@@ -14,6 +14,12 @@ struct Tubelet: ParsableCommand {
         version: "0.1.0",
         subcommands: [Inspect.self, Convert.self, Inflate.self, Diff.self, Schemas.self]
     )
+
+    /// A crash inside libhdf5 on a corrupt file becomes exit 1 with a message (CrashGuard).
+    static func main() {
+        CrashGuard.install()
+        main(nil)
+    }
 }
 
 extension DType: ExpressibleByArgument {

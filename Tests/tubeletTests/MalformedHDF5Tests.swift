@@ -60,6 +60,12 @@ struct MalformedHDF5Tests {
 
     static let validFixtures = ["valid-every-kind.h5", "valid-keras3.keras", "h5-hard-link-cycle.h5", "h5-soft-link-cycle.h5"]
 
+    /// Files found by the hdf5-reader fuzzer on which libhdf5 1.10.8 itself crashes (a
+    /// variable-length string attribute read through a corrupt global heap: `H5HG_read` copies
+    /// with a length from the file). Swift cannot stop that; CrashGuard turns it into the same
+    /// clean refusal as any other bad input.
+    static let libhdf5Crashes = ["h5-libhdf5-crash-vlen-heap.h5", "h5-libhdf5-crash-vlen-heap-2.h5"]
+
     // MARK: - Checks
 
     /// Copies fixture `name` of Tests/Fixtures/malformed-hdf5 into `directory`.
@@ -82,9 +88,28 @@ struct MalformedHDF5Tests {
     @Test("Every fixture is used, and every case's fixture exists")
     func fixturesAreComplete() throws {
         let present = try MalformedCase.fixtures(in: "malformed-hdf5") { $0.hasSuffix(".h5") || $0.hasSuffix(".keras") }
-        let used = Set(Self.cases.map(\.fixture)).union(Self.validFixtures.map { "malformed-hdf5/" + $0 })
+        let used = Set(Self.cases.map(\.fixture)).union((Self.validFixtures + Self.libhdf5Crashes).map { "malformed-hdf5/" + $0 })
         #expect(used.subtracting(present).sorted() == [], "run Tests/Fixtures/malformed-hdf5/make_malformed_hdf5.py")
         #expect(present.subtracting(used).sorted() == [], "fixtures no test uses")
+    }
+
+    // MARK: - Crashes inside libhdf5
+
+    /// Under AddressSanitizer (Scripts/sanitize.sh) the memory error inside libhdf5 is
+    /// reported by the sanitizer before it becomes a signal: that is libhdf5's finding, shown
+    /// in full, so these cases run only in normal builds.
+    @Test("A file that crashes libhdf5 is refused with one clear error, exit 1 and no output",
+          .disabled(if: ProcessInfo.processInfo.environment["TUBELET_SANITIZER"] != nil,
+                    "the sanitizer reports libhdf5's own memory error instead"),
+          arguments: libhdf5Crashes.flatMap { fixture in
+              [MalformedCase.Command.inspect, .convert].map {
+                  MalformedCase(fixture: "malformed-hdf5/" + fixture, command: $0,
+                                fragments: ["the process crashed inside libhdf5", "corrupt in a way libhdf5 does not check"],
+                                output: "out.safetensors")
+              }
+          })
+    func libhdf5CrashIsRefused(_ malformed: MalformedCase) async throws {
+        try await malformed.check()
     }
 
     // MARK: - Controls

@@ -24,7 +24,11 @@ enum HDF5Library {
     /// stack on this thread.
     static func withLock<Result: ~Copyable, Failure: Error>(_ body: () throws(Failure) -> Result) throws(Failure) -> Result {
         lock.lock()
-        defer { lock.unlock() }
+        CrashGuard.enterLibrary()
+        defer {
+            CrashGuard.leaveLibrary()
+            lock.unlock()
+        }
         H5Eset_auto2(chdf5_e_default(), nil, nil)
         H5Eclear2(chdf5_e_default())
         return try body()

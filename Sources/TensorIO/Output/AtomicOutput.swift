@@ -61,6 +61,8 @@ public enum AtomicOutput {
             }
         }
         let temporary = temporaryPath(beside: path)
+        CrashGuard.writing(temporary)
+        defer { CrashGuard.writing(nil) }
         do throws(CheckpointError) {
             try body(temporary)
             try flushToDisk(temporary, target: path)

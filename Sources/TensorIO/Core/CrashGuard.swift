@@ -1,0 +1,119 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Turns a crash inside libhdf5 into the same clean refusal as any other bad input: one
+/// `Error: FILE: …` line, exit status 1, and no temporary output left behind.
+///
+/// libhdf5 1.10.8 does not check every structure of a file against the file: on some corrupt
+/// files it copies with a length read from the file (`H5HG_read`) or reads past its buffers
+/// (`H5F__accum_read`), and the process gets SIGSEGV or SIGBUS before the library returns.
+/// Swift cannot stop a C library from doing that, and nothing is safe to run afterwards. So
+/// while a libhdf5 call is in progress (``HDF5Library/withLock(_:)``), the handler installed
+/// here writes a message prepared in advance, removes the output's temporary file, and exits;
+/// all three are async-signal-safe. A fault anywhere else is not libhdf5's: the previous
+/// handler is put back and the fault recurs, so Tubelet's own bugs still crash visibly.
+///
+/// Only a program (the `tubelet` command) installs it: a library must not take over its host's
+/// signal handlers. The fuzz targets do not, so fuzzing still reports libhdf5's crashes.
+public enum CrashGuard {
+    /// Everything the handler reads, allocated once and only ever updated by storing whole
+    /// values, so the handler never sees a half-written one.
+    struct State {
+        var insideLibrary: Int32 = 0
+        var message: UnsafeMutablePointer<CChar>?
+        var messageLength = 0
+        var temporary: UnsafeMutablePointer<CChar>?
+        /// The handlers installed before this one, by signal number.
+        var previous: UnsafeMutablePointer<sigaction>
+    }
+
+    nonisolated(unsafe) private static var state: UnsafeMutablePointer<State>?
+    /// Every buffer handed to the handler stays allocated (and reachable, for leak checkers):
+    /// a signal could arrive while the handler reads one that was just replaced.
+    nonisolated(unsafe) private static var retained: [UnsafeMutableRawPointer] = []
+    nonisolated(unsafe) private static var lastPath: String?
+
+    /// Installs the handler for SIGSEGV, SIGBUS, SIGFPE and SIGABRT, on an alternate stack (a
+    /// stack overflow inside libhdf5 must still reach it). Call once, at program start.
+    public static func install() {
+        #if os(Linux)
+        guard state == nil else { return }
+        let previous = UnsafeMutablePointer<sigaction>.allocate(capacity: Int(NSIG))
+        previous.initialize(repeating: sigaction(), count: Int(NSIG))
+        let shared = UnsafeMutablePointer<State>.allocate(capacity: 1)
+        shared.initialize(to: State(previous: previous))
+        state = shared
+        _ = libraryVersion  // computed now, not when a message is prepared under the lock
+
+        let size = 1 << 16
+        var stack = stack_t()
+        stack.ss_sp = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        retained.append(stack.ss_sp)
+        stack.ss_size = size
+        sigaltstack(&stack, nil)
+
+        for signal in [SIGSEGV, SIGBUS, SIGFPE, SIGABRT] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = handler
+            action.sa_flags = SA_ONSTACK
+            sigemptyset(&action.sa_mask)
+            sigaction(signal, &action, previous + Int(signal))
+        }
+        #endif
+    }
+
+    private static let libraryVersion = HDF5Library.version
+
+    /// Marks the start and end of a batch of libhdf5 calls (nested batches count).
+    static func enterLibrary() {
+        state?.pointee.insideLibrary += 1
+    }
+
+    static func leaveLibrary() {
+        state?.pointee.insideLibrary -= 1
+    }
+
+    /// Prepares the message naming `path`, the file libhdf5 is about to read.
+    static func reading(_ path: String) {
+        guard let state, path != lastPath else { return }
+        lastPath = path
+        let text = "Error: \(path): the process crashed inside libhdf5 \(libraryVersion) while reading the file, which is corrupt in a way libhdf5 does not check. Re-save it with h5py or Keras, or get it again\n"
+        guard let copy = strdup(text) else { return }
+        retained.append(UnsafeMutableRawPointer(copy))
+        state.pointee.messageLength = 0
+        state.pointee.message = copy
+        state.pointee.messageLength = text.utf8.count
+    }
+
+    /// The temporary output being written, removed if libhdf5 crashes (nil when there is none).
+    static func writing(_ temporary: String?) {
+        guard let state else { return }
+        guard let temporary, let copy = strdup(temporary) else {
+            state.pointee.temporary = nil
+            return
+        }
+        retained.append(UnsafeMutableRawPointer(copy))
+        state.pointee.temporary = copy
+    }
+
+    /// Async-signal-safe calls only: write, unlink, _exit, sigaction, raise.
+    private static let handler: @convention(c) (Int32) -> Void = { signal in
+        guard let state = CrashGuard.state else { return }
+        if state.pointee.insideLibrary > 0 {
+            if let message = state.pointee.message {
+                _ = write(STDERR_FILENO, message, state.pointee.messageLength)
+            }
+            if let temporary = state.pointee.temporary {
+                unlink(temporary)
+            }
+            _exit(1)
+        }
+        // Not libhdf5's fault: the previous handler (Swift's backtracer, or the default) takes
+        // the fault when the instruction runs again, or the signal when it is raised again.
+        sigaction(signal, state.pointee.previous + Int(signal), nil)
+        if signal == SIGABRT || signal == SIGFPE { raise(signal) }
+    }
+}
