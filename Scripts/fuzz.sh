@@ -40,9 +40,15 @@ build_library() {
     newest=$(ls -t "${sources[@]}" Sources/CHDF5/* Sources/CLibzip/* "$0" | head -1)
     if [ -f "$BUILD/libTensorIO.a" ] && [ "$BUILD/libTensorIO.a" -nt "$newest" ]; then return; fi
     echo "fuzz: compiling TensorIO (${#sources[@]} files) with -sanitize=fuzzer,address" >&2
+    # From a snapshot, so an edit made while the compiler runs cannot fail the build.
+    rm -rf "$BUILD/src" "$BUILD/libTensorIO.a"
+    mkdir -p "$BUILD/src"
+    cp -R Sources/TensorIO "$BUILD/src/"
+    mapfile -t sources < <(find "$BUILD/src/TensorIO" -name '*.swift' | sort)
     swiftc "${SWIFTFLAGS[@]}" -whole-module-optimization -parse-as-library -module-name TensorIO -enable-testing \
         -emit-library -static -emit-module -emit-module-path "$BUILD/TensorIO.swiftmodule" \
-        "${sources[@]}" -o "$BUILD/libTensorIO.a"
+        "${sources[@]}" -o "$BUILD/libTensorIO.tmp.a"
+    mv "$BUILD/libTensorIO.tmp.a" "$BUILD/libTensorIO.a"
 }
 
 build_target() {
@@ -126,7 +132,9 @@ CORPUS="${FUZZ_CORPUS:-$BUILD/corpus/$NAME}"
 [ -d "$CORPUS" ] || seed "$NAME" "$CORPUS"
 ARTIFACTS="Fuzz/crashes/$NAME"
 mkdir -p "$ARTIFACTS"
-OPTIONS=(-max_total_time="$SECONDS_TO_RUN" -timeout=10 -rss_limit_mb=2560 -print_final_stats=1
+# Inputs run in microseconds to milliseconds; the generous timeout only catches real hangs,
+# not an input that waited for a CPU on a busy machine (the fuzzer runs at nice 19).
+OPTIONS=(-max_total_time="$SECONDS_TO_RUN" -timeout=60 -rss_limit_mb=2560 -print_final_stats=1
          -artifact_prefix="$ARTIFACTS/")
 case $NAME in
     # libhdf5 1.10.8 leaks inside itself on many corrupt files (Fuzz/README.md); the target
