@@ -76,7 +76,8 @@ public enum CrashGuard {
         state?.pointee.insideLibrary -= 1
     }
 
-    /// Prepares the message naming `path`, the file libhdf5 is about to read.
+    /// Prepares the message naming `path`, the file libhdf5 is about to read. Call inside
+    /// ``HDF5Library/withLock(_:)``, which serialises the callers.
     static func reading(_ path: String) {
         guard let state, path != lastPath else { return }
         lastPath = path

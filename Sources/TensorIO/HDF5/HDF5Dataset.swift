@@ -166,8 +166,8 @@ struct HDF5Dataset: Sendable {
     /// Reads the whole dataset as stored (no type conversion by libhdf5), then puts it in
     /// Tubelet's form: big-endian elements swapped, bool bytes made 0 or 1.
     func read(from file: HDF5File) throws(CheckpointError) -> Tensor {
-        CrashGuard.reading(file.path)
         let bytes = try HDF5Library.withLock { () throws(CheckpointError) -> TensorBytes in
+            CrashGuard.reading(file.path)
             guard let dataset = HDF5ID(H5Dopen2(file.id.raw, "/" + path, chdf5_p_default()), .dataset),
                   let type = HDF5ID(H5Dget_type(dataset.raw), .datatype) else {
                 throw CheckpointError(.malformed, file: file.path, tensor: path,

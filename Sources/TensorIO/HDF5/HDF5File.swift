@@ -17,8 +17,8 @@ final class HDF5File {
     /// Opens the HDF5 file at `path`.
     init(path: String) throws(CheckpointError) {
         self.path = path
-        CrashGuard.reading(path)
         let opened = try HDF5Library.withLock { () throws(CheckpointError) -> Opened in
+            CrashGuard.reading(path)
             let access = try Self.fileAccess(path: path)
             guard let file = HDF5ID(H5Fopen(path, chdf5_f_acc_rdonly(), access.raw), .file) else {
                 throw Self.openFailure(path: path, stack: HDF5ErrorStack.current())
@@ -36,8 +36,8 @@ final class HDF5File {
     ///   - path: the container's path, for Tubelet's messages.
     init(image: UnsafeRawBufferPointer, name: String, path: String) throws(CheckpointError) {
         self.path = path
-        CrashGuard.reading(path)
         let opened = try HDF5Library.withLock { () throws(CheckpointError) -> Opened in
+            CrashGuard.reading(path)
             guard let base = image.baseAddress, image.count > 0 else {
                 throw CheckpointError(.malformed, file: path, tensor: name, "the member is empty, not an HDF5 file",
                     fix: "Re-save the model with Keras")

@@ -30,10 +30,10 @@ final class HDF5Source: TensorSource {
     init(file: HDF5File, format: CheckpointFormat, options: ReadOptions, extraMetadata: [String: String] = [:]) throws(CheckpointError) {
         self.file = file
         self.path = file.path
-        CrashGuard.reading(file.path)
         self.format = format
         let scan = try HDF5Library.withLock { () throws(CheckpointError) -> Scan in
-            try Scan(file, options: options)
+            CrashGuard.reading(file.path)
+            return try Scan(file, options: options)
         }
 
         let listed = try KerasWeightNames.listedDatasets(
