@@ -26,6 +26,12 @@ SAMPLES = {
     "ViT-tiny_16_keras2.h5": ["--heads", "4"],
     "ViT-tiny_16_keras2-model.h5": ["--heads", "4"],
     "vit-tiny-scenic_checkpoint_0": [],
+    "vit-tiny-big_vision.npz": [],
+    "vit-tiny-big_vision-scan.npz": [],
+    "vit-tiny-hf": [],
+    "vit-tiny-hf-classifier": [],
+    "vit-tiny-hf-v5": [],
+    "vit-tiny-hf-classifier-v5": [],
 }
 MODELS = ["spacetime", "factorised-encoder", "factorised-self-attention", "factorised-dot-product"]
 
