@@ -73,7 +73,9 @@ seed() {
         npy-header) find Tests/Fixtures -name '*.npy' -size -64k | copy ;;
         safetensors-header) find Tests/Fixtures Checkpoints -name '*.safetensors' -size -64k | copy ;;
         zip-directory) find Tests/Fixtures -size -256k \( -name '*.npz' -o -name '*.pth' -o -name '*.pt' -o -name '*.keras' \) | copy ;;
-        hdf5-reader) find Tests/Fixtures Checkpoints -size -256k \( -name '*.h5' -o -name '*.hdf5' \) | copy ;;
+        # Not the files known to crash libhdf5 itself (Tests/Fixtures/malformed-hdf5/README.md):
+        # from them, every run would start with a known crash.
+        hdf5-reader) find Tests/Fixtures Checkpoints -size -256k \( -name '*.h5' -o -name '*.hdf5' \) ! -name '*libhdf5-crash*' | copy ;;
         flax-msgpack) find Tests/Fixtures -size -256k -name '*.msgpack' | copy ;;
         pickle-machine)
             # The data.pkl of every torch archive in the repository.
