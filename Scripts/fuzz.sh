@@ -103,9 +103,10 @@ smoke() {
     for name in "${TARGETS[@]}"; do build_target "$name"; done
     for name in "${TARGETS[@]}"; do
         case $name in
-            # Few enough that this seed stays clear of libhdf5's own crashes (Fuzz/README.md):
-            # a smoke run checks the harness, the long runs look for bugs.
-            hdf5-reader) runs=400 ;;
+            # The seed corpus only, no mutations: a few hundred mutated files are enough to
+            # reach libhdf5 1.10.8's own crashes (Fuzz/README.md), which would fail CI on a
+            # library bug. The smoke run checks the harness; the long runs look for bugs.
+            hdf5-reader) runs=0 ;;
             pickle-machine) runs=10000 ;;
             *) runs=30000 ;;
         esac
