@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Porting
 import TensorIO
 
@@ -15,9 +16,12 @@ struct Tubelet: ParsableCommand {
         subcommands: [Inspect.self, Convert.self, Inflate.self, Diff.self, Schemas.self]
     )
 
-    /// A crash inside libhdf5 on a corrupt file becomes exit 1 with a message (CrashGuard).
+    /// A crash inside libhdf5 on a corrupt file, or a libhdf5 call that does not return within
+    /// `TUBELET_LIBHDF5_TIMEOUT` seconds (default 60, far more than one dataset of a ViT
+    /// takes; 0 for no limit), becomes exit 1 with a message: see CrashGuard.
     static func main() {
-        CrashGuard.install()
+        let limit = ProcessInfo.processInfo.environment["TUBELET_LIBHDF5_TIMEOUT"].flatMap { UInt32($0) } ?? 60
+        CrashGuard.install(libraryTimeLimit: limit)
         main(nil)
     }
 }

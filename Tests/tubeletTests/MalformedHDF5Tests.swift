@@ -65,6 +65,10 @@ struct MalformedHDF5Tests {
     /// with a length from the file). Swift cannot stop that; CrashGuard turns it into the same
     /// clean refusal as any other bad input.
     static let libhdf5Crashes = ["h5-libhdf5-crash-vlen-heap.h5", "h5-libhdf5-crash-vlen-heap-2.h5"]
+    /// A fuzzer-found file on which libhdf5 loops under `H5HG_read`; its refusal after
+    /// `TUBELET_LIBHDF5_TIMEOUT` seconds is checked in Tests/Interop/test_libhdf5_guard.py
+    /// (the variable is read at start-up, so it is set for that one process).
+    static let libhdf5Hangs = ["h5-libhdf5-hang-global-heap.h5"]
 
     // MARK: - Checks
 
@@ -88,7 +92,7 @@ struct MalformedHDF5Tests {
     @Test("Every fixture is used, and every case's fixture exists")
     func fixturesAreComplete() throws {
         let present = try MalformedCase.fixtures(in: "malformed-hdf5") { $0.hasSuffix(".h5") || $0.hasSuffix(".keras") }
-        let used = Set(Self.cases.map(\.fixture)).union((Self.validFixtures + Self.libhdf5Crashes).map { "malformed-hdf5/" + $0 })
+        let used = Set(Self.cases.map(\.fixture)).union((Self.validFixtures + Self.libhdf5Crashes + Self.libhdf5Hangs).map { "malformed-hdf5/" + $0 })
         #expect(used.subtracting(present).sorted() == [], "run Tests/Fixtures/malformed-hdf5/make_malformed_hdf5.py")
         #expect(present.subtracting(used).sorted() == [], "fixtures no test uses")
     }

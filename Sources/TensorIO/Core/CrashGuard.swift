@@ -16,6 +16,10 @@ import Darwin
 /// all three are async-signal-safe. A fault anywhere else is not libhdf5's: the previous
 /// handler is put back and the fault recurs, so Tubelet's own bugs still crash visibly.
 ///
+/// libhdf5 can also loop forever on a corrupt file (fuzzing found loops under `H5HG_read`).
+/// With a time limit, an alarm is armed while a batch of libhdf5 calls runs, and a batch that
+/// does not return in time ends the process the same way, with its own message.
+///
 /// Only a program (the `tubelet` command) installs it: a library must not take over its host's
 /// signal handlers. The fuzz targets do not, so fuzzing still reports libhdf5's crashes.
 public enum CrashGuard {
@@ -25,6 +29,10 @@ public enum CrashGuard {
         var insideLibrary: Int32 = 0
         var message: UnsafeMutablePointer<CChar>?
         var messageLength = 0
+        var hangMessage: UnsafeMutablePointer<CChar>?
+        var hangMessageLength = 0
+        /// Seconds one batch of libhdf5 calls may take; 0 for no limit.
+        var timeLimit: UInt32 = 0
         var temporary: UnsafeMutablePointer<CChar>?
         /// The handlers installed before this one, by signal number.
         var previous: UnsafeMutablePointer<sigaction>
@@ -37,14 +45,15 @@ public enum CrashGuard {
     nonisolated(unsafe) private static var lastPath: String?
 
     /// Installs the handler for SIGSEGV, SIGBUS, SIGFPE and SIGABRT, on an alternate stack (a
-    /// stack overflow inside libhdf5 must still reach it). Call once, at program start.
-    public static func install() {
+    /// stack overflow inside libhdf5 must still reach it), and for SIGALRM when
+    /// `libraryTimeLimit` (seconds) is not 0. Call once, at program start.
+    public static func install(libraryTimeLimit: UInt32) {
         #if os(Linux)
         guard state == nil else { return }
         let previous = UnsafeMutablePointer<sigaction>.allocate(capacity: Int(NSIG))
         previous.initialize(repeating: sigaction(), count: Int(NSIG))
         let shared = UnsafeMutablePointer<State>.allocate(capacity: 1)
-        shared.initialize(to: State(previous: previous))
+        shared.initialize(to: State(timeLimit: libraryTimeLimit, previous: previous))
         state = shared
         _ = libraryVersion  // computed now, not when a message is prepared under the lock
 
@@ -55,7 +64,7 @@ public enum CrashGuard {
         stack.ss_size = size
         sigaltstack(&stack, nil)
 
-        for signal in [SIGSEGV, SIGBUS, SIGFPE, SIGABRT] {
+        for signal in [SIGSEGV, SIGBUS, SIGFPE, SIGABRT] + (libraryTimeLimit > 0 ? [SIGALRM] : []) {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = handler
             action.sa_flags = SA_ONSTACK
@@ -69,11 +78,15 @@ public enum CrashGuard {
 
     /// Marks the start and end of a batch of libhdf5 calls (nested batches count).
     static func enterLibrary() {
-        state?.pointee.insideLibrary += 1
+        guard let state else { return }
+        if state.pointee.insideLibrary == 0, state.pointee.timeLimit > 0 { alarm(state.pointee.timeLimit) }
+        state.pointee.insideLibrary += 1
     }
 
     static func leaveLibrary() {
-        state?.pointee.insideLibrary -= 1
+        guard let state else { return }
+        state.pointee.insideLibrary -= 1
+        if state.pointee.insideLibrary == 0, state.pointee.timeLimit > 0 { alarm(0) }
     }
 
     /// Prepares the message naming `path`, the file libhdf5 is about to read. Call inside
@@ -82,11 +95,16 @@ public enum CrashGuard {
         guard let state, path != lastPath else { return }
         lastPath = path
         let text = "Error: \(path): the process crashed inside libhdf5 \(libraryVersion) while reading the file, which is corrupt in a way libhdf5 does not check. Re-save it with h5py or Keras, or get it again\n"
-        guard let copy = strdup(text) else { return }
+        let hang = "Error: \(path): libhdf5 \(libraryVersion) did not return within \(state.pointee.timeLimit) s while reading the file, which is corrupt in a way libhdf5 does not check (it loops). Re-save it with h5py or Keras, or get it again; for a huge trusted file on slow storage, set TUBELET_LIBHDF5_TIMEOUT to more seconds (0: no limit)\n"
+        guard let copy = strdup(text), let hangCopy = strdup(hang) else { return }
         retained.append(UnsafeMutableRawPointer(copy))
+        retained.append(UnsafeMutableRawPointer(hangCopy))
         state.pointee.messageLength = 0
         state.pointee.message = copy
         state.pointee.messageLength = text.utf8.count
+        state.pointee.hangMessageLength = 0
+        state.pointee.hangMessage = hangCopy
+        state.pointee.hangMessageLength = hang.utf8.count
     }
 
     /// The temporary output being written, removed if libhdf5 crashes (nil when there is none).
@@ -103,8 +121,11 @@ public enum CrashGuard {
     /// Async-signal-safe calls only: write, unlink, _exit, sigaction, raise.
     private static let handler: @convention(c) (Int32) -> Void = { signal in
         guard let state = CrashGuard.state else { return }
+        if signal == SIGALRM && state.pointee.insideLibrary == 0 { return }  // a late alarm
         if state.pointee.insideLibrary > 0 {
-            if let message = state.pointee.message {
+            if signal == SIGALRM, let message = state.pointee.hangMessage {
+                _ = write(STDERR_FILENO, message, state.pointee.hangMessageLength)
+            } else if signal != SIGALRM, let message = state.pointee.message {
                 _ = write(STDERR_FILENO, message, state.pointee.messageLength)
             }
             if let temporary = state.pointee.temporary {
