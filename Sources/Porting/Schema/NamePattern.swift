@@ -1,5 +1,3 @@
-import Foundation
-
 /// A tensor-name pattern from a schema: literal text with optional block-index placeholders.
 ///
 /// - `{i}` stands for the block index in decimal (`blocks.{i}.attn.qkv.weight`).
@@ -14,51 +12,64 @@ import Foundation
 struct NamePattern: Hashable, Sendable, CustomStringConvertible {
     let text: String
 
-    /// One piece of the pattern: literal text, or a placeholder in one of its two forms.
+    /// One piece of the pattern: literal text (as UTF-8 bytes), or a placeholder in one of
+    /// its two forms.
     private enum Piece: Hashable, Sendable {
-        case literal(Substring)
+        case literal([UInt8])
         case index(keras: Bool)
     }
 
     /// The pattern split into pieces once, since detection matches every name of a file
-    /// against every rule.
+    /// against every rule of every layout. Matching works on UTF-8 bytes, not Characters:
+    /// names are compared byte for byte, and grapheme breaking made detection most of
+    /// `inspect`'s time.
     private let pieces: [Piece]
-    /// The literal text before the first placeholder and after the last one: cheap checks
+    /// The literal bytes before the first placeholder and after the last one: cheap checks
     /// that reject most names before any index is tried.
-    private let head: Substring
-    private let tail: Substring
+    private let head: [UInt8]
+    private let tail: [UInt8]
+    /// Whether the first placeholder is `{_i}`; nil when the pattern has none.
+    private let firstPlaceholderIsKeras: Bool?
 
     init(_ text: String) {
         self.text = text
+        let bytes = Array(text.utf8)
         var pieces: [Piece] = []
-        var rest = text[...]
-        while let range = Self.nextPlaceholder(in: rest) {
-            if range.lowerBound > rest.startIndex { pieces.append(.literal(rest[..<range.lowerBound])) }
-            pieces.append(.index(keras: rest[range] == "{_i}"))
-            rest = rest[range.upperBound...]
+        var literal: [UInt8] = []
+        var position = 0
+        while position < bytes.count {
+            if let (length, keras) = Self.placeholder(in: bytes, at: position) {
+                if !literal.isEmpty { pieces.append(.literal(literal)) }
+                literal = []
+                pieces.append(.index(keras: keras))
+                position += length
+            } else {
+                literal.append(bytes[position])
+                position += 1
+            }
         }
-        if !rest.isEmpty { pieces.append(.literal(rest)) }
+        if !literal.isEmpty { pieces.append(.literal(literal)) }
         self.pieces = pieces
-        if case .literal(let first)? = pieces.first, pieces.count > 1 { head = first } else { head = "" }
-        if case .literal(let last)? = pieces.last, pieces.count > 1 { tail = last } else { tail = "" }
+        if case .literal(let first)? = pieces.first, pieces.count > 1 { head = first } else { head = [] }
+        if case .literal(let last)? = pieces.last, pieces.count > 1 { tail = last } else { tail = [] }
+        firstPlaceholderIsKeras = pieces.lazy.compactMap { if case .index(let keras) = $0 { keras } else { nil } }.first
     }
 
-    /// The first `{i}` or `{_i}` in `text`.
-    private static func nextPlaceholder(in text: Substring) -> Range<Substring.Index>? {
-        let plain = text.range(of: "{i}")
-        let keras = text.range(of: "{_i}")
-        switch (plain, keras) {
-        case let (plain?, keras?): return plain.lowerBound < keras.lowerBound ? plain : keras
-        case let (plain?, nil): return plain
-        case let (nil, keras?): return keras
-        case (nil, nil): return nil
-        }
+    private static let plainPlaceholder = Array("{i}".utf8)
+    private static let kerasPlaceholder = Array("{_i}".utf8)
+
+    /// The length of the `{i}` or `{_i}` at `position` in `bytes`, and whether it is `{_i}`.
+    private static func placeholder(in bytes: [UInt8], at position: Int) -> (length: Int, keras: Bool)? {
+        guard bytes[position] == UInt8(ascii: "{") else { return nil }
+        if bytes[position...].starts(with: plainPlaceholder) { return (plainPlaceholder.count, false) }
+        if bytes[position...].starts(with: kerasPlaceholder) { return (kerasPlaceholder.count, true) }
+        return nil
     }
 
     var description: String { text }
 
     /// Whether the pattern has a block index.
-    var isPerBlock: Bool { pieces.contains { if case .index = $0 { true } else { false } } }
+    var isPerBlock: Bool { firstPlaceholderIsKeras != nil }
 
     /// The largest number of digits an index may have: a million blocks is no real model, and
     /// the bound keeps a long run of digits in a name from being tried as an index.
@@ -67,31 +78,59 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
     /// The block index `name` matches with, or nil when it does not match. A pattern with no
     /// placeholder matches only itself and gives index -1.
     ///
-    /// An index matches when the pattern written with it is exactly `name`, so every
-    /// occurrence of the placeholder must hold the same index, in its canonical form: `01`,
-    /// or `_0` for `{_i}`, never matches.
+    /// An index matches when the pattern written with it is exactly `name`, byte for byte, so
+    /// every occurrence of the placeholder must hold the same index, in its canonical form:
+    /// `01`, or `_0` for `{_i}`, never matches.
     func match(_ name: String) -> Int? {
-        guard isPerBlock else { return name == text ? -1 : nil }
-        guard name.hasPrefix(head), name.hasSuffix(tail), name.count >= head.count + tail.count else { return nil }
-        guard case .index(let keras)? = pieces.first(where: { if case .index = $0 { true } else { false } }) else { return nil }
-        // The candidates are read from where the first placeholder starts.
-        var rest = name.dropFirst(head.count)
-        var candidates: [Int] = []
-        if keras {
-            candidates.append(0)
-            guard rest.first == "_" else { return verify(candidates, name) }
-            rest = rest.dropFirst()
-        }
-        let digits = rest.prefix { $0.isASCII && $0.isNumber }.prefix(Self.maxIndexDigits)
-        for length in stride(from: 1, through: digits.count, by: 1) {
-            if let index = Int(digits.prefix(length)) { candidates.append(index) }
-        }
-        return verify(candidates, name)
+        guard let keras = firstPlaceholderIsKeras else { return name == text ? -1 : nil }
+        var name = name
+        return name.withUTF8 { match(bytes: $0, keras: keras) }
     }
 
-    /// The first candidate index for which the pattern is written as `name`.
-    private func verify(_ candidates: [Int], _ name: String) -> Int? {
-        candidates.first { self.name(block: $0) == name }
+    private func match(bytes: UnsafeBufferPointer<UInt8>, keras: Bool) -> Int? {
+        let count = bytes.count
+        guard count >= head.count + tail.count,
+              head.elementsEqual(bytes[..<head.count]),
+              tail.elementsEqual(bytes[(count - tail.count)...]) else { return nil }
+        // The candidates are read from where the first placeholder starts: `{_i}` may be
+        // empty (block 0), otherwise each run of leading digits is tried, shortest first.
+        var position = head.count
+        if keras {
+            if matches(bytes, block: 0) { return 0 }
+            guard position < count, bytes[position] == UInt8(ascii: "_") else { return nil }
+            position += 1
+        }
+        var index = 0
+        for _ in 1...Self.maxIndexDigits {
+            guard position < count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) else { break }
+            index = index * 10 + Int(bytes[position] - UInt8(ascii: "0"))
+            position += 1
+            if matches(bytes, block: index) { return index }
+        }
+        return nil
+    }
+
+    /// Whether the pattern written with block `index` is exactly `bytes`, compared piece by
+    /// piece without building the name.
+    private func matches(_ bytes: UnsafeBufferPointer<UInt8>, block index: Int) -> Bool {
+        var position = 0
+        func consume<Bytes: Collection<UInt8>>(_ expected: Bytes) -> Bool {
+            guard bytes.count - position >= expected.count,
+                  expected.elementsEqual(bytes[position..<(position + expected.count)]) else { return false }
+            position += expected.count
+            return true
+        }
+        for piece in pieces {
+            switch piece {
+            case .literal(let literal):
+                guard consume(literal) else { return false }
+            case .index(let keras):
+                if keras && index == 0 { continue }
+                if keras { guard consume(CollectionOfOne(UInt8(ascii: "_"))) else { return false } }
+                guard consume(String(index).utf8) else { return false }
+            }
+        }
+        return position == bytes.count
     }
 
     /// The name for block `index` (the pattern itself when it has no placeholder).
@@ -100,7 +139,7 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
         var result = ""
         for piece in pieces {
             switch piece {
-            case .literal(let literal): result += literal
+            case .literal(let literal): result += String(decoding: literal, as: UTF8.self)
             case .index(let keras): result += keras ? (index == 0 ? "" : "_\(index)") : String(index)
             }
         }

@@ -67,7 +67,12 @@ struct NPYHeader: Equatable {
             }
             text = decoded
         } else {
-            text = String(textBytes.map { Character(UnicodeScalar($0)) })  // latin-1
+            // Latin-1; headers are ASCII in practice, which is the same bytes in UTF-8.
+            if textBytes.allSatisfy({ $0 < 0x80 }) {
+                text = String(decoding: textBytes, as: UTF8.self)
+            } else {
+                text = String(String.UnicodeScalarView(textBytes.map { Unicode.Scalar($0) }))
+            }
         }
         let literal: PythonLiteral
         do {

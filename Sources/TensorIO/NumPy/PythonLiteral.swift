@@ -33,12 +33,14 @@ struct PythonLiteralParser {
         let message: String
     }
 
-    private let characters: [Character]
+    /// The text as Unicode scalars, not Characters: a header is ASCII in practice, and
+    /// grapheme breaking made parsing most of the time spent listing a large npz.
+    private let characters: [Unicode.Scalar]
     private var position = 0
     private static let maxDepth = 32
 
     init(_ text: String) {
-        characters = Array(text)
+        characters = Array(text.unicodeScalars)
     }
 
     /// Parses the whole text as one literal; only whitespace may follow it.
@@ -57,7 +59,14 @@ struct PythonLiteralParser {
     }
 
     private mutating func skipWhitespace() {
-        while position < characters.count, characters[position].isWhitespace { position += 1 }
+        while position < characters.count, Self.isWhitespace(characters[position]) { position += 1 }
+    }
+
+    private static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case " ", "\n", "\t", "\r", "\u{0B}", "\u{0C}": true
+        default: !scalar.isASCII && scalar.properties.isWhitespace
+        }
     }
 
     private mutating func parseValue(depth: Int) throws(SyntaxError) -> PythonLiteral {
@@ -85,8 +94,9 @@ struct PythonLiteralParser {
 
     private mutating func parseWord() -> String {
         var word = ""
-        while position < characters.count, characters[position].isLetter || characters[position].isNumber || characters[position] == "_" {
-            word.append(characters[position])
+        while position < characters.count,
+              characters[position].properties.isAlphabetic || characters[position].properties.numericType != nil || characters[position] == "_" {
+            word.unicodeScalars.append(characters[position])
             position += 1
         }
         return word
@@ -101,7 +111,8 @@ struct PythonLiteralParser {
         }
         var value = 0
         var digits = 0
-        while position < characters.count, let digit = characters[position].wholeNumberValue, characters[position].isASCII {
+        while position < characters.count, ("0"..."9").contains(characters[position]) {
+            let digit = Int(characters[position].value - Unicode.Scalar("0").value)
             let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = shifted.addingReportingOverflow(digit)
             guard !overflow1, !overflow2 else {
@@ -115,7 +126,7 @@ struct PythonLiteralParser {
         guard digits > 0 else { throw error("expected digits") }
         // Python 2 wrote long integers with an `L` suffix (numpy's win64python2.npy has one).
         if position < characters.count, characters[position] == "L" || characters[position] == "l" { position += 1 }
-        if position < characters.count, characters[position].isLetter || characters[position] == "." || characters[position] == "_" {
+        if position < characters.count, characters[position].properties.isAlphabetic || characters[position] == "." || characters[position] == "_" {
             throw error("only plain integers are allowed here")
         }
         return negative ? -value : value
@@ -135,19 +146,19 @@ struct PythonLiteralParser {
                 let escaped = characters[position]
                 position += 1
                 switch escaped {
-                case "\\", "'", "\"": value.append(escaped)
+                case "\\", "'", "\"": value.unicodeScalars.append(escaped)
                 case "n": value.append("\n")
                 case "t": value.append("\t")
                 default: throw error("unsupported escape '\\\(escaped)' in a string")
                 }
             } else {
-                value.append(character)
+                value.unicodeScalars.append(character)
             }
         }
         throw error("unterminated string")
     }
 
-    private mutating func parseSequence(closing: Character, depth: Int) throws(SyntaxError) -> PythonLiteral {
+    private mutating func parseSequence(closing: Unicode.Scalar, depth: Int) throws(SyntaxError) -> PythonLiteral {
         position += 1
         var items: [PythonLiteral] = []
         var sawComma = false
