@@ -17,7 +17,11 @@ let hdf5PkgConfig = "hdf5"
 // a third of a metadata-only `inspect`. pkg-config would add `-lhdf5` ahead of the archive,
 // so in that mode the Debian paths are given directly.
 let staticHDF5 = Context.environment["TUBELET_STATIC_HDF5"] == "1"
+#if arch(arm64)
+let debianHDF5 = "/usr/lib/aarch64-linux-gnu/hdf5/serial"
+#else
 let debianHDF5 = "/usr/lib/x86_64-linux-gnu/hdf5/serial"
+#endif
 let hdf5Linking: [LinkerSetting] = staticHDF5
     ? [.unsafeFlags(["-L\(debianHDF5)"]), .linkedLibrary(":libhdf5.a"), .linkedLibrary("sz"),
        .linkedLibrary("z"), .linkedLibrary("dl"), .linkedLibrary("m")]
