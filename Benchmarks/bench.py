@@ -24,9 +24,10 @@ NOTES_MARKER = "<!-- Notes below this line are written by hand and kept when the
 
 
 class Case:
-    def __init__(self, key, model, label, command, output=None, input_bytes=0, kind="other"):
+    def __init__(self, key, model, label, command, output=None, input_bytes=0, kind="other", inputs=()):
         self.key, self.model, self.label = key, model, label
         self.command, self.output, self.input_bytes, self.kind = command, output, input_bytes, kind
+        self.inputs = list(inputs)
         self.seconds, self.cpu, self.rss_kb, self.failures = [], [], [], []
 
     @property
@@ -44,10 +45,14 @@ class Case:
 
 def run_once(case, scratch):
     """One timed run. Dirty pages left by the previous case are flushed first (untimed), so
-    no case pays for another's writeback."""
+    no case pays for another's writeback, and the case's input is read once (untimed), so it
+    is in the page cache: on these VMs DAMON's proactive reclaim pages out files left idle
+    for a while, so a file read a minute ago may be back on disk."""
     if case.output:
         remove(case.output)
     subprocess.run(["sync"], check=False)
+    for path in case.inputs:
+        warm(path)
     log, errors = scratch / "time.log", scratch / "stderr.log"
     argv = ["/usr/bin/time", "-v", "-o", str(log)] + case.command
     actions = [(os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
@@ -67,6 +72,13 @@ def run_once(case, scratch):
             case.rss_kb.append(int(match.group(1)))
     if case.output:
         remove(case.output)
+
+
+def warm(path):
+    with open(path, "rb", buffering=0) as file:
+        buffer = bytearray(8 << 20)
+        while file.readinto(buffer):
+            pass
 
 
 def remove(path):
@@ -176,7 +188,7 @@ def main():
         size = src.stat().st_size
         S = str(src)
         def add(key, label, command, output=None, kind="other"):
-            cases.append(Case(key, model, label, command, output, size, kind))
+            cases.append(Case(key, model, label, command, output, size, kind, inputs=[S]))
         add("cp", "`cp` (the disk floor)", ["cp", S, str(out / "cp.npz")], out / "cp.npz", "floor")
         add("cp-fsync", "`cp` + `sync FILE` (floor with fsync, as Tubelet flushes)",
             ["sh", "-c", f"cp {shlex.quote(S)} {out}/cpsync.npz && sync {out}/cpsync.npz"], out / "cpsync.npz", "floor")
@@ -194,12 +206,13 @@ def main():
         for fmt in ("safetensors", "h5", "pth"):
             other = args.data / f"ViT-{model}_16.{fmt}"
             if other.exists() and (fmt != "h5" or capable(tubelet, ["inspect", str(here.parent / "Checkpoints" / "ViT-tiny_16.h5")])):
-                add(f"inspect-{fmt}", f"`tubelet inspect` {fmt} (metadata only)", [tubelet, "inspect", str(other)], kind="inspect")
+                cases.append(Case(f"inspect-{fmt}", model, f"`tubelet inspect` {fmt} (metadata only)", [tubelet, "inspect", str(other)],
+                                  None, size, "inspect", inputs=[other]))
         add("stats-npz", "`tubelet inspect --stats` npz", [tubelet, "inspect", "--stats", S], kind="stats")
         st = args.data / f"ViT-{model}_16.safetensors"
         if st.exists():
             cases.append(Case("stats-st", model, "`tubelet inspect --stats` safetensors", [tubelet, "inspect", "--stats", str(st)],
-                              None, st.stat().st_size, "stats"))
+                              None, st.stat().st_size, "stats", inputs=[st]))
         if not args.no_verify:
             for extension in (["npz", "h5"] if hdf5_writes else ["npz"]):
                 count = verify(tubelet, python, reference, src, out, extension)
@@ -223,7 +236,7 @@ def main():
 def write_results(args, cases, notes, verified, machine, started, load_before, load_after):
     lines = ["# Benchmark results", ""]
     lines += [f"Written by `{args.command_line}` on {started.strftime('%Y-%m-%d %H:%M UTC')}; "
-              f"{args.reps} repetitions per case, alternating between cases; medians. Files are in the page cache "
+              f"{args.reps} repetitions per case, alternating between cases; medians. Each case's input is read (untimed) just before it runs, so it is in the page cache "
               "(warm), as after a download; outputs go to the same disk as the inputs; `sync` runs (untimed) before every "
               "run, so no case pays for the previous one's writeback.", ""]
     lines += ["## Machine", ""]

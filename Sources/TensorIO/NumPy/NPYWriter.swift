@@ -30,9 +30,18 @@ public struct NPYWriter: CheckpointWriter {
 }
 
 /// A new file written sequentially with plain `write(2)` calls.
+///
+/// Every writer's output is flushed (`fsync`) before it is renamed into place
+/// (``AtomicOutput``). So that the flush does not wait for the whole file at the end, writeback
+/// of what has been written is started every 64 MB: the disk writes while the next tensors are
+/// prepared. This only starts writeback, it never waits for it.
 final class OutputFile {
     let path: String
     private var descriptor: Int32
+    /// Bytes written so far, and the end of what has been handed to the kernel to write back.
+    private var position = 0
+    private var writebackStart = 0
+    private static let writebackInterval = 64 << 20
 
     init(path: String) throws(CheckpointError) {
         self.path = path
@@ -64,12 +73,17 @@ final class OutputFile {
             }
             offset += written
         }
+        position += bytes.count
+        if position - writebackStart >= Self.writebackInterval {
+            startWriteback(writebackStart..<position)
+            writebackStart = position
+        }
     }
 
-    /// Starts writing `range` of the file back to disk without waiting for it, so a later
+    /// Starts writing `range` of the file back to disk without waiting for it, so the final
     /// `fsync` has less left to do. On Linux, `POSIX_FADV_DONTNEED` starts writeback of dirty
     /// pages (and drops only pages already clean, which these are not yet).
-    func startWriteback(_ range: Range<Int>) {
+    private func startWriteback(_ range: Range<Int>) {
         #if os(Linux)
         _ = posix_fadvise(descriptor, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_DONTNEED)
         #endif

@@ -25,8 +25,6 @@ final class StoredZipWriter {
     /// Writes zip64 records even where 32-bit fields would do, so tests can check them
     /// without writing 4 GiB.
     private let alwaysZip64: Bool
-    /// The end of what has been handed to the kernel for writing back to disk.
-    private var writebackStart = 0
 
     init(path: String, alwaysZip64: Bool = false) throws(CheckpointError) {
         self.path = path
@@ -105,7 +103,6 @@ final class StoredZipWriter {
 
         offset += local.count + size
         count += 1
-        startWriteback()
     }
 
     /// Writes the central directory and the end records, with `comment` as the archive
@@ -147,17 +144,6 @@ final class StoredZipWriter {
         end += comment
         try output.write(end)
         try output.close()
-    }
-
-    /// Asks the kernel to start writing what was written so far back to disk, every 64 MB.
-    ///
-    /// The output is flushed (`fsync`) before it is renamed into place; started early, the
-    /// disk writes while the next tensors are prepared instead of all at the end. This only
-    /// starts writeback, it never waits for it (`POSIX_FADV_DONTNEED` on dirty pages).
-    private func startWriteback() {
-        guard offset - writebackStart >= 64 << 20 else { return }
-        output.startWriteback(writebackStart..<offset)
-        writebackStart = offset
     }
 
     /// 00:00:00 and 1980-01-01 in MS-DOS form, what numpy and libzip write here.
