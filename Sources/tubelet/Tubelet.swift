@@ -3,10 +3,11 @@ import Foundation
 import Porting
 import TensorIO
 
-/// The `tubelet` command: inspect, convert and (later) inflate weight files.
+/// The `tubelet` command: inspect, convert, compare and inflate weight files.
 @main
 struct Tubelet: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "tubelet",
         abstract: "Inspect and convert ViT weight files, and inflate them into ViViT checkpoints.",
         discussion: """
             Exit status: 0 on success, 1 when a file cannot be read or written (the message \

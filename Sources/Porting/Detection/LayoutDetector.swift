@@ -15,9 +15,12 @@ public struct LayoutDetector: Sendable {
     /// Every candidate, best first.
     public func rank(_ tensors: [TensorInfo]) -> [LayoutMatch] {
         var matches: [LayoutMatch] = []
+        var namesByPrefix: [String: LayoutMatcher.Names] = [:]
         for schema in library.schemas {
             for prefix in schema.prefixOptions {
-                matches.append(LayoutMatcher(schema: schema, prefix: prefix, heads: heads).match(tensors))
+                let names = namesByPrefix[prefix] ?? LayoutMatcher.Names(tensors, prefix: prefix)
+                namesByPrefix[prefix] = names
+                matches.append(LayoutMatcher(schema: schema, prefix: prefix, heads: heads).match(tensors, names))
             }
         }
         return matches.sorted { a, b in

@@ -7,20 +7,42 @@ struct LayoutMatcher {
     /// The number of heads when the user or a config file gave it.
     let heads: Int?
 
-    func match(_ infos: [TensorInfo]) -> LayoutMatch {
-        var byName: [String: TensorInfo] = [:]
-        // With a prefix, the model is the subtree under it; the rest of a training checkpoint
-        // (optimizer moments, rng) is outside the model, listed but not held against the fit.
-        var outside: [String] = []
-        for info in infos {
-            if info.name.hasPrefix(prefix) {
-                byName[String(info.name.dropFirst(prefix.count))] = info
-            } else {
-                outside.append(info.name)
+    /// A file's tensors as one prefix sees them: by name with the prefix removed, and the
+    /// names outside it. Built once per prefix and shared by every layout that uses it, since
+    /// detection fits every layout to the same file.
+    struct Names {
+        let byName: [String: TensorInfo]
+        /// The keys of `byName`, as an array: cheaper to walk for every per-block pattern.
+        let inside: [String]
+        let outside: [String]
+
+        init(_ infos: [TensorInfo], prefix: String) {
+            var byName: [String: TensorInfo] = [:]
+            // With a prefix, the model is the subtree under it; the rest of a training checkpoint
+            // (optimizer moments, rng) is outside the model, listed but not held against the fit.
+            var outside: [String] = []
+            for info in infos {
+                if info.name.hasPrefix(prefix) {
+                    byName[String(info.name.dropFirst(prefix.count))] = info
+                } else {
+                    outside.append(info.name)
+                }
             }
+            self.byName = byName
+            self.inside = Array(byName.keys)
+            self.outside = outside
         }
+    }
+
+    func match(_ infos: [TensorInfo]) -> LayoutMatch {
+        match(infos, Names(infos, prefix: prefix))
+    }
+
+    /// `match(infos)` with the file's names for this matcher's prefix already indexed.
+    func match(_ infos: [TensorInfo], _ names: Names) -> LayoutMatch {
+        let (byName, outside) = (names.byName, names.outside)
         var unexpected: [String] = []
-        let depth = blockCount(byName)
+        let depth = blockCount(byName, names.inside)
         var heads = heads
         var attempt = plan(byName, depth: depth, heads: heads)
         if heads == nil, attempt.needsHeads, let width = Self.width(of: attempt.bindings) {
@@ -53,14 +75,14 @@ struct LayoutMatcher {
 
     /// Blocks are numbered 0..<depth; the depth is one past the highest index any per-block
     /// pattern matches, or the leading axis of a stacked tensor.
-    private func blockCount(_ byName: [String: TensorInfo]) -> Int {
+    private func blockCount(_ byName: [String: TensorInfo], _ names: [String]) -> Int {
         var depth = 0
         for rule in schema.tensors {
             for pattern in rule.sources {
                 if rule.stacked {
                     if let info = byName[pattern.text], let leading = info.shape.first { depth = max(depth, leading) }
                 } else if pattern.isPerBlock {
-                    for name in byName.keys {
+                    for name in names {
                         if let index = pattern.match(name) { depth = max(depth, index + 1) }
                     }
                 }

@@ -83,8 +83,8 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
     /// `01`, or `_0` for `{_i}`, never matches.
     func match(_ name: String) -> Int? {
         guard let keras = firstPlaceholderIsKeras else { return name == text ? -1 : nil }
-        var name = name
-        return name.withUTF8 { match(bytes: $0, keras: keras) }
+        if let index = name.utf8.withContiguousStorageIfAvailable({ match(bytes: $0, keras: keras) }) { return index }
+        return Array(name.utf8).withUnsafeBufferPointer { match(bytes: $0, keras: keras) }
     }
 
     private func match(bytes: UnsafeBufferPointer<UInt8>, keras: Bool) -> Int? {

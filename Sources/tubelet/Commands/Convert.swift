@@ -5,6 +5,7 @@ import TensorIO
 /// `tubelet convert SRC OUT`: any readable format to any writable one.
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "convert",
         abstract: "Convert a weight file to another format, keeping names, dtypes and metadata.",
         discussion: """
             The output format follows OUT's extension unless --format names it. The output is \

@@ -6,6 +6,7 @@ import TensorIO
 /// `tubelet diff A B`: two weight files compared tensor by tensor, in any formats and layouts.
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Compare two weight files tensor by tensor.",
         discussion: """
             When both files have a known layout they are compared under canonical names, so a \

@@ -6,6 +6,7 @@ import TensorIO
 /// `tubelet inflate SRC -o OUT --model M`: an image ViT becomes a ready-to-train ViViT.
 struct Inflate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inflate",
         abstract: "Inflate an image ViT checkpoint into a ViViT checkpoint (Models 1-4), as scenic initialises one.",
         discussion: """
             The source may be any readable format and any known layout. Every output tensor is \

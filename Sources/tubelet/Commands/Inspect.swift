@@ -7,6 +7,7 @@ import TensorIO
 /// `--stats` asks.
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inspect",
         abstract: "List the tensors of a weight file: name, dtype, shape, parameters, bytes.",
         discussion: """
             Reads headers only, unless --stats is given. --json writes one JSON document to \

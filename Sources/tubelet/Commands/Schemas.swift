@@ -5,6 +5,7 @@ import Porting
 /// `tubelet schemas [NAME]`: the layouts Tubelet knows, or one of them in full.
 struct Schemas: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "schemas",
         abstract: "List the known checkpoint layouts, or print one as JSON.",
         discussion: "Built-in layouts are compiled in; --schema FILE adds your own (format: Schemas/README.md)."
     )
