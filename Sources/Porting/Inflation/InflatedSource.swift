@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TensorIO
 
 /// The inflated ViViT, computed one tensor at a time as a writer asks for it.

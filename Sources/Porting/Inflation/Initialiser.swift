@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import TensorIO
 
 /// scenic's initialisers for the parameters an image ViT cannot provide, made reproducible:

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TensorIO
 
 /// Where every output tensor came from, and why each input tensor left out was left out.

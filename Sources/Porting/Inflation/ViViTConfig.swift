@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TensorIO
 
 /// The configuration of an inflated ViViT: enough to build the model in scenic or Hugging
@@ -12,16 +12,51 @@ public struct ViViTConfig: Codable, Sendable {
     /// `{"model", "scenic_attention_type", "frames", "tubelet", "image_size", "tokens",
     /// "hidden_size", "depth", "heads", "mlp_dim", "classifier", "temporal_layers", "classes"}`.
     public var jsonText: String {
-        let object: [String: Any] = [
-            "model": model.rawValue, "scenic_attention_type": model.scenicType,
-            "frames": geometry.frames, "tubelet": geometry.tubelet, "image_size": geometry.imageSize,
-            "tokens": geometry.tokens, "hidden_size": architecture.width, "depth": architecture.depth,
-            "heads": architecture.heads, "mlp_dim": architecture.mlpWidth, "classifier": classifier,
-            "temporal_layers": model == .factorisedEncoder ? options.temporalLayers : 0,
-            "classes": options.classes.map { $0 as Any } ?? NSNull(),
-        ]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        let summary = Summary(
+            model: model.rawValue, scenicAttentionType: model.scenicType,
+            frames: geometry.frames, tubelet: geometry.tubelet, imageSize: geometry.imageSize,
+            tokens: geometry.tokens, hiddenSize: architecture.width, depth: architecture.depth,
+            heads: architecture.heads, mlpDim: architecture.mlpWidth, classifier: classifier,
+            temporalLayers: model == .factorisedEncoder ? options.temporalLayers : 0,
+            classes: options.classes)
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(summary)) ?? Data()
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The fields of ``jsonText``; `classes` is written as `null` when there is no head.
+    private struct Summary: Encodable {
+        var model, scenicAttentionType: String
+        var frames: Int
+        var tubelet, imageSize: [Int]
+        var tokens, hiddenSize, depth, heads, mlpDim: Int
+        var classifier: String
+        var temporalLayers: Int
+        var classes: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case model, scenicAttentionType, frames, tubelet, imageSize, tokens, hiddenSize, depth, heads, mlpDim
+            case classifier, temporalLayers, classes
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(model, forKey: .model)
+            try container.encode(scenicAttentionType, forKey: .scenicAttentionType)
+            try container.encode(frames, forKey: .frames)
+            try container.encode(tubelet, forKey: .tubelet)
+            try container.encode(imageSize, forKey: .imageSize)
+            try container.encode(tokens, forKey: .tokens)
+            try container.encode(hiddenSize, forKey: .hiddenSize)
+            try container.encode(depth, forKey: .depth)
+            try container.encode(heads, forKey: .heads)
+            try container.encode(mlpDim, forKey: .mlpDim)
+            try container.encode(classifier, forKey: .classifier)
+            try container.encode(temporalLayers, forKey: .temporalLayers)
+            try container.encode(classes, forKey: .classes)  // null when nil
+        }
     }
 
     /// Models 3 and 4 pool by averaging; Models 1 and 2 keep the ViT's classifier.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TensorIO
 
 /// The layouts compiled into Tubelet, from `Schemas/*.json` (see `Scripts/embed-schemas.sh`).

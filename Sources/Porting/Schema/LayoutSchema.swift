@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TensorIO
 
 /// A checkpoint layout as data: how one family's tensor names and layouts map to Tubelet's

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TensorIO
 
 /// The layouts Tubelet knows: the built-in ones plus any a user adds with `--schema FILE`.

@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Checkpoint {
     /// Writes a Hugging Face model directory: `config.json` and `model.safetensors`, both

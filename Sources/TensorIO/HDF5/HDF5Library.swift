@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 internal import CHDF5
 
@@ -18,7 +18,7 @@ internal import CHDF5
 /// its `HDF5-DIAG` dump to stderr from any other thread. Errors are read from the stack instead
 /// (``HDF5ErrorStack``) and reported in the ``CheckpointError``.
 enum HDF5Library {
-    private static let lock = NSRecursiveLock()
+    private static let lock = RecursiveLock()
 
     /// Runs `body` holding the library lock, with error printing off and an empty error
     /// stack on this thread.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Checkpoint metadata in an `.npz`, kept in the zip archive comment as JSON.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reads a NumPy `.npz` archive (`np.savez`, `np.savez_compressed`) through libzip.
 ///

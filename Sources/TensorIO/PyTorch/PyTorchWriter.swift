@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Writes a checkpoint as a `torch.save` archive that `torch.load(weights_only=True)` loads,
 /// with or without `mmap=True`.

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Porting
 
 /// `tubelet schemas [NAME]`: the layouts Tubelet knows, or one of them in full.

@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a Hugging Face `config.json` beside the weights (or in the model directory) says about
 /// the model: the head count, which weights stored as `[D, D]` do not, and the activation and
@@ -11,14 +14,23 @@ struct SourceConfig {
     /// The config of the weights at `path`: `path/config.json` for a model directory,
     /// `config.json` beside a weights file; nil when there is none or it is not a model config.
     static func find(for path: String) -> SourceConfig? {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
-        let directory = isDirectory.boolValue ? URL(fileURLWithPath: path) : URL(fileURLWithPath: path).deletingLastPathComponent()
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let isDirectory = info.st_mode & S_IFMT == S_IFDIR
+        let directory = isDirectory ? URL(fileURLWithPath: path) : URL(fileURLWithPath: path).deletingLastPathComponent()
         let file = directory.appendingPathComponent("config.json")
         guard let data = try? Data(contentsOf: file), data.count < 1 << 20,
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        let config = SourceConfig(heads: object["num_attention_heads"] as? Int, activation: object["hidden_act"] as? String,
-                                  layerNormEpsilon: (object["layer_norm_eps"] as? NSNumber)?.doubleValue)
+              let fields = try? JSONDecoder().decode(Fields.self, from: data) else { return nil }
+        let config = SourceConfig(heads: fields.num_attention_heads, activation: fields.hidden_act,
+                                  layerNormEpsilon: fields.layer_norm_eps)
         return config.heads == nil && config.activation == nil ? nil : config
+    }
+
+    /// The fields read from `config.json`; any other content is ignored, and a field of another
+    /// type than expected makes the file count as no model config.
+    private struct Fields: Decodable {
+        var num_attention_heads: Int?
+        var hidden_act: String?
+        var layer_norm_eps: Double?
     }
 }

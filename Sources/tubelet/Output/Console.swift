@@ -48,3 +48,13 @@ enum ByteCountText {
         return "\(tenths / 10).\(tenths % 10)"
     }
 }
+
+/// `value` as C's `printf("%.4g")` writes it: four significant digits, the precision a glance
+/// at a weight distribution or a FLOP count needs.
+func significantDigits4(_ value: Double) -> String {
+    withVaList([value]) { arguments in
+        var buffer = [CChar](repeating: 0, count: 40)
+        _ = vsnprintf(&buffer, buffer.count, "%.4g", arguments)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

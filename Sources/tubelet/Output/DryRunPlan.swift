@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Porting
 import TensorIO
 
@@ -28,8 +28,8 @@ struct DryRunPlan {
         text += "clip: \(geometry.frames) frames of \(geometry.imageSize[0])x\(geometry.imageSize[1]), tubelet "
             + "\(geometry.tubelet.map(String.init).joined(separator: "x")) → \(geometry.grid.map(String.init).joined(separator: "x")) "
             + "= \(geometry.tokens) tokens\(config.classifier == "token" ? " + CLS" : "") per clip\n"
-        text += "compute: \(String(format: "%.4g", perView)) GFLOPs per view (multiply-accumulates, as the paper counts), "
-            + "\(String(format: "%.4g", perView * 12)) for 4 × 3 views\n"
+        text += "compute: \(significantDigits4(perView)) GFLOPs per view (multiply-accumulates, as the paper counts), "
+            + "\(significantDigits4(perView * 12)) for 4 × 3 views\n"
         text += inflated.report.summary + "\n"
         return text
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Porting
 import TensorIO
 
@@ -29,31 +29,27 @@ enum HuggingFaceConfig {
             throw CheckpointError(.unsupported, file: inflated.path, "Hugging Face's ViViT takes square images only")
         }
         let labels = (0..<classes).map { "LABEL_\($0)" }
-        let object: [String: Any] = [
+        let object: [String: JSONLiteral] = [
             "architectures": ["VivitForVideoClassification"],
             "model_type": "vivit",
-            "hidden_size": architecture.width,
-            "num_hidden_layers": architecture.depth,
-            "num_attention_heads": architecture.heads,
-            "intermediate_size": architecture.mlpWidth,
-            "hidden_act": activation,
+            "hidden_size": .integer(architecture.width),
+            "num_hidden_layers": .integer(architecture.depth),
+            "num_attention_heads": .integer(architecture.heads),
+            "intermediate_size": .integer(architecture.mlpWidth),
+            "hidden_act": .string(activation),
             "hidden_dropout_prob": 0.0,
             "attention_probs_dropout_prob": 0.0,
             "initializer_range": 0.02,
-            "layer_norm_eps": layerNormEpsilon,
-            "image_size": geometry.imageSize[0],
-            "num_frames": geometry.frames,
-            "tubelet_size": geometry.tubelet,
-            "num_channels": geometry.channels,
+            "layer_norm_eps": .number(layerNormEpsilon),
+            "image_size": .integer(geometry.imageSize[0]),
+            "num_frames": .integer(geometry.frames),
+            "tubelet_size": .array(geometry.tubelet.map(JSONLiteral.integer)),
+            "num_channels": .integer(geometry.channels),
             "qkv_bias": true,
-            "id2label": Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) }),
-            "label2id": Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) }),
-            "torch_dtype": dtype == .float16 ? "float16" : dtype == .bfloat16 ? "bfloat16" : "float32",
+            "id2label": .object(Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), .string($0.element)) })),
+            "label2id": .object(Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, .integer($0.offset)) })),
+            "torch_dtype": .string(dtype == .float16 ? "float16" : dtype == .bfloat16 ? "bfloat16" : "float32"),
         ]
-        do {
-            return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
-        } catch {
-            throw CheckpointError(.io, file: inflated.path, "cannot encode config.json: \(error)")
-        }
+        return try JSONLiteral.fileData(object, file: inflated.path)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Porting
 import TensorIO
 
@@ -50,35 +50,31 @@ enum HuggingFaceViTConfig {
             labels = (0..<classes).map { "LABEL_\($0)" }
         }
         let square = architecture.imageSize[0] == architecture.imageSize[1] && architecture.patchSize[0] == architecture.patchSize[1]
-        var object: [String: Any] = [
-            "architectures": [modelClass],
+        var object: [String: JSONLiteral] = [
+            "architectures": [.string(modelClass)],
             "model_type": "vit",
-            "hidden_size": architecture.width,
-            "num_hidden_layers": architecture.depth,
-            "num_attention_heads": architecture.heads,
-            "intermediate_size": architecture.mlpWidth,
-            "hidden_act": source.activation ?? "gelu",
+            "hidden_size": .integer(architecture.width),
+            "num_hidden_layers": .integer(architecture.depth),
+            "num_attention_heads": .integer(architecture.heads),
+            "intermediate_size": .integer(architecture.mlpWidth),
+            "hidden_act": .string(source.activation ?? "gelu"),
             "hidden_dropout_prob": 0.0,
             "attention_probs_dropout_prob": 0.0,
             "initializer_range": 0.02,
-            "layer_norm_eps": source.layerNormEpsilon ?? defaultLayerNormEpsilon,
-            "image_size": square ? architecture.imageSize[0] as Any : architecture.imageSize as Any,
-            "patch_size": square ? architecture.patchSize[0] as Any : architecture.patchSize as Any,
-            "num_channels": architecture.channels,
+            "layer_norm_eps": .number(source.layerNormEpsilon ?? defaultLayerNormEpsilon),
+            "image_size": square ? .integer(architecture.imageSize[0]) : .array(architecture.imageSize.map(JSONLiteral.integer)),
+            "patch_size": square ? .integer(architecture.patchSize[0]) : .array(architecture.patchSize.map(JSONLiteral.integer)),
+            "num_channels": .integer(architecture.channels),
             "qkv_bias": true,
-            "encoder_stride": architecture.patchSize[0],
-            "pooler_output_size": preLogitsWidth ?? architecture.width,
+            "encoder_stride": .integer(architecture.patchSize[0]),
+            "pooler_output_size": .integer(preLogitsWidth ?? architecture.width),
             "pooler_act": "tanh",
-            "dtype": dtype == .float16 ? "float16" : dtype == .bfloat16 ? "bfloat16" : "float32",
+            "dtype": .string(dtype == .float16 ? "float16" : dtype == .bfloat16 ? "bfloat16" : "float32"),
         ]
         if !labels.isEmpty {
-            object["id2label"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
-            object["label2id"] = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, $0.offset) })
+            object["id2label"] = .object(Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), .string($0.element)) }))
+            object["label2id"] = .object(Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, .integer($0.offset)) }))
         }
-        do {
-            return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
-        } catch {
-            throw CheckpointError(.io, file: file, "cannot encode config.json: \(error)")
-        }
+        return try JSONLiteral.fileData(object, file: file)
     }
 }

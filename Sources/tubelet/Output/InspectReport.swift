@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TensorIO
 
 /// The result of `tubelet inspect`, printed as a table or as one JSON document.
@@ -122,7 +122,7 @@ struct InspectReport: Encodable {
             for key in metadata.keys.sorted() {
                 let value = metadata[key] ?? ""
                 let shown = value.count > 200 ? String(value.prefix(200)) + "… (\(value.count) characters)" : value
-                text += "  \(key) = \(shown.replacingOccurrences(of: "\n", with: "\\n"))\n"
+                text += "  \(key) = \(shown.replacing("\n", with: "\\n"))\n"
             }
         }
         return text
@@ -141,6 +141,6 @@ struct InspectReport: Encodable {
 
     /// Four significant digits, the precision a glance at a weight distribution needs.
     static func short(_ value: Double) -> String {
-        String(format: "%.4g", value)
+        significantDigits4(value)
     }
 }

@@ -1,4 +1,7 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
 import TensorIO
 
 /// The progress bar long commands draw on stderr: bytes done of the total, rate and time
@@ -10,7 +13,7 @@ import TensorIO
 final class ProgressBar: @unchecked Sendable {
     private let label: String
     private let interactive: Bool
-    private let lock = NSLock()
+    private let lock = Mutex(())
     private let clock = ContinuousClock()
     private let start: ContinuousClock.Instant
     private var lastDraw: ContinuousClock.Instant?
@@ -35,7 +38,7 @@ final class ProgressBar: @unchecked Sendable {
     }
 
     func update(_ progress: TensorProgress) {
-        lock.withLock {
+        lock.withLock { _ in
             let now = clock.now
             let finished = progress.bytesDone >= progress.bytesTotal && progress.tensorsDone >= progress.tensorsTotal
             let interval: Duration = interactive ? .milliseconds(100) : .seconds(2)
@@ -57,7 +60,7 @@ final class ProgressBar: @unchecked Sendable {
 
     /// Removes the bar, so what follows (the result, or an error) starts on a clean line.
     func clear() {
-        lock.withLock { clearLine() }
+        lock.withLock { _ in clearLine() }
     }
 
     private func clearLine() {

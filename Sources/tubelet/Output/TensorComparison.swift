@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import TensorIO
 
 /// The differences between two sources, tensor by tensor, read one pair at a time.
