@@ -26,7 +26,7 @@ if [ ! -x /usr/bin/time ]; then
 fi
 
 # The release binary as it ships (Scripts/build-release.sh): the Swift runtime and, on Debian,
-# libhdf5 linked in statically; start-up is ~7 ms instead of 20-40 ms.
+# libhdf5 linked in statically; start-up is ~6 ms instead of 20-40 ms.
 TUBELET="$(Scripts/build-release.sh)"
 
 # ViT-L also in safetensors, HDF5 and PyTorch, for `inspect` on every format; the PyTorch

@@ -3,9 +3,9 @@
 #
 #     Scripts/build-release.sh            # → .build-release/release/tubelet
 #
-# - `--static-swift-stdlib`: the Swift runtime and Foundation are linked in, so the binary
-#   runs on a machine without a Swift toolchain and starts 10-30 ms sooner than one that loads
-#   Foundation's shared libraries;
+# - `--static-swift-stdlib`: the Swift runtime and FoundationEssentials are linked in, so the
+#   binary runs on a machine without a Swift toolchain and starts 10-30 ms sooner than one that
+#   loads Foundation's shared libraries;
 # - libhdf5 linked statically (TUBELET_STATIC_HDF5=1, see Package.swift) where Debian's
 #   libhdf5.a is installed (libhdf5-dev ships it): Debian's shared libhdf5 pulls in libcurl and
 #   about 30 more libraries that loading costs ~5 ms of every run, and a static libhdf5 also

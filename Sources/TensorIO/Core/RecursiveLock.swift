@@ -7,7 +7,7 @@ import Darwin
 /// A lock the thread holding it may take again, on a pthread recursive mutex.
 ///
 /// Foundation's `NSRecursiveLock` does the same, but Tubelet links only FoundationEssentials:
-/// full Foundation (with ICU) in the static release binary costs every run ~1.5 ms of start-up.
+/// full Foundation (with ICU) in the static release binary costs every run ~1 ms of start-up.
 final class RecursiveLock: @unchecked Sendable {
     /// On the heap, so the mutex never moves (a pthread mutex must not be copied).
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
