@@ -35,12 +35,12 @@ struct PythonLiteralParser {
 
     /// The text as Unicode scalars, not Characters: a header is ASCII in practice, and
     /// grapheme breaking made parsing most of the time spent listing a large npz.
-    private let characters: [Unicode.Scalar]
+    private let scalars: [Unicode.Scalar]
     private var position = 0
     private static let maxDepth = 32
 
     init(_ text: String) {
-        characters = Array(text.unicodeScalars)
+        scalars = Array(text.unicodeScalars)
     }
 
     /// Parses the whole text as one literal; only whitespace may follow it.
@@ -48,7 +48,7 @@ struct PythonLiteralParser {
         var parser = PythonLiteralParser(text)
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
-        guard parser.position == parser.characters.count else {
+        guard parser.position == parser.scalars.count else {
             throw parser.error("unexpected text after the literal")
         }
         return value
@@ -59,7 +59,7 @@ struct PythonLiteralParser {
     }
 
     private mutating func skipWhitespace() {
-        while position < characters.count, Self.isWhitespace(characters[position]) { position += 1 }
+        while position < scalars.count, Self.isWhitespace(scalars[position]) { position += 1 }
     }
 
     private static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
@@ -72,8 +72,8 @@ struct PythonLiteralParser {
     private mutating func parseValue(depth: Int) throws(SyntaxError) -> PythonLiteral {
         guard depth < Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth) levels") }
         skipWhitespace()
-        guard position < characters.count else { throw error("unexpected end of header") }
-        let character = characters[position]
+        guard position < scalars.count else { throw error("unexpected end of header") }
+        let character = scalars[position]
         switch character {
         case "{": return try parseDictionary(depth: depth)
         case "(": return try parseSequence(closing: ")", depth: depth)
@@ -94,9 +94,9 @@ struct PythonLiteralParser {
 
     private mutating func parseWord() -> String {
         var word = ""
-        while position < characters.count,
-              characters[position].properties.isAlphabetic || characters[position].properties.numericType != nil || characters[position] == "_" {
-            word.unicodeScalars.append(characters[position])
+        while position < scalars.count,
+              scalars[position].properties.isAlphabetic || scalars[position].properties.numericType != nil || scalars[position] == "_" {
+            word.unicodeScalars.append(scalars[position])
             position += 1
         }
         return word
@@ -105,14 +105,14 @@ struct PythonLiteralParser {
     private mutating func parseInteger() throws(SyntaxError) -> Int {
         let start = position
         var negative = false
-        if characters[position] == "-" || characters[position] == "+" {
-            negative = characters[position] == "-"
+        if scalars[position] == "-" || scalars[position] == "+" {
+            negative = scalars[position] == "-"
             position += 1
         }
         var value = 0
         var digits = 0
-        while position < characters.count, ("0"..."9").contains(characters[position]) {
-            let digit = Int(characters[position].value - Unicode.Scalar("0").value)
+        while position < scalars.count, ("0"..."9").contains(scalars[position]) {
+            let digit = Int(scalars[position].value - Unicode.Scalar("0").value)
             let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = shifted.addingReportingOverflow(digit)
             guard !overflow1, !overflow2 else {
@@ -125,25 +125,25 @@ struct PythonLiteralParser {
         }
         guard digits > 0 else { throw error("expected digits") }
         // Python 2 wrote long integers with an `L` suffix (numpy's win64python2.npy has one).
-        if position < characters.count, characters[position] == "L" || characters[position] == "l" { position += 1 }
-        if position < characters.count, characters[position].properties.isAlphabetic || characters[position] == "." || characters[position] == "_" {
+        if position < scalars.count, scalars[position] == "L" || scalars[position] == "l" { position += 1 }
+        if position < scalars.count, scalars[position].properties.isAlphabetic || scalars[position] == "." || scalars[position] == "_" {
             throw error("only plain integers are allowed here")
         }
         return negative ? -value : value
     }
 
     private mutating func parseString() throws(SyntaxError) -> String {
-        let quote = characters[position]
+        let quote = scalars[position]
         position += 1
         var value = ""
-        while position < characters.count {
-            let character = characters[position]
+        while position < scalars.count {
+            let character = scalars[position]
             position += 1
             if character == quote { return value }
             if character == "\n" { throw error("line break inside a string") }
             if character == "\\" {
-                guard position < characters.count else { break }
-                let escaped = characters[position]
+                guard position < scalars.count else { break }
+                let escaped = scalars[position]
                 position += 1
                 switch escaped {
                 case "\\", "'", "\"": value.unicodeScalars.append(escaped)
@@ -164,8 +164,8 @@ struct PythonLiteralParser {
         var sawComma = false
         while true {
             skipWhitespace()
-            guard position < characters.count else { throw error("unexpected end of header, expected '\(closing)'") }
-            if characters[position] == closing {
+            guard position < scalars.count else { throw error("unexpected end of header, expected '\(closing)'") }
+            if scalars[position] == closing {
                 position += 1
                 break
             }
@@ -173,7 +173,7 @@ struct PythonLiteralParser {
             items.append(try parseValue(depth: depth + 1))
             skipWhitespace()
             sawComma = false
-            if position < characters.count, characters[position] == "," {
+            if position < scalars.count, scalars[position] == "," {
                 position += 1
                 sawComma = true
             }
@@ -191,18 +191,18 @@ struct PythonLiteralParser {
         var sawComma = true
         while true {
             skipWhitespace()
-            guard position < characters.count else { throw error("unexpected end of header, expected '}'") }
-            if characters[position] == "}" {
+            guard position < scalars.count else { throw error("unexpected end of header, expected '}'") }
+            if scalars[position] == "}" {
                 position += 1
                 return .dictionary(values, order: order)
             }
             guard sawComma else { throw error("expected ',' or '}'") }
-            guard characters[position] == "'" || characters[position] == "\"" else {
+            guard scalars[position] == "'" || scalars[position] == "\"" else {
                 throw error("dictionary keys must be strings")
             }
             let key = try parseString()
             skipWhitespace()
-            guard position < characters.count, characters[position] == ":" else { throw error("expected ':' after key '\(key)'") }
+            guard position < scalars.count, scalars[position] == ":" else { throw error("expected ':' after key '\(key)'") }
             position += 1
             let value = try parseValue(depth: depth + 1)
             guard values[key] == nil else { throw error("key '\(key)' appears twice") }
@@ -210,7 +210,7 @@ struct PythonLiteralParser {
             order.append(key)
             skipWhitespace()
             sawComma = false
-            if position < characters.count, characters[position] == "," {
+            if position < scalars.count, scalars[position] == "," {
                 position += 1
                 sawComma = true
             }

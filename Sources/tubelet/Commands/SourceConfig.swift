@@ -21,16 +21,19 @@ struct SourceConfig {
         let file = directory.appendingPathComponent("config.json")
         guard let data = try? Data(contentsOf: file), data.count < 1 << 20,
               let fields = try? JSONDecoder().decode(Fields.self, from: data) else { return nil }
-        let config = SourceConfig(heads: fields.num_attention_heads, activation: fields.hidden_act,
-                                  layerNormEpsilon: fields.layer_norm_eps)
+        let config = SourceConfig(heads: fields.heads, activation: fields.activation, layerNormEpsilon: fields.layerNormEpsilon)
         return config.heads == nil && config.activation == nil ? nil : config
     }
 
     /// The fields read from `config.json`; any other content is ignored, and a field of another
     /// type than expected makes the file count as no model config.
     private struct Fields: Decodable {
-        var num_attention_heads: Int?
-        var hidden_act: String?
-        var layer_norm_eps: Double?
+        var heads: Int?
+        var activation: String?
+        var layerNormEpsilon: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case heads = "num_attention_heads", activation = "hidden_act", layerNormEpsilon = "layer_norm_eps"
+        }
     }
 }
