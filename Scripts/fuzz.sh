@@ -37,7 +37,9 @@ build_library() {
     local sources
     mapfile -t sources < <(find Sources/TensorIO -name '*.swift' | sort)
     local newest
-    newest=$(ls -t "${sources[@]}" Sources/CHDF5/* Sources/CLibzip/* "$0" | head -1)
+    # `sed -n 1p`, not `head -1`: head exits after one line, and once the list is longer than
+    # one stdio buffer `ls` dies of SIGPIPE, which `pipefail` turns into a failed build.
+    newest=$(ls -t "${sources[@]}" Sources/CHDF5/* Sources/CLibzip/* "$0" | sed -n 1p)
     if [ -f "$BUILD/libTensorIO.a" ] && [ "$BUILD/libTensorIO.a" -nt "$newest" ]; then return; fi
     echo "fuzz: compiling TensorIO (${#sources[@]} files) with -sanitize=fuzzer,address" >&2
     # From a snapshot, so an edit made while the compiler runs cannot fail the build.
