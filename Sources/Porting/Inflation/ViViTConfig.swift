@@ -18,7 +18,7 @@ public struct ViViTConfig: Codable, Sendable {
             tokens: geometry.tokens, hiddenSize: architecture.width, depth: architecture.depth,
             heads: architecture.heads, mlpDim: architecture.mlpWidth, classifier: classifier,
             temporalLayers: model == .factorisedEncoder ? options.temporalLayers : 0,
-            classes: options.classes)
+            classes: Nullable(value: options.classes))
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -26,7 +26,7 @@ public struct ViViTConfig: Codable, Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// The fields of ``jsonText``; `classes` is written as `null` when there is no head.
+    /// The fields of ``jsonText``.
     private struct Summary: Encodable {
         var model, scenicAttentionType: String
         var frames: Int
@@ -34,28 +34,16 @@ public struct ViViTConfig: Codable, Sendable {
         var tokens, hiddenSize, depth, heads, mlpDim: Int
         var classifier: String
         var temporalLayers: Int
-        var classes: Int?
+        var classes: Nullable<Int>
+    }
 
-        enum CodingKeys: String, CodingKey {
-            case model, scenicAttentionType, frames, tubelet, imageSize, tokens, hiddenSize, depth, heads, mlpDim
-            case classifier, temporalLayers, classes
-        }
+    /// An optional written as `null` when absent (synthesized encoding leaves the key out).
+    private struct Nullable<Wrapped: Encodable>: Encodable {
+        var value: Wrapped?
 
         func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(model, forKey: .model)
-            try container.encode(scenicAttentionType, forKey: .scenicAttentionType)
-            try container.encode(frames, forKey: .frames)
-            try container.encode(tubelet, forKey: .tubelet)
-            try container.encode(imageSize, forKey: .imageSize)
-            try container.encode(tokens, forKey: .tokens)
-            try container.encode(hiddenSize, forKey: .hiddenSize)
-            try container.encode(depth, forKey: .depth)
-            try container.encode(heads, forKey: .heads)
-            try container.encode(mlpDim, forKey: .mlpDim)
-            try container.encode(classifier, forKey: .classifier)
-            try container.encode(temporalLayers, forKey: .temporalLayers)
-            try container.encode(classes, forKey: .classes)  // null when nil
+            var container = encoder.singleValueContainer()
+            if let value { try container.encode(value) } else { try container.encodeNil() }
         }
     }
 
