@@ -40,6 +40,17 @@ struct ZipFastPathTests {
         }
     }
 
+    @Test("CRC-32 of a buffer large enough to be split over two cores equals the one-pass CRC")
+    func crcOfLargeBuffer() {
+        var generator = SystemRandomNumberGenerator()
+        for count in [CRC32.parallelThreshold, CRC32.parallelThreshold + 12_345] {
+            let data = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let split = data.withUnsafeBytes { CRC32.checksum($0) }
+            let onePass = data.withUnsafeBytes { CRC32.update(0, $0) }
+            #expect(split == onePass, "\(count) bytes")
+        }
+    }
+
     /// Tensors big enough to cross pages, so in-place reads and page release are exercised.
     static func source() throws -> InMemorySource {
         let source = InMemorySource(metadata: ["note": "fast path"])
