@@ -45,13 +45,27 @@ for sanitizer in "${SANITIZERS[@]}"; do
     export TUBELET_SANITIZER=$sanitizer
     swift build --build-tests "${flags[@]}" --scratch-path "$scratch" -Xswiftc -warnings-as-errors
     log="$scratch/sanitize-test.log"
+    # Reports go to files (REPORTS.PID) as well as being looked for in the log: a test that
+    # redirects the process's stderr (HDF5Tests' diagnostics check does) would otherwise
+    # swallow the report of a finding made while it runs, leaving only a test run that stops.
+    reports="$PWD/$scratch/sanitizer-report"
+    rm -f "$reports".*
     if TUBELET="$(swift build "${flags[@]}" --scratch-path "$scratch" --show-bin-path)/tubelet" \
+        ASAN_OPTIONS="$ASAN_OPTIONS:log_path=$reports" UBSAN_OPTIONS="$UBSAN_OPTIONS:log_path=$reports" \
+        TSAN_OPTIONS="$TSAN_OPTIONS:log_path=$reports" \
         swift test --skip-build "${flags[@]}" --scratch-path "$scratch" 2>&1 | tee "$log"; then
         status=0
     else
         status=$?
     fi
-    if [ "$status" -ne 0 ] || grep -qE "ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitizer)|WARNING: ThreadSanitizer|runtime error:" "$log"; then
+    found_reports=false
+    for report in "$reports".*; do
+        [ -e "$report" ] || continue
+        found_reports=true
+        echo "sanitize: report $report:" >&2
+        cat "$report" >&2
+    done
+    if [ "$status" -ne 0 ] || $found_reports || grep -qE "ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitizer)|WARNING: ThreadSanitizer|runtime error:" "$log"; then
         failed+=("$sanitizer")
         echo "sanitize: $sanitizer FAILED (see $log)" >&2
     else
