@@ -519,3 +519,15 @@ def test_timm_sample_in_transformers_computes_what_timm_computes(tmp_path):
     with torch.no_grad():
         np.testing.assert_allclose(ours(pixel_values=pixels(torch)).logits.numpy(), model(pixels(torch)).numpy(),
                                    atol=1e-5, rtol=0)
+
+
+def test_config_json_field_of_another_type_leaves_the_rest_read(tmp_path):
+    """A Hugging Face directory whose config.json has one field of an unexpected type (here
+    hidden_act) still gives its head count: without it, a 64-wide ViT would be read as 1 head."""
+    directory = tmp_path / "vit"
+    shutil.copytree(CHECKPOINTS / "vit-tiny-hf", directory)
+    config = json.loads((directory / "config.json").read_text())
+    assert config["num_attention_heads"] == 4
+    config["hidden_act"] = {"not": "a string"}
+    (directory / "config.json").write_text(json.dumps(config))
+    assert inspect_json(directory)["layout"]["architecture"]["heads"] == 4

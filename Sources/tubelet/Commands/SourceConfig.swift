@@ -26,7 +26,8 @@ struct SourceConfig {
     }
 
     /// The fields read from `config.json`; any other content is ignored, and a field of another
-    /// type than expected makes the file count as no model config.
+    /// type than expected is left out on its own (a config whose `hidden_act` is not a string
+    /// still gives its head count).
     private struct Fields: Decodable {
         var heads: Int?
         var activation: String?
@@ -34,6 +35,13 @@ struct SourceConfig {
 
         enum CodingKeys: String, CodingKey {
             case heads = "num_attention_heads", activation = "hidden_act", layerNormEpsilon = "layer_norm_eps"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            heads = try? container.decodeIfPresent(Int.self, forKey: .heads)
+            activation = try? container.decodeIfPresent(String.self, forKey: .activation)
+            layerNormEpsilon = try? container.decodeIfPresent(Double.self, forKey: .layerNormEpsilon)
         }
     }
 }
