@@ -10,7 +10,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 if ! dpkg -s libhdf5-dev libzip-dev pkg-config hdf5-tools >/dev/null 2>&1; then
     $SUDO apt-get update -qq
-    $SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libhdf5-dev libzip-dev pkg-config hdf5-tools >/dev/null
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libhdf5-dev libzip-dev pkg-config hdf5-tools >/dev/null
 fi
 
 if [ ! -x .venv/bin/python ]; then
