@@ -23,7 +23,18 @@ struct Tubelet: ParsableCommand {
     static func main() {
         let limit = ProcessInfo.processInfo.environment["TUBELET_LIBHDF5_TIMEOUT"].flatMap { UInt32($0) } ?? 60
         CrashGuard.install(libraryTimeLimit: limit)
-        main(nil)
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch var error as CheckpointError {
+            // The libraries cannot name options; the fixes that need one are worded here.
+            if error.fix == HeadCountFix.text {
+                error.fix = "Pass --heads N, or put the model's config.json (Hugging Face's or timm's) beside the weights"
+            }
+            exit(withError: error)
+        } catch {
+            exit(withError: error)
+        }
     }
 }
 

@@ -200,14 +200,36 @@ def test_sample_is_detected_with_its_architecture(sample: Sample):
     assert layout["architecture"] == sample.architecture
 
 
-def test_layouts_without_a_head_count_assume_64_dimensional_heads(tmp_path):
-    """Without --heads a timm file of width 64 reads as 1 head (the documented default), and a
-    conversion that records the split in [D, H, hd] kernels says it was assumed."""
+def test_a_layout_without_a_head_count_never_guesses_one(tmp_path):
+    """Without --heads or a config.json, a timm file's head count is not stored: inspect says so
+    (null, not width / 64), a conversion that would bake the split into [D, H, hd] kernels is
+    refused naming --heads, and one into another [D, D] layout is still exact."""
     sample = SAMPLE_BY_FILE["vit-tiny-timm.pth"]
-    assert inspect_json(sample.path)["layout"]["architecture"]["heads"] == 1
-    process = run_tubelet(["convert", sample.path, tmp_path / "out.npz", "--to", "vision_transformer"])
-    assert "does not store the number of attention heads; assumed 1" in process.stderr
-    assert np.load(tmp_path / "out.npz")["Transformer/encoderblock_0/MultiHeadDotProductAttention_1/query/kernel"].shape == (64, 1, 64)
+    layout = inspect_json(sample.path)["layout"]
+    assert layout["architecture"]["heads"] is None
+    assert layout["values"]["heads"] == {"value": None, "origin": None, "assumed": False}
+    assert layout["values"]["activation"] == {"value": "gelu", "origin": "the timm family's default, assumed", "assumed": True}
+    assert "heads not stored" in run_tubelet(["inspect", sample.path]).stdout
+    out = tmp_path / "out.npz"
+    process = run_tubelet(["convert", sample.path, out, "--to", "vision_transformer"], expect_rc=1)
+    assert "depends on the number of attention heads" in process.stderr and "--heads N" in process.stderr
+    assert not out.exists()
+    process = run_tubelet(["inflate", sample.path, "-o", tmp_path / "v.npz", "--model", "spacetime"], expect_rc=1)
+    assert "--heads N" in process.stderr and not (tmp_path / "v.npz").exists()
+    run_tubelet(["convert", sample.path, tmp_path / "hf.safetensors", "--to", "hf-vit-classifier"])
+    run_tubelet(["convert", tmp_path / "hf.safetensors", tmp_path / "back.safetensors", "--to", "timm"])
+    assert run_tubelet(["diff", sample.path, tmp_path / "back.safetensors"]).returncode == 0
+
+
+def test_heads_that_contradict_the_stored_count_are_an_error(tmp_path):
+    """ViT-tiny_16.npz stores 4 heads in its [D, H, hd] kernels: --heads 2 is refused in every
+    command, not silently ignored."""
+    npz = CHECKPOINTS / "ViT-tiny_16.npz"
+    for command in (["inspect", npz], ["convert", npz, tmp_path / "x.safetensors", "--to", "timm"],
+                    ["inflate", npz, "-o", tmp_path / "v.npz", "--model", "spacetime"]):
+        process = run_tubelet([*command, "--heads", "2"], expect_rc=1)
+        assert "--heads 2 contradicts the 4 heads the vision_transformer layout stores" in process.stderr
+    assert not (tmp_path / "x.safetensors").exists() and not (tmp_path / "v.npz").exists()
 
 
 def test_timm_pth_and_safetensors_twins_hold_the_same_tensors():
@@ -393,7 +415,7 @@ def test_format_hf_writes_what_transformers_writes(tmp_path, source: str, layout
     """`convert --to hf-vit-classifier --format hf` of ViT-tiny_16 writes the directory
     transformers' save_pretrained wrote for the same model: model.safetensors byte for byte,
     and a config.json that agrees on every field that matters; the activation and LayerNorm
-    epsilon are the source family's (timm: exact GELU)."""
+    epsilon are the source's config.json's, else the source family's (timm: exact GELU)."""
     out = tmp_path / "model"
     run_tubelet(["convert", CHECKPOINTS / source, out, "--to", layout, "--format", "hf", "--heads", "4"])
     assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.safetensors"]
@@ -403,9 +425,8 @@ def test_format_hf_writes_what_transformers_writes(tmp_path, source: str, layout
         assert config["num_attention_heads"] == 4 and config["architectures"] == ["ViTForImageClassification"]
         return
     reference = json.loads((CHECKPOINTS / expected / "config.json").read_text())
-    if source.startswith("vit-tiny-hf"):
-        # A Hugging Face source keeps Hugging Face's family values (its config is not read).
-        reference |= {"hidden_act": "gelu", "layer_norm_eps": 1e-12}
+    # A Hugging Face source's own config.json gives its activation and epsilon (the sample's
+    # say gelu_fast and 1e-6, as its Flax origin computes), so they carry over unchanged.
     assert {key: config[key] for key in CONFIG_FIELDS} == {key: reference[key] for key in CONFIG_FIELDS}
     assert (out / "model.safetensors").read_bytes() == (CHECKPOINTS / expected / "model.safetensors").read_bytes()
 

@@ -57,7 +57,7 @@ final class ShapeOnlySource: TensorSource {
 struct InflationTreeTests {
     static func inflate(_ options: InflationOptions) throws -> InflatedSource {
         let vit = ShapeOnlySource.vitB16()
-        return try Inflater.inflate(vit, architecture: ViTArchitecture.infer(vit.tensors, file: "vit"), layout: "test", options: options)
+        return try Inflater.inflate(vit, architecture: ViTArchitecture.infer(vit.tensors, file: "vit", heads: .stored(CanonicalViTFixture.heads)), layout: "test", options: options)
     }
 
     static func shapes(_ source: InflatedSource) -> [String: [Int]] {
@@ -142,7 +142,7 @@ struct InflationTreeTests {
         }
         let odd = ShapeOnlySource(infos)
         #expect(throws: CheckpointError.self) {
-            try Inflater.inflate(odd, architecture: ViTArchitecture.infer(odd.tensors, file: "odd"), layout: "test",
+            try Inflater.inflate(odd, architecture: ViTArchitecture.infer(odd.tensors, file: "odd", heads: .stored(3)), layout: "test",
                                  options: InflationOptions(model: .factorisedDotProduct))
         }
     }
@@ -245,7 +245,7 @@ struct InflationValueTests {
     @Test("Tiling repeats the grid time-major and keeps the CLS row: P[1 + t·N + s] = G[s]")
     func tile() throws {
         let fixture = try CanonicalViTFixture.make()
-        let architecture = try ViTArchitecture.infer(fixture.tensors, file: "fixture")
+        let architecture = try ViTArchitecture.infer(fixture.tensors, file: "fixture", heads: .stored(CanonicalViTFixture.heads))
         var options = InflationOptions(model: .spacetime)
         options.frames = 6
         options.tubeletFrames = 2
@@ -273,7 +273,7 @@ struct InflationValueTests {
             options.tubeletHeight = 4
             options.tubeletWidth = 4
             options.classifier = classifier
-            return try Inflater.inflate(vit, architecture: ViTArchitecture.infer(vit.tensors, file: "vit"), layout: "test", options: options)
+            return try Inflater.inflate(vit, architecture: ViTArchitecture.infer(vit.tensors, file: "vit", heads: .stored(CanonicalViTFixture.heads)), layout: "test", options: options)
         }
         let gap = try CanonicalViTFixture.make(classToken: false)
         let token = try inflate(gap, .spacetime, .token)
@@ -299,7 +299,7 @@ struct InflationValueTests {
     @Test("The same seed gives the same bytes; another seed other values")
     func seeds() throws {
         let fixture = try CanonicalViTFixture.make()
-        let architecture = try ViTArchitecture.infer(fixture.tensors, file: "fixture")
+        let architecture = try ViTArchitecture.infer(fixture.tensors, file: "fixture", heads: .stored(CanonicalViTFixture.heads))
         func temporalKernel(seed: UInt64) throws -> [UInt8] {
             var options = InflationOptions(model: .factorisedEncoder)
             options.frames = 4
@@ -319,7 +319,7 @@ struct InflationValueTests {
     @Test("Every ViT tensor is used or listed as dropped, and every output is reported")
     func accounting() throws {
         let fixture = try CanonicalViTFixture.make(preLogits: true)
-        let architecture = try ViTArchitecture.infer(fixture.tensors, file: "fixture")
+        let architecture = try ViTArchitecture.infer(fixture.tensors, file: "fixture", heads: .stored(CanonicalViTFixture.heads))
         for model in ViViTModel.allCases {
             var options = InflationOptions(model: model)
             options.frames = 4

@@ -39,7 +39,7 @@ struct LayoutRoundTripTests {
         let file = try Self.written(in: layout, CanonicalViTFixture.make())
         let match = try LayoutDetector(library: Self.library, heads: CanonicalViTFixture.heads).detect(file)
         #expect(match.schema.name == layout)
-        let architecture = try ViTArchitecture.infer(match.canonicalTensors, file: "fixture")
+        let architecture = try ViTArchitecture.infer(match, file: "fixture")
         #expect(architecture == ViTArchitecture(
             patchSize: [4, 4], channels: 3, grid: [2, 2], imageSize: [8, 8], width: 8, depth: 2, heads: 2,
             mlpWidth: 16, classifier: .token, hasPreLogits: false, classes: 3))
@@ -108,16 +108,6 @@ struct LayoutRoundTripTests {
         #expect(try CanonicalViTFixture.sameTensors(CanonicalSource(square, match: match), zeroed))
     }
 
-    @Test("Layouts without heads in the file assume 64-dimensional heads unless told")
-    func defaultHeads() throws {
-        let file = try Self.written(in: "timm", CanonicalViTFixture.make())
-        // Width 8 is not a multiple of 64: without --heads the detector says what it needs.
-        let ranked = LayoutDetector(library: Self.library).rank(file.tensors)
-        let timm = try #require(ranked.first { $0.schema.name == "timm" })
-        #expect(!timm.isFull)
-        #expect(timm.shapeProblems.contains { $0.contains("--heads") })
-    }
-
     @Test("A file no layout fits names the closest layout and what it missed")
     func noFit() throws {
         let file = try Self.written(in: "timm", CanonicalViTFixture.make())
@@ -143,7 +133,7 @@ struct LayoutRoundTripTests {
             let match = try LayoutDetector(library: Self.library, heads: 2).detect(file)
             #expect(match.schema.name == layout)
             #expect(try CanonicalViTFixture.sameTensors(CanonicalSource(file, match: match), canonical), "\(layout)")
-            let architecture = try ViTArchitecture.infer(match.canonicalTensors, file: layout)
+            let architecture = try ViTArchitecture.infer(match, file: layout)
             #expect(architecture.classifier == .gap && architecture.hasPreLogits)
         }
     }

@@ -28,7 +28,7 @@ struct LayoutSampleTests {
         let source = try Checkpoint.open(Self.checkpoints.appendingPathComponent(file).path)
         let match = try LayoutDetector(library: Self.library, heads: 4).detect(source)
         #expect(match.schema.name == layout && match.prefix == prefix)
-        #expect(try ViTArchitecture.infer(match.canonicalTensors, file: file) == ViTArchitecture(
+        #expect(try ViTArchitecture.infer(match, file: file) == ViTArchitecture(
             patchSize: [16, 16], channels: 3, grid: [4, 4], imageSize: [64, 64], width: 64, depth: 2, heads: 4,
             mlpWidth: 128, classifier: .token, hasPreLogits: false, classes: 10))
     }

@@ -19,7 +19,10 @@ public struct ViTArchitecture: Codable, Sendable, Equatable {
     public var imageSize: [Int]
     public var width: Int
     public var depth: Int
-    public var heads: Int
+    /// Attention heads; nil when neither the weights nor anything beside them says (a layout
+    /// that stores attention as `[D, D]`, with no config, no head count given and dimensions
+    /// that match no standard configuration). See ``HeadCount``.
+    public var heads: Int?
     public var mlpWidth: Int
     public var classifier: Classifier
     public var hasPreLogits: Bool
@@ -31,8 +34,31 @@ public struct ViTArchitecture: Codable, Sendable, Equatable {
         case mlpWidth = "mlp_width", classifier, hasPreLogits = "has_pre_logits", classes
     }
 
-    /// Infers the architecture from canonical tensors.
-    public static func infer(_ tensors: [TensorInfo], file: String) throws(CheckpointError) -> ViTArchitecture {
+    /// Written with `"heads": null` when unknown, so a reader sees that it is not stored
+    /// rather than a missing field.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(patchSize, forKey: .patchSize)
+        try container.encode(channels, forKey: .channels)
+        try container.encode(grid, forKey: .grid)
+        try container.encode(imageSize, forKey: .imageSize)
+        try container.encode(width, forKey: .width)
+        try container.encode(depth, forKey: .depth)
+        try container.encode(heads, forKey: .heads)
+        try container.encode(mlpWidth, forKey: .mlpWidth)
+        try container.encode(classifier, forKey: .classifier)
+        try container.encode(hasPreLogits, forKey: .hasPreLogits)
+        try container.encodeIfPresent(classes, forKey: .classes)
+    }
+
+    /// Infers the architecture of a matched layout's model, with the head count as the match knows it.
+    public static func infer(_ match: LayoutMatch, file: String) throws(CheckpointError) -> ViTArchitecture {
+        try infer(match.canonicalTensors, file: file, heads: match.headCount)
+    }
+
+    /// Infers the architecture from canonical tensors; the head count is `heads`' (the query
+    /// kernel's second axis is a placeholder when the count is unknown).
+    public static func infer(_ tensors: [TensorInfo], file: String, heads: HeadCount) throws(CheckpointError) -> ViTArchitecture {
         var shapes: [String: [Int]] = [:]
         for info in tensors { shapes[info.name] = info.shape }
         func require(_ name: String, rank: Int) throws(CheckpointError) -> [Int] {
@@ -64,9 +90,20 @@ public struct ViTArchitecture: Codable, Sendable, Equatable {
         let head = shapes["head/kernel"]
         return ViTArchitecture(
             patchSize: [kernel[0], kernel[1]], channels: kernel[2], grid: [side, side],
-            imageSize: [side * kernel[0], side * kernel[1]], width: width, depth: depth, heads: query[1],
+            imageSize: [side * kernel[0], side * kernel[1]], width: width, depth: depth, heads: heads == .unknown ? nil : query[1],
             mlpWidth: mlp[1], classifier: hasClassToken ? .token : .gap,
             hasPreLogits: shapes["pre_logits/kernel"] != nil, classes: head.flatMap { $0.count == 2 ? $0[1] : nil })
+    }
+
+    /// The head count, or an error saying that nothing gives it, for whatever depends on it.
+    /// - Parameter purpose: what needs it ("Model 4", "a Hugging Face config"), for the message.
+    public func requireHeads(file: String, purpose: String) throws(CheckpointError) -> Int {
+        guard let heads else {
+            throw CheckpointError(.invalidRequest, file: file,
+                "\(purpose) depends on the number of attention heads, which this layout does not store (attention is [\(width), \(width)]) and no config file gives; \(width) wide, \(depth) blocks and MLP \(mlpWidth) match no standard configuration",
+                fix: HeadCountFix.text)
+        }
+        return heads
     }
 
     /// The standard name when the size is one (ViT-B/16), otherwise the dimensions.
@@ -76,10 +113,11 @@ public struct ViTArchitecture: Codable, Sendable, Equatable {
             "L": (1024, 24, 16, 4096), "H": (1280, 32, 16, 5120), "g": (1408, 40, 16, 6144),
         ]
         let patch = patchSize[0] == patchSize[1] ? "\(patchSize[0])" : "\(patchSize[0])x\(patchSize[1])"
-        if let size = standard.first(where: { $0.value == (width, depth, heads, mlpWidth) })?.key {
+        if let heads, let size = standard.first(where: { $0.value == (width, depth, heads, mlpWidth) })?.key {
             return "ViT-\(size)/\(patch)"
         }
-        return "ViT/\(patch) (width \(width), depth \(depth), \(heads) heads, MLP \(mlpWidth))"
+        let headText = heads.map { "\($0) \($0 == 1 ? "head" : "heads")" } ?? "heads not stored"
+        return "ViT/\(patch) (width \(width), depth \(depth), \(headText), MLP \(mlpWidth))"
     }
 
     /// "ViT-B/16, 224 px, token classifier, 1000 classes".

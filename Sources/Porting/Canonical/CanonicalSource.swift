@@ -44,7 +44,7 @@ public final class CanonicalSource: TensorSource {
             inputs.append(tensor)
         }
         do {
-            let outputs = try TransformPipeline.apply(binding.rule.transform, inputs, heads: match.heads)
+            let outputs = try TransformPipeline.apply(binding.rule.transform, inputs, heads: match.transformHeads)
             cache = (key, outputs)
             return outputs[output]
         } catch {

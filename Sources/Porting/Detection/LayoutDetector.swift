@@ -4,12 +4,18 @@ import TensorIO
 /// file's names and shapes.
 public struct LayoutDetector: Sendable {
     public let library: SchemaLibrary
-    /// The number of attention heads, for layouts that do not store it (`--heads`).
-    public var heads: Int?
+    /// The number of attention heads, for layouts that do not store it, with where it came
+    /// from (a config file beside the weights, or the caller).
+    public var heads: Sourced<Int>?
 
-    public init(library: SchemaLibrary, heads: Int? = nil) {
+    public init(library: SchemaLibrary, heads: Sourced<Int>? = nil) {
         self.library = library
         self.heads = heads
+    }
+
+    /// A detector with a head count the caller gives.
+    public init(library: SchemaLibrary, heads: Int) {
+        self.init(library: library, heads: Sourced(heads, .given))
     }
 
     /// Every candidate, best first.

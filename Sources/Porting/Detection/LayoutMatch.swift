@@ -19,8 +19,14 @@ public struct LayoutMatch: Sendable {
     public let prefix: String
     /// Number of encoder blocks found.
     public let depth: Int
-    /// The number of attention heads the transforms used, when they needed one.
-    public let heads: Int?
+    /// How many attention heads the model has, and how that is known.
+    public let headCount: HeadCount
+    /// A head count given from outside the tensors (a config file, the caller) that the
+    /// layout's own shapes contradict: an error for every consumer, never silently ignored.
+    public let contradictedHeads: Sourced<Int>?
+    /// The head count the transforms split attention with: the known count, or 1 as an exact
+    /// placeholder when it is unknown; nil for a layout that stores it.
+    let transformHeads: Int?
     /// File tensors under the prefix that no rule claimed.
     public let unexpected: [String]
     /// File tensors outside the prefix: the rest of a training checkpoint (optimizer state,
@@ -49,6 +55,9 @@ public struct LayoutMatch: Sendable {
             zip(binding.canonicalNames, binding.canonicalShapes).map { TensorInfo(name: $0, dtype: binding.dtype, shape: $1) }
         }
     }
+
+    /// The number of attention heads, when known.
+    public var heads: Int? { headCount.value }
 
     /// The display name: the schema, with the prefix when there is one.
     public var layoutDescription: String {

@@ -4,8 +4,8 @@ import TensorIO
 struct LayoutMatcher {
     let schema: LayoutSchema
     let prefix: String
-    /// The number of heads when the user or a config file gave it.
-    let heads: Int?
+    /// The number of heads when the caller or a config file gave it.
+    let heads: Sourced<Int>?
 
     /// A file's tensors as one prefix sees them: by name with the prefix removed, and the
     /// names outside it. Built once per prefix and shared by every layout that uses it, since
@@ -41,36 +41,68 @@ struct LayoutMatcher {
     /// `match(infos)` with the file's names for this matcher's prefix already indexed.
     func match(_ infos: [TensorInfo], _ names: Names) -> LayoutMatch {
         let (byName, outside) = (names.byName, names.outside)
-        var unexpected: [String] = []
         let depth = blockCount(byName, names.inside)
-        var heads = heads
-        var attempt = plan(byName, depth: depth, heads: heads)
-        if heads == nil, attempt.needsHeads, let width = Self.width(of: attempt.bindings) {
-            // Layouts that store attention as [D, D] do not say how many heads there are;
-            // every standard ViT uses heads of 64 dimensions.
-            if width % 64 == 0 {
-                heads = width / 64
-                attempt = plan(byName, depth: depth, heads: heads)
-            } else {
-                attempt.shapeProblems.append("the number of attention heads is not stored in this layout and width \(width) is not a multiple of 64; pass --heads")
+        var attempt = plan(byName, depth: depth, heads: heads?.value)
+        var headCount: HeadCount = .unknown
+        var transformHeads: Int?
+        if heads == nil && attempt.needsHeads {
+            // The layout stores attention as [D, D] and nothing outside the tensors said how
+            // many heads there are. Fit it with one head, a reshape that is exact whatever the
+            // true number, so the layout is still recognised; then ask the standard table.
+            attempt = plan(byName, depth: depth, heads: 1)
+            transformHeads = 1
+            if let dimensions = Self.dimensions(of: attempt.bindings, depth: depth),
+               let standard = StandardViT.heads(width: dimensions.width, depth: depth,
+                                                mlpWidth: dimensions.mlpWidth, patch: dimensions.patch) {
+                attempt = plan(byName, depth: depth, heads: standard.heads)
+                transformHeads = standard.heads
+                headCount = .resolved(Sourced(standard.heads, .standardConfiguration(standard.name)))
             }
+        } else if attempt.usedHeads, let heads {
+            transformHeads = heads.value
+            headCount = .resolved(heads)
+        } else if let stored = Self.storedHeads(of: attempt.bindings) {
+            headCount = .stored(stored)
+        } else if let heads {
+            headCount = .resolved(heads)
+        }
+        var contradicted: Sourced<Int>?
+        if case .stored(let stored) = headCount, let heads, heads.value != stored {
+            contradicted = heads
         }
         let claimed = Set(attempt.bindings.flatMap(\.sourceNames))
-        unexpected += infos.map(\.name).filter { $0.hasPrefix(prefix) && !claimed.contains($0) }
-        return LayoutMatch(schema: schema, prefix: prefix, depth: depth, heads: attempt.usedHeads ? heads : nil,
+        let unexpected = infos.map(\.name).filter { $0.hasPrefix(prefix) && !claimed.contains($0) }
+        return LayoutMatch(schema: schema, prefix: prefix, depth: depth, headCount: headCount,
+                           contradictedHeads: contradicted, transformHeads: transformHeads,
                            unexpected: unexpected.sorted(), outside: outside, missing: attempt.missing,
                            shapeProblems: attempt.shapeProblems, bindings: attempt.bindings)
     }
 
-    /// The hidden width, from the canonical patch-embedding bias or CLS token.
-    static func width(of bindings: [LayoutMatch.Binding]) -> Int? {
+    /// The head count of a layout that stores it: the second axis of the canonical query kernel.
+    static func storedHeads(of bindings: [LayoutMatch.Binding]) -> Int? {
         for binding in bindings {
-            for (name, shape) in zip(binding.canonicalNames, binding.canonicalShapes) {
-                if name == "embedding/bias", shape.count == 1 { return shape[0] }
-                if name == "cls", let last = shape.last { return last }
+            for (name, shape) in zip(binding.canonicalNames, binding.canonicalShapes)
+            where name.hasSuffix("MultiHeadDotProductAttention_0/query/kernel") && shape.count == 3 {
+                return shape[1]
             }
         }
         return nil
+    }
+
+    /// Width, MLP width and square patch size from canonical shapes, for the standard table.
+    static func dimensions(of bindings: [LayoutMatch.Binding], depth: Int) -> (width: Int, mlpWidth: Int, patch: Int)? {
+        var width: Int?, mlpWidth: Int?, patch: Int?
+        for binding in bindings {
+            for (name, shape) in zip(binding.canonicalNames, binding.canonicalShapes) {
+                if name == "embedding/kernel", shape.count == 4, shape[0] == shape[1] {
+                    patch = shape[0]
+                    width = shape[3]
+                }
+                if name == "Transformer/encoderblock_0/MlpBlock_0/Dense_0/kernel", shape.count == 2 { mlpWidth = shape[1] }
+            }
+        }
+        guard let width, let mlpWidth, let patch, depth > 0 else { return nil }
+        return (width, mlpWidth, patch)
     }
 
     /// Blocks are numbered 0..<depth; the depth is one past the highest index any per-block

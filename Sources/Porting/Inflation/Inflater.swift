@@ -8,8 +8,9 @@ public enum Inflater {
     /// - Parameters:
     ///   - vit: the ViT under canonical names (a ``CanonicalSource``).
     ///   - layout: the name of the source's layout, for the report.
+    ///   - values: the head count, activation and epsilon with their origins, for the report.
     public static func inflate(_ vit: any TensorSource, architecture: ViTArchitecture, layout: String,
-                               options: InflationOptions) throws(CheckpointError) -> InflatedSource {
+                               options: InflationOptions, values: ModelValues = ModelValues()) throws(CheckpointError) -> InflatedSource {
         let geometry = try ViViTGeometry.make(options, vit: architecture, file: vit.path)
         let canonical = vit as? CanonicalSource
         var plan = InflationPlan(seed: options.seed, fileTensors: { canonical?.fileTensors(for: $0) })
@@ -17,9 +18,12 @@ public enum Inflater {
         let width = architecture.width
         let model = options.model
         let hasClass = architecture.classifier == .token
-        if model == .factorisedDotProduct, architecture.heads % 2 != 0 {
+        // Every output splits attention by head (canonical [D, H, hd] kernels, Model 4's halves),
+        // so a head count nothing gives is refused here rather than guessed.
+        let heads = try architecture.requireHeads(file: vit.path, purpose: "Inflation")
+        if model == .factorisedDotProduct, heads % 2 != 0 {
             throw CheckpointError(.invalidRequest, file: vit.path,
-                "Model 4 splits the heads half over time, half over space, but the ViT has \(architecture.heads) heads",
+                "Model 4 splits the heads half over time, half over space, but the ViT has \(heads) heads",
                 fix: "Choose another model for a ViT with an odd number of heads")
         }
         if let classes = options.classes, classes <= 0 {
@@ -87,7 +91,7 @@ public enum Inflater {
                 } else {
                     plan.copy(to + suffix, from: part.name, shape: part.shape,
                               method: model == .factorisedDotProduct && suffix.hasPrefix("MultiHeadDotProductAttention_0")
-                                  ? "heads 0..<\(architecture.heads / 2) attend over time, the rest over space" : nil)
+                                  ? "heads 0..<\(heads / 2) attend over time, the rest over space" : nil)
                 }
             }
             if model == .factorisedSelfAttention {
@@ -116,7 +120,7 @@ public enum Inflater {
             guard options.temporalLayers > 0 else {
                 throw CheckpointError(.invalidRequest, file: vit.path, "--temporal-layers must be positive")
             }
-            plan.initialiseTemporalTransformer(layers: options.temporalLayers, architecture: architecture,
+            plan.initialiseTemporalTransformer(layers: options.temporalLayers, architecture: architecture, heads: heads,
                                                temporalTokens: geometry.temporalTokens, classToken: targetHasClass)
         }
 
@@ -156,7 +160,7 @@ public enum Inflater {
                 "the inflation has no place for \(unused.count) ViT tensor(s): \(unused.prefix(6).joined(separator: ", "))")
         }
         let report = PortReport(source: vit.path, layout: layout, model: model.rawValue, options: options,
-                                outputs: plan.entries.map(\.report), dropped: plan.dropped)
+                                values: PortReport.Values(values), outputs: plan.entries.map(\.report), dropped: plan.dropped)
         return InflatedSource(vit: vit, plan: plan, geometry: geometry, architecture: architecture, options: options, report: report)
     }
 

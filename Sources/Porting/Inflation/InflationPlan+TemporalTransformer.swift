@@ -2,7 +2,7 @@ extension InflationPlan {
     /// Model 2's temporal transformer, which an image ViT cannot provide: scenic initialises
     /// it at random (maintainers' answer in scenic #351), with its own initialiser for each
     /// kind of parameter (reference §3.6).
-    mutating func initialiseTemporalTransformer(layers: Int, architecture: ViTArchitecture, temporalTokens: Int, classToken: Bool) {
+    mutating func initialiseTemporalTransformer(layers: Int, architecture: ViTArchitecture, heads: Int, temporalTokens: Int, classToken: Bool) {
         let width = architecture.width
         if classToken {
             initialise("cls_TemporalTransformer", shape: [1, 1, width], .zeros, why: "scenic's CLS initialiser")
@@ -11,7 +11,7 @@ extension InflationPlan {
                    shape: [1, temporalTokens + (classToken ? 1 : 0), width], .normal(stddev: 0.02),
                    why: "scenic's positional-embedding initialiser (an image ViT has no temporal positions)")
         for block in 0..<layers {
-            initialiseEncoderBlock("TemporalTransformer/encoderblock_\(block)/", architecture: architecture, why: "new temporal block")
+            initialiseEncoderBlock("TemporalTransformer/encoderblock_\(block)/", architecture: architecture, heads: heads, why: "new temporal block")
         }
         initialise("TemporalTransformer/encoder_norm/scale", shape: [width], .ones, why: "new temporal encoder")
         initialise("TemporalTransformer/encoder_norm/bias", shape: [width], .zeros, why: "new temporal encoder")
@@ -20,8 +20,8 @@ extension InflationPlan {
     /// One encoder block as scenic's `Encoder1DBlock` initialises it: LayerNorm 1/0, attention
     /// kernels `xavier_uniform` (on the flattened `[D, D]`) with zero biases, MLP kernels
     /// `xavier_uniform` with `normal(1e-6)` biases.
-    mutating func initialiseEncoderBlock(_ prefix: String, architecture: ViTArchitecture, why: String) {
-        let width = architecture.width, mlp = architecture.mlpWidth, heads = architecture.heads, headDim = width / heads
+    mutating func initialiseEncoderBlock(_ prefix: String, architecture: ViTArchitecture, heads: Int, why: String) {
+        let width = architecture.width, mlp = architecture.mlpWidth, headDim = width / heads
         initialise(prefix + "LayerNorm_0/scale", shape: [width], .ones, why: why)
         initialise(prefix + "LayerNorm_0/bias", shape: [width], .zeros, why: why)
         for projection in ["query", "key", "value"] {

@@ -5,8 +5,9 @@ import TensorIO
 ///
 /// Nothing is silent: a partial load is the most common failure users of other tools hit.
 /// JSON (`--report FILE`, and the `tubelet.report` attribute of HDF5 output): `{"source",
-/// "layout", "model", "options", "outputs": [{name, shape, dtype, origin, from, file_tensors,
-/// method, seed}], "dropped": [{name, file_tensors, reason}]}`. `origin` is one of `copied`,
+/// "layout", "model", "options", "values": {heads, activation, layer_norm_eps: {value,
+/// origin, assumed}}, "outputs": [{name, shape, dtype, origin, from, file_tensors, method,
+/// seed}], "dropped": [{name, file_tensors, reason}]}`. `origin` is one of `copied`,
 /// `inflated`, `tiled`, `resized`, `resized+tiled`, `initialised`.
 public struct PortReport: Codable, Sendable {
     public struct Output: Codable, Sendable, Equatable {
@@ -38,10 +39,41 @@ public struct PortReport: Codable, Sendable {
         }
     }
 
+    /// A value the weights may not store, with where it came from.
+    public struct Value: Codable, Sendable, Equatable {
+        /// The value as JSON text would show it (`16`, `gelu`, `1e-06`); nil when unknown.
+        public var value: String?
+        public var origin: String?
+        public var assumed: Bool
+    }
+
+    /// The head count, activation and LayerNorm epsilon the inflation used or recorded.
+    public struct Values: Codable, Sendable, Equatable {
+        public var heads: Value
+        public var activation: Value
+        public var layerNormEpsilon: Value
+
+        enum CodingKeys: String, CodingKey {
+            case heads, activation
+            case layerNormEpsilon = "layer_norm_eps"
+        }
+
+        public init(_ values: ModelValues) {
+            func value<T>(_ sourced: Sourced<T>?, _ text: (T) -> String) -> Value {
+                Value(value: sourced.map { text($0.value) }, origin: sourced?.origin.description,
+                      assumed: sourced?.origin.isAssumed ?? false)
+            }
+            heads = value(values.heads) { String($0) }
+            activation = value(values.activation) { $0 }
+            layerNormEpsilon = value(values.layerNormEpsilon) { $0.description }
+        }
+    }
+
     public var source: String
     public var layout: String
     public var model: String
     public var options: InflationOptions
+    public var values: Values
     public var outputs: [Output]
     public var dropped: [Dropped]
 
@@ -58,6 +90,9 @@ public struct PortReport: Codable, Sendable {
         for output in outputs { counts[output.origin, default: 0] += 1 }
         let order = ["copied", "inflated", "tiled", "resized", "resized+tiled", "initialised"]
         var lines = ["\(outputs.count) tensors: " + order.compactMap { key in counts[key].map { "\($0) \(key)" } }.joined(separator: ", ")]
+        let assumed = [("heads", values.heads), ("activation", values.activation), ("layer_norm_eps", values.layerNormEpsilon)]
+            .filter { $0.1.assumed }.map { "\($0.0) \($0.1.value ?? "?") (\($0.1.origin ?? ""))" }
+        if !assumed.isEmpty { lines.append("assumed: " + assumed.joined(separator: "; ")) }
         var initialised: [(reason: String, names: [String])] = []
         for output in outputs where output.origin != "copied" {
             if output.origin == "initialised" {

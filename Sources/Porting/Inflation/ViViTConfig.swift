@@ -31,7 +31,10 @@ public struct ViViTConfig: Codable, Sendable {
         var model, scenicAttentionType: String
         var frames: Int
         var tubelet, imageSize: [Int]
-        var tokens, hiddenSize, depth, heads, mlpDim: Int
+        var tokens, hiddenSize, depth: Int
+        /// Known for every inflation: the inflater refuses a ViT whose head count is unknown.
+        var heads: Int?
+        var mlpDim: Int
         var classifier: String
         var temporalLayers: Int
         var classes: Nullable<Int>

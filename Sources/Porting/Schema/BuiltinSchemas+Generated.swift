@@ -1076,6 +1076,7 @@ extension BuiltinSchemas {
   "name": "hf-vivit",
   "title": "Hugging Face transformers VivitForVideoClassification (ViViT Model 1; Tubelet writes it with --format hf)",
   "activation": "gelu_fast",
+  "layerNormEpsilon": 1e-06,
   "tensors": [
     {
       "name": "vivit.embeddings.cls_token",
@@ -1262,6 +1263,7 @@ extension BuiltinSchemas {
   "name": "keras-hub-vit",
   "title": "Keras 3 keras-hub ViTBackbone (.weights.h5, or model.weights.h5 in a .keras archive)",
   "activation": "gelu",
+  "layerNormEpsilon": 1e-06,
   "tensors": [
     {
       "name": "layers/vi_t_patching_and_embedding/patch_embedding/vars/0",

@@ -121,7 +121,10 @@ struct Convert: ParsableCommand {
             return
         }
         if let to {
-            input = try LayoutConversion.convert(input, to: to, from: from, detector: layouts.detector(for: source))
+            let detector = try layouts.detector(for: source)
+            let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
+            _ = try layouts.values(for: match, path: source)
+            input = try LayoutConversion.convert(input, match: match, to: detector.library.schema(named: to), detector: detector)
         }
         if let dtype { input = try CastingSource(input, to: dtype) }
         let bar = progressOptions.bar("convert")
@@ -155,17 +158,16 @@ struct Convert: ParsableCommand {
         let detector = try layouts.detector(for: source)
         let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
         let schema = try detector.library.schema(named: target)
-        let architecture = try ViTArchitecture.infer(match.canonicalTensors, file: source)
+        let architecture = try ViTArchitecture.infer(match, file: source)
+        let values = try layouts.values(for: match, path: source)
         let outputDType = dtype ?? match.canonicalTensors.first { $0.dtype.isFloatingPoint }?.dtype ?? .float32
         let config = try HuggingFaceViTConfig.make(
-            layout: target, architecture: architecture, source: match.schema,
+            layout: target, architecture: architecture, values: values,
             preLogitsWidth: match.canonicalTensors.first { $0.name == "pre_logits/kernel" }?.shape.last,
             dtype: outputDType, file: source)
         var result: any TensorSource = try LayoutConversion.convert(input, match: match, to: schema, detector: detector)
         if let dtype { result = try CastingSource(result, to: dtype) }
-        if match.heads != nil && detector.heads == nil {
-            printError("note: the \(match.schema.name) layout does not store the number of attention heads; config.json says \(architecture.heads) (\(architecture.width) / 64). Pass --heads N if the model has another number")
-        }
+        for note in AssumptionNotes.lines(values, recorded: ["heads", "activation", "layer_norm_eps"]) { printError(note) }
         let bar = progressOptions.bar("convert")
         defer { bar?.clear() }
         try Checkpoint.writeModelDirectory(result, config: config, to: output, overwrite: force, progress: bar?.handler)

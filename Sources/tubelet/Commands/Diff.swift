@@ -42,27 +42,24 @@ struct Diff: ParsableCommand {
         }
     }
 
-    /// The head count a layout stores, from its canonical attention kernels.
-    static func heads(of match: LayoutMatch, _ source: any TensorSource) -> Int? {
-        (try? ViTArchitecture.infer(match.canonicalTensors, file: source.path))?.heads
-    }
-
     func run() throws {
         var a = try Checkpoint.open(first, options: reading.readOptions)
         var b = try Checkpoint.open(second, options: reading.readOptions)
         var basis = "the files' own names"
         if var matchA = try? layouts.detector(for: first).detect(a), var matchB = try? layouts.detector(for: second).detect(b),
            matchA.schema.name != matchB.schema.name || matchA.prefix != matchB.prefix {
-            // A layout that stores attention as [D, D] does not say how many heads there are
-            // (`heads` is then set); the other file's layout may, and it is the same model.
-            if layouts.heads == nil {
-                if matchA.heads != nil, matchB.heads == nil, let heads = Self.heads(of: matchB, b),
-                   let again = try? LayoutDetector(library: layouts.library(), heads: heads).detect(a) {
-                    matchA = again
-                } else if matchB.heads != nil, matchA.heads == nil, let heads = Self.heads(of: matchA, a),
-                          let again = try? LayoutDetector(library: layouts.library(), heads: heads).detect(b) {
-                    matchB = again
-                }
+            _ = try layouts.values(for: matchA, path: first)
+            _ = try layouts.values(for: matchB, path: second)
+            // Canonical kernels are split by head. When one file's head count is unknown, the
+            // other's (stored or given) is the same model's: split both alike, so the values
+            // are compared and not the placeholder split. When neither is known both use the
+            // same placeholder, and the comparison is exact all the same.
+            if matchA.headCount == .unknown, let heads = matchB.heads,
+               let again = try? LayoutDetector(library: layouts.library(), heads: Sourced(heads, .given)).detect(a) {
+                matchA = again
+            } else if matchB.headCount == .unknown, let heads = matchA.heads,
+                      let again = try? LayoutDetector(library: layouts.library(), heads: Sourced(heads, .given)).detect(b) {
+                matchB = again
             }
             a = CanonicalSource(a, match: matchA)
             b = CanonicalSource(b, match: matchB)

@@ -146,9 +146,14 @@ struct Inflate: ParsableCommand {
         let detector = try layouts.detector(for: source)
         let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
         let canonical = CanonicalSource(input, match: match)
-        let architecture = try ViTArchitecture.infer(canonical.tensors, file: source)
-        let inflated = try Inflater.inflate(canonical, architecture: architecture, layout: match.layoutDescription, options: options())
+        let values = try layouts.values(for: match, path: source)
+        let architecture = try ViTArchitecture.infer(match, file: source)
+        let inflated = try Inflater.inflate(canonical, architecture: architecture, layout: match.layoutDescription,
+                                            options: options(), values: values)
         printError("\(source): \(match.layoutDescription) — \(architecture.summary)")
+        // Every output splits attention by head; only a Hugging Face config states the rest.
+        let recorded: Set<String> = (try? outputFormat(output ?? "")) == .hf ? ["heads", "activation", "layer_norm_eps"] : ["heads"]
+        for note in AssumptionNotes.lines(values, recorded: recorded) { printError(note) }
         if dryRun {
             print(DryRunPlan(inflated).text, terminator: "")
             return
@@ -160,11 +165,7 @@ struct Inflate: ParsableCommand {
         switch chosen {
         case .hf:
             let schema = try detector.library.schema(named: "hf-vivit")
-            // The source's own config.json wins over its family's defaults.
-            let sourceConfig = SourceConfig.find(for: source)
-            let config = try HuggingFaceConfig.vivit(
-                inflated, activation: sourceConfig?.activation ?? match.schema.activation ?? "gelu_fast",
-                layerNormEpsilon: sourceConfig?.layerNormEpsilon ?? match.schema.layerNormEpsilon ?? 1e-6, dtype: dtype ?? .float32)
+            let config = try HuggingFaceConfig.vivit(inflated, values: values, dtype: dtype ?? .float32)
             let bar = progressOptions.bar("inflate")
             defer { bar?.clear() }
             try Checkpoint.writeModelDirectory(try LayoutSource(result, schema: schema, depth: architecture.depth),

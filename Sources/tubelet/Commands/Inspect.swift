@@ -54,7 +54,9 @@ struct Inspect: ParsableCommand {
         let report = InspectReport(
             file: file, format: source.format.rawValue, filter: filter, metadata: source.metadata,
             tensors: rows,
-            layout: try LayoutReport.describe(source, detector: layouts.detector(for: file)),
+            layout: try LayoutReport.describe(source, detector: layouts.detector(for: file)) { match in
+                try layouts.values(for: match, path: file)
+            },
             totals: .init(
                 tensors: rows.count,
                 parameters: rows.reduce(0) { $0 + $1.parameters },

@@ -22,10 +22,17 @@ enum LayoutConversion {
             printError("left out \(match.outside.count) tensors outside '\(match.prefix)', not part of the model: "
                        + match.outside.prefix(5).joined(separator: ", ") + (match.outside.count > 5 ? ", …" : ""))
         }
-        if match.heads != nil && detector.heads == nil && schema.storesHeadCount, let heads = match.heads {
-            // The split is baked into the output's [D, H, hd] kernels, so a wrong guess is
-            // not harmless: say that it was a guess.
-            printError("note: the \(match.schema.name) layout does not store the number of attention heads; assumed \(heads) (64-dimensional heads), which the \(schema.name) layout records. Pass --heads N if the model has another number")
+        if schema.storesHeadCount {
+            // The target splits attention by head, so the count is baked into its kernels.
+            switch match.headCount {
+            case .unknown:
+                let architecture = try ViTArchitecture.infer(match, file: source.path)
+                _ = try architecture.requireHeads(file: source.path, purpose: "The \(schema.name) layout's [D, H, hd] attention kernels")
+            case .resolved(let heads) where heads.origin.isAssumed:
+                printError("note: assumed heads \(heads.value): \(heads.origin.basis) (the \(match.schema.name) layout does not store it, the \(schema.name) layout does); pass --heads if the model has another")
+            default:
+                break
+            }
         }
         return output
     }

@@ -2,18 +2,29 @@ import ArgumentParser
 import Porting
 import TensorIO
 
-/// Options that change how layouts are recognised, shared by every command that looks at them.
+/// Options that change how layouts are recognised and what a model's config says, shared by
+/// every command that looks at layouts.
 struct LayoutOptionGroup: ParsableArguments {
     @Option(name: .customLong("schema"), help: ArgumentHelp(
         "A layout schema JSON file to use besides the built-in ones (repeatable).", valueName: "FILE"),
             completion: .file(extensions: ["json"]))
     var schemaFiles: [String] = []
 
-    @Option(help: "Attention heads, for layouts that store attention as [D, D] and do not say (default: width / 64).")
+    @Option(help: "Attention heads, for layouts that store attention as [D, D] (timm, Hugging Face, Keras) when no config.json beside the weights says. Never guessed: without it, what depends on the head count is refused.")
     var heads: Int?
+
+    @Option(help: "The MLP activation as a Hugging Face hidden_act (gelu, gelu_pytorch_tanh, gelu_fast, quick_gelu…), when the weights' config.json does not say (default: the layout family's, reported as assumed).")
+    var activation: String?
+
+    @Option(name: .customLong("layer-norm-eps"), help: "The LayerNorm epsilon, when the weights' config.json does not say (default: the layout family's, reported as assumed).")
+    var layerNormEpsilon: Double?
 
     func validate() throws {
         if let heads, heads <= 0 { throw ValidationError("--heads must be positive") }
+        if let layerNormEpsilon, !(layerNormEpsilon > 0 && layerNormEpsilon.isFinite) {
+            throw ValidationError("--layer-norm-eps must be a positive number")
+        }
+        if let activation, activation.isEmpty { throw ValidationError("--activation must name an activation") }
     }
 
     /// The built-in layouts plus the user's.
@@ -23,9 +34,24 @@ struct LayoutOptionGroup: ParsableArguments {
         return library
     }
 
-    /// The detector for the weights at `path`: `--heads`, else the head count a Hugging Face
-    /// `config.json` beside them gives, else the layout's own or the width / 64 default.
+    /// The detector for the weights at `path`: `--heads`, else the head count a `config.json`
+    /// beside them gives (Hugging Face's or timm's), else what the layout stores or the
+    /// standard table settles; never a guess.
     func detector(for path: String) throws -> LayoutDetector {
-        LayoutDetector(library: try library(), heads: heads ?? SourceConfig.find(for: path)?.heads)
+        LayoutDetector(library: try library(), heads: heads.map { Sourced($0, .given) } ?? SourceConfig.find(for: path)?.heads)
+    }
+
+    /// The head count, activation and epsilon of the model `match` found in `path`, each with
+    /// its origin; an error when a head count given from outside the tensors contradicts the
+    /// one they store.
+    func values(for match: LayoutMatch, path: String) throws -> ModelValues {
+        if let contradicted = match.contradictedHeads, let stored = match.heads {
+            let said = contradicted.origin == .given ? "--heads \(contradicted.value)" : "\(contradicted.origin.description) says \(contradicted.value) heads, which"
+            throw CheckpointError(.invalidRequest, file: path,
+                "\(said) contradicts the \(stored) heads the \(match.schema.name) layout stores in the weights",
+                fix: contradicted.origin == .given ? "Drop --heads, or pass --heads \(stored)" : "Correct or remove the config file, or pass --heads \(stored)")
+        }
+        return ModelValues.resolve(match, config: SourceConfig.find(for: path), activation: activation,
+                                   layerNormEpsilon: layerNormEpsilon)
     }
 }

@@ -4,10 +4,9 @@ import TensorIO
 
 /// `config.json` of a Hugging Face `VivitForVideoClassification` for an inflated Model 1.
 enum HuggingFaceConfig {
-    /// - Parameters:
-    ///   - activation, layerNormEpsilon: the source family's, so the video model computes what the ViT did.
-    static func vivit(_ inflated: InflatedSource, activation: String, layerNormEpsilon: Double,
-                      dtype: DType) throws(CheckpointError) -> Data {
+    /// - Parameter values: the source's activation and epsilon, so the video model computes
+    ///   what the ViT did.
+    static func vivit(_ inflated: InflatedSource, values: ModelValues, dtype: DType) throws(CheckpointError) -> Data {
         let options = inflated.options
         let geometry = inflated.geometry
         let architecture = inflated.architecture
@@ -28,13 +27,15 @@ enum HuggingFaceConfig {
         guard geometry.imageSize[0] == geometry.imageSize[1] else {
             throw CheckpointError(.unsupported, file: inflated.path, "Hugging Face's ViViT takes square images only")
         }
+        let heads = try architecture.requireHeads(file: inflated.path, purpose: "A Hugging Face config (num_attention_heads)")
+        let (activation, layerNormEpsilon) = try activationAndEpsilon(values, file: inflated.path)
         let labels = (0..<classes).map { "LABEL_\($0)" }
         let object: [String: JSONLiteral] = [
             "architectures": ["VivitForVideoClassification"],
             "model_type": "vivit",
             "hidden_size": .integer(architecture.width),
             "num_hidden_layers": .integer(architecture.depth),
-            "num_attention_heads": .integer(architecture.heads),
+            "num_attention_heads": .integer(heads),
             "intermediate_size": .integer(architecture.mlpWidth),
             "hidden_act": .string(activation),
             "hidden_dropout_prob": 0.0,
@@ -51,5 +52,21 @@ enum HuggingFaceConfig {
             "torch_dtype": .string(dtype == .float16 ? "float16" : dtype == .bfloat16 ? "bfloat16" : "float32"),
         ]
         return try JSONLiteral.fileData(object, file: inflated.path)
+    }
+
+    /// The activation and epsilon a Hugging Face config must state, or an error when nothing
+    /// gives them (a `--schema` layout without them, no config.json, no option).
+    static func activationAndEpsilon(_ values: ModelValues, file: String) throws(CheckpointError) -> (String, Double) {
+        guard let activation = values.activation?.value else {
+            throw CheckpointError(.invalidRequest, file: file,
+                "a Hugging Face config states the MLP activation, which neither the weights, a config.json beside them nor the layout says",
+                fix: "Pass --activation (gelu, gelu_pytorch_tanh, gelu_fast, quick_gelu…)")
+        }
+        guard let epsilon = values.layerNormEpsilon?.value else {
+            throw CheckpointError(.invalidRequest, file: file,
+                "a Hugging Face config states the LayerNorm epsilon, which neither the weights, a config.json beside them nor the layout says",
+                fix: "Pass --layer-norm-eps (1e-6 for most ViT families)")
+        }
+        return (activation, epsilon)
     }
 }

@@ -5,13 +5,16 @@ import TensorIO
 /// the closest candidate and what it lacked. Never an error: any file can be inspected.
 ///
 /// JSON: `{"name", "prefix", "architecture": {patch_size, channels, grid, image_size, width,
-/// depth, heads, mlp_width, classifier, has_pre_logits, classes}, "summary", "outside"}` when a
-/// layout fits (`outside`: tensors outside the prefix, such as optimizer state);
+/// depth, heads, mlp_width, classifier, has_pre_logits, classes}, "values", "summary", "outside"}`
+/// when a layout fits (`heads` null when nothing says; `values`: `heads`, `activation`,
+/// `layer_norm_eps`, each `{"value", "origin", "assumed"}` with a null value and origin when
+/// unknown; `outside`: tensors outside the prefix, such as optimizer state);
 /// `{"name": null, "closest", "score", "missing", "unexpected", "shapeProblems"}` when none does.
 struct LayoutReport: Encodable {
     var name: String?
     var prefix: String?
     var architecture: ViTArchitecture?
+    var values: ModelValues?
     var summary: String?
     /// Tensors outside the layout's prefix (a training checkpoint's optimizer state).
     var outside: [String]?
@@ -23,20 +26,25 @@ struct LayoutReport: Encodable {
     /// The text for the table.
     var line: String
 
-    static func describe(_ source: any TensorSource, detector: LayoutDetector) -> LayoutReport {
+    /// - Parameter values: the head count, activation and epsilon of a matched model (it throws
+    ///   when a given head count contradicts the stored one: that is an error even here).
+    static func describe(_ source: any TensorSource, detector: LayoutDetector,
+                         values: (LayoutMatch) throws -> ModelValues) throws -> LayoutReport {
         let ranked = detector.rank(source.tensors)
         guard let best = ranked.first else {
             return LayoutReport(line: "layout: none (no layouts loaded)")
         }
         if best.isFull {
-            let architecture = try? ViTArchitecture.infer(best.canonicalTensors, file: source.path)
+            let architecture = try? ViTArchitecture.infer(best, file: source.path)
             let summary = architecture?.summary
+            let modelValues = try values(best)
             var line = "layout: \(best.layoutDescription)" + (summary.map { " — \($0)" } ?? "")
             if !best.outside.isEmpty {
                 line += "; \(best.outside.count) tensors outside '\(best.prefix)' are not part of the model (\(best.outside.prefix(3).joined(separator: ", "))\(best.outside.count > 3 ? ", …" : ""))"
             }
-            return LayoutReport(name: best.schema.name, prefix: best.prefix, architecture: architecture, summary: summary,
-                                outside: best.outside, line: line)
+            line += "\nmodel values: " + modelValues.line
+            return LayoutReport(name: best.schema.name, prefix: best.prefix, architecture: architecture, values: modelValues,
+                                summary: summary, outside: best.outside, line: line)
         }
         return LayoutReport(closest: best.layoutDescription, score: best.score, missing: best.missing,
                             unexpected: best.unexpected, shapeProblems: best.shapeProblems,
@@ -44,7 +52,7 @@ struct LayoutReport: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, prefix, architecture, summary, outside, closest, score, missing, unexpected
+        case name, prefix, architecture, values, summary, outside, closest, score, missing, unexpected
         case shapeProblems = "shape_problems"
     }
 
@@ -54,6 +62,7 @@ struct LayoutReport: Encodable {
         if name != nil {
             try container.encode(prefix, forKey: .prefix)
             try container.encode(architecture, forKey: .architecture)
+            try container.encode(values.map(ValuesJSON.init), forKey: .values)
             try container.encode(summary, forKey: .summary)
             try container.encode(outside ?? [], forKey: .outside)
         } else {
@@ -63,5 +72,65 @@ struct LayoutReport: Encodable {
             try container.encode(unexpected, forKey: .unexpected)
             try container.encode(shapeProblems, forKey: .shapeProblems)
         }
+    }
+}
+
+/// ``ModelValues`` as JSON: each value with its origin and whether it was assumed.
+struct ValuesJSON: Encodable {
+    struct Entry: Encodable {
+        var value: JSONValue?
+        var origin: String?
+        var assumed: Bool
+    }
+
+    /// A number or a string, as each value is.
+    enum JSONValue: Encodable {
+        case integer(Int), number(Double), string(String)
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            switch self {
+            case .integer(let value): try container.encode(value)
+            case .number(let value): try container.encode(value)
+            case .string(let value): try container.encode(value)
+            }
+        }
+    }
+
+    var heads: Entry
+    var activation: Entry
+    var layerNormEpsilon: Entry
+
+    init(_ values: ModelValues) {
+        heads = Entry(value: values.heads.map { .integer($0.value) }, origin: values.heads?.origin.description,
+                      assumed: values.heads?.origin.isAssumed ?? false)
+        activation = Entry(value: values.activation.map { .string($0.value) }, origin: values.activation?.origin.description,
+                           assumed: values.activation?.origin.isAssumed ?? false)
+        layerNormEpsilon = Entry(value: values.layerNormEpsilon.map { .number($0.value) },
+                                 origin: values.layerNormEpsilon?.origin.description,
+                                 assumed: values.layerNormEpsilon?.origin.isAssumed ?? false)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case heads, activation
+        case layerNormEpsilon = "layer_norm_eps"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(heads, forKey: .heads)
+        try container.encode(activation, forKey: .activation)
+        try container.encode(layerNormEpsilon, forKey: .layerNormEpsilon)
+    }
+}
+
+extension ValuesJSON.Entry {
+    enum CodingKeys: String, CodingKey { case value, origin, assumed }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(value, forKey: .value)
+        try container.encode(origin, forKey: .origin)
+        try container.encode(assumed, forKey: .assumed)
     }
 }
