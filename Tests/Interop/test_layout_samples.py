@@ -230,6 +230,9 @@ def test_heads_that_contradict_the_stored_count_are_an_error(tmp_path):
         process = run_tubelet([*command, "--heads", "2"], expect_rc=1)
         assert "--heads 2 contradicts the 4 heads the vision_transformer layout stores" in process.stderr
     assert not (tmp_path / "x.safetensors").exists() and not (tmp_path / "v.npz").exists()
+    process = run_tubelet(["inflate", SAMPLE_BY_FILE["vit-tiny-timm.pth"].path, "-o", tmp_path / "v.npz",
+                           "--model", "spacetime", "--heads", "5"], expect_rc=1)
+    assert "a timm ViT, but 5 attention heads (given) do not divide the width 64" in process.stderr
 
 
 def test_timm_pth_and_safetensors_twins_hold_the_same_tensors():

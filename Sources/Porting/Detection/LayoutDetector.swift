@@ -45,6 +45,10 @@ public struct LayoutDetector: Sendable {
         guard let closest = ranked.first else {
             throw CheckpointError(.unsupported, file: source.path, "no layouts are loaded")
         }
+        if let problem = closest.headsProblem, closest.missing.isEmpty, closest.unexpected.isEmpty {
+            throw CheckpointError(.invalidRequest, file: source.path, "a \(closest.layoutDescription) ViT, but \(problem)",
+                fix: HeadCountFix.text)
+        }
         throw CheckpointError(.unsupported, file: source.path, "no known layout fits this file; \(Self.explain(closest))",
             fix: "Describe the layout in a schema file and pass it with --schema (see Schemas/README.md)")
     }

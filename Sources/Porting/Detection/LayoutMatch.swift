@@ -24,6 +24,9 @@ public struct LayoutMatch: Sendable {
     /// A head count given from outside the tensors (a config file, the caller) that the
     /// layout's own shapes contradict: an error for every consumer, never silently ignored.
     public let contradictedHeads: Sourced<Int>?
+    /// Set when the layout fits every tensor except that the given head count does not divide
+    /// the width: the one thing to tell the user.
+    public let headsProblem: String?
     /// The head count the transforms split attention with: the known count, or 1 as an exact
     /// placeholder when it is unknown; nil for a layout that stores it.
     let transformHeads: Int?

@@ -45,6 +45,7 @@ struct LayoutMatcher {
         var attempt = plan(byName, depth: depth, heads: heads?.value)
         var headCount: HeadCount = .unknown
         var transformHeads: Int?
+        var headsProblem: String?
         if heads == nil && attempt.needsHeads {
             // The layout stores attention as [D, D] and nothing outside the tensors said how
             // many heads there are. Fit it with one head, a reshape that is exact whatever the
@@ -58,6 +59,13 @@ struct LayoutMatcher {
                 transformHeads = standard.heads
                 headCount = .resolved(Sourced(standard.heads, .standardConfiguration(standard.name)))
             }
+        } else if let heads, !attempt.shapeProblems.isEmpty,
+                  case let placeholder = plan(byName, depth: depth, heads: 1), placeholder.shapeProblems.isEmpty,
+                  let width = Self.dimensions(of: placeholder.bindings, depth: depth)?.width ?? Self.storedWidth(placeholder.bindings) {
+            // The layout fits but for the given head count: say that, not which shapes failed.
+            attempt = placeholder
+            attempt.shapeProblems = ["\(heads.value) attention heads (\(heads.origin.basis)) do not divide the width \(width)"]
+            headsProblem = attempt.shapeProblems[0]
         } else if attempt.usedHeads, let heads {
             transformHeads = heads.value
             headCount = .resolved(heads)
@@ -73,7 +81,7 @@ struct LayoutMatcher {
         let claimed = Set(attempt.bindings.flatMap(\.sourceNames))
         let unexpected = infos.map(\.name).filter { $0.hasPrefix(prefix) && !claimed.contains($0) }
         return LayoutMatch(schema: schema, prefix: prefix, depth: depth, headCount: headCount,
-                           contradictedHeads: contradicted, transformHeads: transformHeads,
+                           contradictedHeads: contradicted, headsProblem: headsProblem, transformHeads: transformHeads,
                            unexpected: unexpected.sorted(), outside: outside, missing: attempt.missing,
                            shapeProblems: attempt.shapeProblems, bindings: attempt.bindings)
     }
@@ -84,6 +92,16 @@ struct LayoutMatcher {
             for (name, shape) in zip(binding.canonicalNames, binding.canonicalShapes)
             where name.hasSuffix("MultiHeadDotProductAttention_0/query/kernel") && shape.count == 3 {
                 return shape[1]
+            }
+        }
+        return nil
+    }
+
+    /// The width from the canonical patch-embedding kernel, whatever its patch shape.
+    static func storedWidth(_ bindings: [LayoutMatch.Binding]) -> Int? {
+        for binding in bindings {
+            for (name, shape) in zip(binding.canonicalNames, binding.canonicalShapes) where name == "embedding/kernel" && shape.count == 4 {
+                return shape[3]
             }
         }
         return nil
