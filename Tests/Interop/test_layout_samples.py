@@ -488,8 +488,7 @@ def load_hf(transformers, directory: Path, model_class: str, **overrides):
 
 
 #: The samples' config is a port of a Flax ViT (tanh GELU, eps 1e-6). A Hugging Face source
-#: converted with --format hf gets the Hugging Face family's values instead (exact GELU,
-#: 1e-12: its config.json is not read), so it is loaded with the sample's values to compare.
+#: converted with --format hf keeps its own config.json's values, so its output says the same.
 FLAX_PORT = {"hidden_act": "gelu_fast", "layer_norm_eps": 1e-6}
 
 
@@ -503,8 +502,9 @@ def test_converted_classifier_loads_in_transformers_with_the_samples_logits(tmp_
     transformers = pytest.importorskip("transformers")
     out = tmp_path / "model"
     run_tubelet(["convert", CHECKPOINTS / file, out, "--to", layout, "--format", "hf", "--heads", "4"])
-    from_hf = file.startswith("vit-tiny-hf")
-    ours = load_hf(transformers, out, "ViTForImageClassification", **(FLAX_PORT if from_hf else {}))
+    config = json.loads((out / "config.json").read_text())
+    assert {key: config[key] for key in FLAX_PORT} == FLAX_PORT
+    ours = load_hf(transformers, out, "ViTForImageClassification")
     theirs = load_hf(transformers, CHECKPOINTS / "vit-tiny-hf-classifier", "ViTForImageClassification")
     with torch.no_grad():
         np.testing.assert_array_equal(ours(pixel_values=pixels(torch)).logits.numpy(),
@@ -519,8 +519,8 @@ def test_converted_backbone_loads_in_transformers_with_the_samples_features(tmp_
     out = tmp_path / "model"
     run_tubelet(["convert", CHECKPOINTS / "vit-tiny-hf-v5", out, "--to", "hf-vit", "--format", "hf", "--heads", "4"])
     config = json.loads((out / "config.json").read_text())
-    assert (config["hidden_act"], config["layer_norm_eps"]) == ("gelu", 1e-12)
-    ours = load_hf(transformers, out, "ViTModel", **FLAX_PORT)
+    assert {key: config[key] for key in FLAX_PORT} == FLAX_PORT
+    ours = load_hf(transformers, out, "ViTModel")
     theirs = load_hf(transformers, CHECKPOINTS / "vit-tiny-hf", "ViTModel")
     with torch.no_grad():
         a, b = ours(pixel_values=pixels(torch)), theirs(pixel_values=pixels(torch))
