@@ -28,8 +28,13 @@ struct Tubelet: ParsableCommand {
             try command.run()
         } catch var error as CheckpointError {
             // The libraries cannot name options; the fixes that need one are worded here.
-            if error.fix == HeadCountFix.text {
+            switch error.fix {
+            case LibraryFix.headCount?:
                 error.fix = "Pass --heads N, or put the model's config.json (Hugging Face's or timm's) beside the weights"
+            case LibraryFix.unplacedTensors?:
+                error.fix = "Leave them out with --drop-head (the classifier, and pre_logits where the target has no place for it) or --exclude GLOB, choose a layout that has them, or convert without --to to keep the file's own names"
+            default:
+                break
             }
             exit(withError: error)
         } catch {

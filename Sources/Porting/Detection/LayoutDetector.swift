@@ -47,7 +47,7 @@ public struct LayoutDetector: Sendable {
         }
         if let problem = closest.headsProblem, closest.missing.isEmpty, closest.unexpected.isEmpty {
             throw CheckpointError(.invalidRequest, file: source.path, "a \(closest.layoutDescription) ViT, but \(problem)",
-                fix: HeadCountFix.text)
+                fix: LibraryFix.headCount)
         }
         throw CheckpointError(.unsupported, file: source.path, "no known layout fits this file; \(Self.explain(closest))",
             fix: "Describe the layout in a schema file and pass it with --schema (see Schemas/README.md)")

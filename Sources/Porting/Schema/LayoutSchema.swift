@@ -42,6 +42,13 @@ public struct LayoutSchema: Codable, Sendable, Equatable {
         !tensors.contains { rule in rule.transform.contains { if case .splitHeads = $0 { true } else { false } } }
     }
 
+    /// Whether some rule of this layout writes the canonical tensor `canonical`.
+    public func places(_ canonical: String) -> Bool {
+        tensors.contains { rule in
+            rule.targets.contains { $0.isPerBlock ? $0.match(canonical) != nil : $0.text == canonical }
+        }
+    }
+
     /// The Keras layer holding the tensor `name` (a rule's name): the longest of
     /// ``kerasLayers`` that `name` starts with, followed by `/`. Nil when the schema lists no
     /// Keras layers or none holds the name.

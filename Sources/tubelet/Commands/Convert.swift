@@ -66,6 +66,14 @@ struct Convert: ParsableCommand {
     @Option(help: "The source's layout, when detection should not choose it.")
     var from: String?
 
+    @Option(name: .customLong("exclude"), help: ArgumentHelp(
+        "Leave out the tensors whose name matches this glob, canonical ('head/*') or the file's own ('head.*'); repeatable. What is left out is printed and recorded in the output's metadata (tubelet.excluded).",
+        valueName: "GLOB"))
+    var excludePatterns: [String] = []
+
+    @Flag(name: .customLong("drop-head"), help: "With --to: leave out the image classifier, and pre_logits where the target layout has no place for it (a backbone layout such as keras-hub-vit); recorded like --exclude.")
+    var dropHead = false
+
     @OptionGroup var reading: ReadOptionGroup
 
     @OptionGroup var progressOptions: ProgressOptionGroup
@@ -80,6 +88,9 @@ struct Convert: ParsableCommand {
         _ = try maxShardBytes()
         if from != nil && to == nil {
             throw ValidationError("--from only applies with --to")
+        }
+        if dropHead && to == nil {
+            throw ValidationError("--drop-head needs --to (the layout tells which tensors are the head); without --to, use --exclude with the file's names")
         }
         if writesModelDirectory {
             guard let to, HuggingFaceViTConfig.modelClasses[to] != nil else {
@@ -124,7 +135,9 @@ struct Convert: ParsableCommand {
             let detector = try layouts.detector(for: source)
             let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
             _ = try layouts.values(for: match, path: source)
-            input = try LayoutConversion.convert(input, match: match, to: detector.library.schema(named: to), detector: detector)
+            input = try LayoutConversion.convert(input, match: match, to: detector.library.schema(named: to), exclusion: exclusion)
+        } else if !excludePatterns.isEmpty {
+            input = try excludingFileNames(input)
         }
         if let dtype { input = try CastingSource(input, to: dtype) }
         let bar = progressOptions.bar("convert")
@@ -136,6 +149,23 @@ struct Convert: ParsableCommand {
         let written = fileFormat ?? CheckpointFormat.forExtension(of: output) ?? (options.maxShardBytes != nil ? .safetensors : nil)
         noteStaleTemporaries(beside: output)
         printError("wrote \(output) (\(written?.rawValue ?? "?")): \(input.tensors.count) \(input.tensors.count == 1 ? "tensor" : "tensors"), \(ByteCountText.format(bytes)) of tensor data")
+    }
+
+    /// What --exclude and --drop-head leave out of a layout conversion.
+    var exclusion: TensorExclusion {
+        TensorExclusion(patterns: excludePatterns, dropHead: dropHead, matches: Glob.matches)
+    }
+
+    /// `input` without the tensors --exclude names by the file's own names (no --to).
+    func excludingFileNames(_ input: any TensorSource) throws -> any TensorSource {
+        let leftOut = input.tensors.compactMap { info in
+            excludePatterns.first { Glob.matches($0, info.name) }.map {
+                TensorExclusion.LeftOut(canonical: info.name, fileTensors: [info.name], reason: "excluded by '\($0)'")
+            }
+        }
+        try ExclusionRecord.requireEveryPatternUsed(exclusion, leftOut: leftOut, file: source)
+        printError(ExclusionRecord.summary(leftOut))
+        return SubsetSource(AnnotatedSource(input, adding: ExclusionRecord.metadata(leftOut)), excluding: Set(leftOut.map(\.canonical)))
     }
 
     /// Whether OUT is a Hugging Face model directory: `--format hf`, or `--to` a Hugging Face
@@ -158,25 +188,27 @@ struct Convert: ParsableCommand {
         let detector = try layouts.detector(for: source)
         let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
         let schema = try detector.library.schema(named: target)
-        let architecture = try ViTArchitecture.infer(match, file: source)
         let values = try layouts.values(for: match, path: source)
+        let result = try LayoutConversion.convert(input, match: match, to: schema, exclusion: exclusion)
+        // The architecture of what is written: without what --drop-head or --exclude left out.
+        let architecture = try ViTArchitecture.infer(result.canonical.tensors, file: source, heads: match.headCount)
         let outputDType = dtype ?? match.canonicalTensors.first { $0.dtype.isFloatingPoint }?.dtype ?? .float32
         let config = try HuggingFaceViTConfig.make(
             layout: target, architecture: architecture, values: values,
-            preLogitsWidth: match.canonicalTensors.first { $0.name == "pre_logits/kernel" }?.shape.last,
+            preLogitsWidth: result.canonical.tensors.first { $0.name == "pre_logits/kernel" }?.shape.last,
             dtype: outputDType, file: source)
-        var result: any TensorSource = try LayoutConversion.convert(input, match: match, to: schema, detector: detector)
-        if let dtype { result = try CastingSource(result, to: dtype) }
+        var written: any TensorSource = result
+        if let dtype { written = try CastingSource(written, to: dtype) }
         for note in AssumptionNotes.lines(values, recorded: ["heads", "activation", "layer_norm_eps"]) { printError(note) }
         let bar = progressOptions.bar("convert")
         defer { bar?.clear() }
-        try Checkpoint.writeModelDirectory(result, config: config, to: output, overwrite: force, progress: bar?.handler)
+        try Checkpoint.writeModelDirectory(written, config: config, to: output, overwrite: force, progress: bar?.handler)
         let modelClass = HuggingFaceViTConfig.modelClasses[target] ?? "?"
         if modelClass == "ViTModel" && !architecture.hasPreLogits {
             printError("note: this ViT has no pre_logits layer for ViTModel's pooler; load it with ViTModel.from_pretrained(\"\(output)\", add_pooling_layer=False)")
         }
-        let bytes = result.tensors.reduce(0) { $0 + $1.byteCount }
+        let bytes = written.tensors.reduce(0) { $0 + $1.byteCount }
         noteStaleTemporaries(beside: output)
-        printError("wrote \(output) (hf: config.json + model.safetensors, \(modelClass)): \(result.tensors.count) tensors, \(ByteCountText.format(bytes)) of tensor data")
+        printError("wrote \(output) (hf: config.json + model.safetensors, \(modelClass)): \(written.tensors.count) tensors, \(ByteCountText.format(bytes)) of tensor data")
     }
 }

@@ -5,19 +5,19 @@ import TensorIO
 /// detected (or named with `--from`), its tensors are mapped to canonical form and written out
 /// with the target schema's inverse transforms.
 enum LayoutConversion {
-    static func convert(_ source: any TensorSource, to target: String, from: String?,
-                        detector: LayoutDetector) throws(CheckpointError) -> any TensorSource {
-        let schema = try detector.library.schema(named: target)
-        let match = try sourceLayout(source, from: from, detector: detector)
-        return try convert(source, match: match, to: schema, detector: detector)
-    }
-
-    /// `source`, read in the layout `match` found, written in `schema`'s layout.
+    /// `source`, read in the layout `match` found, written in `schema`'s layout, less the
+    /// tensors `exclusion` leaves out (listed on stderr and in the output's metadata).
     static func convert(_ source: any TensorSource, match: LayoutMatch, to schema: LayoutSchema,
-                        detector: LayoutDetector) throws(CheckpointError) -> LayoutSource {
+                        exclusion: TensorExclusion) throws(CheckpointError) -> LayoutSource {
         let canonical = CanonicalSource(source, match: match)
-        let output = try LayoutSource(canonical, schema: schema, depth: match.depth)
+        let leftOut = exclusion.leftOut(canonical, target: schema)
+        try ExclusionRecord.requireEveryPatternUsed(exclusion, leftOut: leftOut, file: source.path)
+        let kept = leftOut.isEmpty ? canonical as any TensorSource
+            : SubsetSource(AnnotatedSource(canonical, adding: ExclusionRecord.metadata(leftOut)),
+                           excluding: Set(leftOut.map(\.canonical)))
+        let output = try LayoutSource(kept, schema: schema, depth: match.depth)
         printError("layout: \(match.layoutDescription) → \(schema.name)")
+        if !leftOut.isEmpty { printError(ExclusionRecord.summary(leftOut)) }
         if !match.outside.isEmpty {
             printError("left out \(match.outside.count) tensors outside '\(match.prefix)', not part of the model: "
                        + match.outside.prefix(5).joined(separator: ", ") + (match.outside.count > 5 ? ", …" : ""))

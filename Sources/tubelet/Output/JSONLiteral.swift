@@ -43,4 +43,12 @@ enum JSONLiteral: Encodable, Sendable, ExpressibleByStringLiteral, ExpressibleBy
             throw CheckpointError(.io, file: file, "cannot encode config.json: \(error)")
         }
     }
+
+    /// One line of JSON, keys sorted: for metadata values.
+    var compactText: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Strings, numbers, arrays and objects of them always encode.
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
 }
