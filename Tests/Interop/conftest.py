@@ -27,7 +27,12 @@ import ml_dtypes
 import numpy as np
 import pytest
 
+from torchvision_shim import define_missing_torchvision_ops
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# Before any test imports timm (and so torchvision): see torchvision_shim.
+define_missing_torchvision_ops()
 
 #: Seconds before a tubelet run counts as hung. Every run here takes milliseconds.
 TIMEOUT_SECONDS = 30
