@@ -555,3 +555,14 @@ def test_config_json_field_of_another_type_leaves_the_rest_read(tmp_path):
     config["hidden_act"] = {"not": "a string"}
     (directory / "config.json").write_text(json.dumps(config))
     assert inspect_json(directory)["layout"]["architecture"]["heads"] == 4
+
+
+def test_convert_names_the_sources_activation_where_the_target_family_uses_another(tmp_path):
+    """Weights carry no activation: converting a Flax ViT (tanh GELU) to timm (exact GELU by
+    default) says which one the model must be built with; timm → Hugging Face (both exact) does not."""
+    process = run_tubelet(["convert", CHECKPOINTS / "ViT-tiny_16.npz", tmp_path / "t.safetensors", "--to", "timm"])
+    assert "the source's activation is gelu_fast (the vision_transformer family's default, assumed)" in process.stderr
+    assert "timm models use gelu unless built otherwise" in process.stderr
+    process = run_tubelet(["convert", CHECKPOINTS / "vit-tiny-timm.safetensors", tmp_path / "h.safetensors",
+                           "--to", "hf-vit-classifier"])
+    assert "activation" not in process.stderr

@@ -134,8 +134,9 @@ struct Convert: ParsableCommand {
         if let to {
             let detector = try layouts.detector(for: source)
             let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
-            _ = try layouts.values(for: match, path: source)
-            input = try LayoutConversion.convert(input, match: match, to: detector.library.schema(named: to), exclusion: exclusion)
+            let values = try layouts.values(for: match, path: source)
+            input = try LayoutConversion.convert(input, match: match, to: detector.library.schema(named: to),
+                                                 exclusion: exclusion, values: values)
         } else if !excludePatterns.isEmpty {
             input = try excludingFileNames(input)
         }
@@ -189,7 +190,9 @@ struct Convert: ParsableCommand {
         let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
         let schema = try detector.library.schema(named: target)
         let values = try layouts.values(for: match, path: source)
-        let result = try LayoutConversion.convert(input, match: match, to: schema, exclusion: exclusion)
+        // The config.json written states the source's activation: no note needed.
+        let result = try LayoutConversion.convert(input, match: match, to: schema, exclusion: exclusion,
+                                                  values: ModelValues(heads: values.heads))
         // The architecture of what is written: without what --drop-head or --exclude left out.
         let architecture = try ViTArchitecture.infer(result.canonical.tensors, file: source, heads: match.headCount)
         let outputDType = dtype ?? match.canonicalTensors.first { $0.dtype.isFloatingPoint }?.dtype ?? .float32

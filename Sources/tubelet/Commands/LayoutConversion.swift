@@ -8,7 +8,7 @@ enum LayoutConversion {
     /// `source`, read in the layout `match` found, written in `schema`'s layout, less the
     /// tensors `exclusion` leaves out (listed on stderr and in the output's metadata).
     static func convert(_ source: any TensorSource, match: LayoutMatch, to schema: LayoutSchema,
-                        exclusion: TensorExclusion) throws(CheckpointError) -> LayoutSource {
+                        exclusion: TensorExclusion, values: ModelValues) throws(CheckpointError) -> LayoutSource {
         let canonical = CanonicalSource(source, match: match)
         let leftOut = exclusion.leftOut(canonical, target: schema)
         try ExclusionRecord.requireEveryPatternUsed(exclusion, leftOut: leftOut, file: source.path)
@@ -18,6 +18,11 @@ enum LayoutConversion {
         let output = try LayoutSource(kept, schema: schema, depth: match.depth)
         printError("layout: \(match.layoutDescription) → \(schema.name)")
         if !leftOut.isEmpty { printError(ExclusionRecord.summary(leftOut)) }
+        if let activation = values.activation, let usual = schema.activation, usual != activation.value {
+            // Weights carry no activation: a model built with the target family's usual one
+            // computes another function.
+            printError("note: the source's activation is \(activation.value) (\(activation.origin.description)); \(schema.name) models use \(usual) unless built otherwise, so build the model with \(activation.value) to compute the same function")
+        }
         if !match.outside.isEmpty {
             printError("left out \(match.outside.count) tensors outside '\(match.prefix)', not part of the model: "
                        + match.outside.prefix(5).joined(separator: ", ") + (match.outside.count > 5 ? ", …" : ""))
