@@ -4,21 +4,28 @@ import TensorIO
 enum PositionalEmbedding {
     /// The 1-D linear interpolation weights `scipy.ndimage.zoom(..., order=1)` uses to take
     /// `inputLength` samples to `outputLength`: corner-aligned, output `i` samples input
-    /// coordinate `i · (n_in − 1) / (n_out − 1)`; a single output takes the first input.
+    /// coordinate `i · ((n_in − 1) / (n_out − 1))`, the ratio divided first as scipy does (the
+    /// other order differs by an ulp in some coordinates); a single output takes the first input.
+    /// The weights are scipy's too: `1 − t` for the lower sample, and `1 − (1 − t)`, not `t`,
+    /// for the upper one (its spline weights are made to sum to exactly 1).
     static func zoomWeights(from inputLength: Int, to outputLength: Int) -> [[(index: Int, weight: Double)]] {
-        (0..<outputLength).map { i in
-            guard outputLength > 1, inputLength > 1 else { return [(0, 1)] }
-            let x = Double(i) * Double(inputLength - 1) / Double(outputLength - 1)
-            let low = min(Int(x.rounded(.down)), inputLength - 1)
-            let fraction = x - Double(low)
-            if fraction == 0 || low == inputLength - 1 { return [(low, 1)] }
-            return [(low, 1 - fraction), (low + 1, fraction)]
+        let zoom = outputLength > 1 ? Double(inputLength - 1) / Double(outputLength - 1) : 1
+        return (0..<outputLength).map { i in
+            let x = Double(i) * zoom
+            let low = Int(x.rounded(.down))
+            let lower = 1 - (x - Double(low))
+            // scipy also adds the sample past the last one times a zero weight: that term
+            // cannot change a sum that starts at +0, so it is left out.
+            guard low + 1 < inputLength else { return [(low, lower)] }
+            return [(low, lower), (low + 1, 1 - lower)]
         }
     }
 
     /// A grid `[rows, columns, D]` (given as row-major values) resized to `[newRows,
-    /// newColumns, D]` by separable linear interpolation, as `scipy.ndimage.zoom(grid,
-    /// (newRows/rows, newColumns/columns, 1), order=1)` does.
+    /// newColumns, D]` by linear interpolation with exactly the arithmetic of
+    /// `scipy.ndimage.zoom(grid, (newRows/rows, newColumns/columns, 1), order=1)`: in float64,
+    /// each term `(value × rowWeight) × columnWeight`, summed from +0 over the row taps then the
+    /// column taps; the caller rounds to the output dtype once, as scipy's cast does.
     static func resize(_ values: [Double], rows: Int, columns: Int, width: Int,
                        toRows newRows: Int, toColumns newColumns: Int) -> [Double] {
         let rowWeights = zoomWeights(from: rows, to: newRows)
@@ -29,9 +36,10 @@ enum PositionalEmbedding {
                 let base = (r * newColumns + c) * width
                 for rowTerm in rowTerms {
                     for columnTerm in columnTerms {
-                        let weight = rowTerm.weight * columnTerm.weight
                         let source = (rowTerm.index * columns + columnTerm.index) * width
-                        for d in 0..<width { output[base + d] += weight * values[source + d] }
+                        for d in 0..<width {
+                            output[base + d] += values[source + d] * rowTerm.weight * columnTerm.weight
+                        }
                     }
                 }
             }

@@ -15,8 +15,13 @@ from scipy import ndimage
 
 cases = []
 rng = np.random.default_rng(7)
+# The last cases are ones where the order of scipy's arithmetic shows: the coordinate ratio
+# divided first (i * ((n - 1) / (m - 1)), not (i * (n - 1)) / (m - 1)) and each term
+# (value * row weight) * column weight; another order differs by an ulp in some values.
 for (rows, cols), (new_rows, new_cols), width in [((3, 3), (5, 5), 2), ((4, 4), (3, 3), 3), ((2, 3), (4, 7), 2),
-                                                   ((14, 14), (16, 16), 2), ((5, 5), (1, 1), 2), ((1, 1), (3, 3), 2)]:
+                                                   ((14, 14), (16, 16), 2), ((5, 5), (1, 1), 2), ((1, 1), (3, 3), 2),
+                                                   ((8, 8), (12, 12), 24), ((14, 14), (24, 24), 8), ((7, 7), (10, 10), 16),
+                                                   ((24, 24), (16, 16), 8), ((9, 9), (14, 14), 16)]:
     grid = rng.standard_normal((rows, cols, width)).astype(np.float32)
     zoomed = ndimage.zoom(grid, (new_rows / rows, new_cols / cols, 1), order=1)
     assert zoomed.shape == (new_rows, new_cols, width), zoomed.shape
