@@ -64,7 +64,16 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 lock="Tests/Interop/requirements-$mode.txt"
+pip=(.venv/bin/pip install -q --disable-pip-version-check --no-deps)
+# torch's CPU-only build (`+cpu`; the PyPI wheel pulls in gigabytes of CUDA libraries) is not
+# on PyPI. It comes from whatever pip is configured with (PIP_FIND_LINKS, PIP_EXTRA_INDEX_URL)
+# if that has it, else from PyTorch's own CPU wheel index. Installed first, so the lock below
+# finds it satisfied and asks no index for it.
+torch_pin="$(grep -E '^torch==' "$lock" || true)"
+if [ -n "$torch_pin" ] && ! "${pip[@]}" "$torch_pin" 2>/dev/null; then
+    "${pip[@]}" --index-url https://download.pytorch.org/whl/cpu "$torch_pin"
+fi
 # --no-deps: the lock lists every package, dependencies included, so pip installs exactly
 # those; `pip check` then fails if the lock ever misses a dependency.
-.venv/bin/pip install -q --disable-pip-version-check --no-deps -r "$lock"
+"${pip[@]}" -r "$lock"
 .venv/bin/pip check >/dev/null

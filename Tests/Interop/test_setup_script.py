@@ -2,7 +2,7 @@
 
 The script runs from a copy of the repository's files it reads, with a PATH that holds only
 stand-ins for `id`, `dpkg`, `apt-get`, `sudo` and `python3` plus the few real tools it uses
-(bash, env, sed, dirname), so nothing is installed and the real apt-get cannot be reached.
+(bash, env, sed, dirname, grep…), so nothing is installed and the real apt-get cannot be reached.
 Each stand-in appends what it was asked to a log, which the tests then read.
 """
 
@@ -18,6 +18,9 @@ import pytest
 from conftest import REPO_ROOT
 
 USER_PACKAGES = "libhdf5-dev libzip-dev pkg-config"
+PIP = "pip install -q --disable-pip-version-check --no-deps"
+TORCH = next(line for line in (REPO_ROOT / "Tests" / "Interop" / "requirements-full.txt").read_text().splitlines()
+             if line.startswith("torch=="))
 
 #: name → shell body. $LOG is the log; $AS_ROOT says whether the caller went through sudo.
 STUBS = {
@@ -35,7 +38,7 @@ STUBS = {
                '  *version_info*) exit "$STUB_WRONG_PYTHON" ;;\n'
                '  "-m venv "*) mkdir -p "$3/bin"\n'
                '     for tool in pip python; do\n'
-               '       printf \'#!/bin/bash\\necho "%s $*" >> "$LOG"\\n\' "$tool" > "$3/bin/$tool"\n'
+               '       printf \'#!/bin/bash\\necho "%s $*" >> "$LOG"\\n%s\\n\' "$tool" "$PIP_RULE" > "$3/bin/$tool"\n'
                '       chmod +x "$3/bin/$tool"\n'
                '     done\n'
                '     echo "python3 $*" >> "$LOG" ;;\n'
@@ -58,12 +61,13 @@ def sandbox(tmp_path):
     for name, body in STUBS.items():
         (bin_dir / name).write_text(f"#!/bin/bash\n{body}\n")
         (bin_dir / name).chmod(0o755)
-    for tool in ("bash", "env", "sed", "dirname", "mkdir", "chmod"):
+    for tool in ("bash", "env", "sed", "dirname", "grep", "mkdir", "chmod"):
         (bin_dir / tool).symlink_to(shutil.which(tool))
     return repo, bin_dir, tmp_path / "log"
 
 
-def run_setup(sandbox, *arguments, uid=0, installed=False, ensurepip=True, python311=True, sudo=True):
+def run_setup(sandbox, *arguments, uid=0, installed=False, ensurepip=True, python311=True, sudo=True,
+              torch_found=True):
     repo, bin_dir, log = sandbox
     if not sudo:
         (bin_dir / "sudo").unlink(missing_ok=True)
@@ -72,6 +76,8 @@ def run_setup(sandbox, *arguments, uid=0, installed=False, ensurepip=True, pytho
         "STUB_DPKG_STATUS": "0" if installed else "1",
         "STUB_NO_ENSUREPIP": "0" if ensurepip else "1",
         "STUB_WRONG_PYTHON": "0" if python311 else "1",
+        # pip finds no torch CPU wheel unless pointed at PyTorch's index (or always, when told).
+        "PIP_RULE": "" if torch_found else 'case "$*" in *torch==*) [[ "$*" == *--index-url* ]] || exit 1 ;; esac',
     }
     process = subprocess.run([str(bin_dir / "bash"), str(repo / "Scripts" / "setup.sh"), *arguments],
                              env=environment, capture_output=True, text=True, timeout=60)
@@ -127,7 +133,19 @@ def test_dev_mode_adds_hdf5_tools_and_the_locked_venv(sandbox, option, lock, uid
         *sudo,
         f"apt-get uid=0 frontend=noninteractive install -y -qq {packages}",
         "python3 -m venv .venv",
-        f"pip install -q --disable-pip-version-check --no-deps -r Tests/Interop/requirements-{lock}.txt",
+        *([f"{PIP} {TORCH}"] if lock == "full" else []),
+        f"{PIP} -r Tests/Interop/requirements-{lock}.txt",
+        "pip check",
+    ]
+
+
+def test_torch_cpu_comes_from_pytorchs_index_when_pips_sources_lack_it(sandbox):
+    process, log = run_setup(sandbox, "--dev", installed=True, torch_found=False)
+    assert process.returncode == 0, process.stderr
+    assert [line for line in log if line.startswith("pip")] == [
+        f"{PIP} {TORCH}",
+        f"{PIP} --index-url https://download.pytorch.org/whl/cpu {TORCH}",
+        f"{PIP} -r Tests/Interop/requirements-full.txt",
         "pip check",
     ]
 
