@@ -1,13 +1,15 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// Tubelet is Linux-only for now: the code calls glibc and Linux directly (renameat2, posix_fadvise,
+// signal handling around libhdf5), and the packaging assumes Debian/Ubuntu paths.
+#if !os(Linux)
+#error("Tubelet builds on Linux only (Debian 12 / Ubuntu with Swift 6.2 or later); see README.md")
+#endif
+
 // Debian/Ubuntu: `hdf5.pc` is an update-alternatives link that flips to the MPI build when an
 // MPI flavour of libhdf5 is installed; the serial one is named explicitly.
-#if os(Linux)
 let hdf5PkgConfig = "hdf5-serial"
-#else
-let hdf5PkgConfig = "hdf5"
-#endif
 
 // How libhdf5 is linked. By default, the shared library found through pkg-config, as any
 // package would. With TUBELET_STATIC_HDF5=1 (the release build, Scripts/build-release.sh, on
@@ -69,12 +71,12 @@ let package = Package(
         .systemLibrary(
             name: "CHDF5",
             pkgConfig: staticHDF5 ? nil : hdf5PkgConfig,
-            providers: [.apt(["libhdf5-dev"]), .brew(["hdf5"])]
+            providers: [.apt(["libhdf5-dev"])]
         ),
         .systemLibrary(
             name: "CLibzip",
             pkgConfig: "libzip",
-            providers: [.apt(["libzip-dev"]), .brew(["libzip"])]
+            providers: [.apt(["libzip-dev"])]
         ),
 
         // MARK: - Tests

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: the Swift unit and command-line tests, then the interop tests that check
-# Tubelet against the reference libraries (numpy, ml_dtypes) in .venv. Run Scripts/setup.sh
-# once first. Warnings are errors, as in CI.
+# Tubelet against the reference libraries in .venv (numpy, ml_dtypes, h5py…, and with the full
+# stack torch, transformers, flax, Keras). Run `Scripts/setup.sh --dev` once first. Warnings are
+# errors, as in CI. pytest lists every skipped test with its reason (-rs); with
+# TUBELET_NO_SKIPS=1, as in CI, a skipped test fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,4 +11,4 @@ swift build --build-tests -Xswiftc -warnings-as-errors
 swift test --skip-build
 
 PYTHON="${TUBELET_PYTHON:-.venv/bin/python}"
-TUBELET="$(swift build --show-bin-path)/tubelet" "$PYTHON" -m pytest -q Tests/Interop
+TUBELET="$(swift build --show-bin-path)/tubelet" "$PYTHON" -m pytest -q -rs Tests/Interop

@@ -34,6 +34,54 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # Before any test imports timm (and so torchvision): see torchvision_shim.
 define_missing_torchvision_ops()
 
+# Keras 3 picks its backend when first imported, TensorFlow if it is installed (the full stack
+# has it, for keras-hub). The Keras samples were written with JAX, and JAX is lighter to load.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+
+# --------------------------------------------------------------------------------------------
+# No skipped checks in CI
+# --------------------------------------------------------------------------------------------
+
+#: Modules whose tests may be skipped even under TUBELET_NO_SKIPS, with the reason. timm cannot
+#: run with the CPU-only torch: it imports torchvision, and the only torchvision PyPI has is built
+#: for the CUDA torch (see Tests/Interop/requirements-full.in).
+UNAVAILABLE_MODULES = {"timm": "imports torchvision, whose PyPI build needs the CUDA torch"}
+
+_skipped: list[tuple[str, str]] = []
+
+
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def pytest_collectreport(report):
+    if report.skipped:
+        _skipped.append((report.nodeid, _skip_reason(report)))
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skipped.append((report.nodeid, _skip_reason(report)))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With TUBELET_NO_SKIPS=1 (CI sets it), a skipped test fails the run: every interop check
+    must have run against the pinned stack, unless its module is in UNAVAILABLE_MODULES."""
+    if os.environ.get("TUBELET_NO_SKIPS") != "1":
+        return
+    allowed = tuple(f"could not import '{module}'" for module in UNAVAILABLE_MODULES)
+    failing = [(node, reason) for node, reason in _skipped if not reason.startswith(allowed)]
+    if not failing:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    reporter.write_sep("=", "skipped tests fail the run (TUBELET_NO_SKIPS=1)", red=True)
+    for node, reason in failing:
+        reporter.write_line(f"SKIPPED {node}: {reason}")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 #: Seconds before a tubelet run counts as hung. Every run here takes milliseconds.
 TIMEOUT_SECONDS = 30
 

@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// Turns a crash inside libhdf5 into the same clean refusal as any other bad input: one

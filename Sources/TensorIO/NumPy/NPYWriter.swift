@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// Writes a one-tensor checkpoint as a `.npy` file, byte for byte what `np.save` writes.

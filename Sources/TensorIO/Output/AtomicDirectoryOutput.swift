@@ -2,8 +2,6 @@ import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// The directory counterpart of ``AtomicOutput``, for outputs that are several files (a

@@ -1,9 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 private let systemWrite = Glibc.write
-#elseif canImport(Darwin)
-import Darwin
-private let systemWrite = Darwin.write
 #endif
 
 /// The one path every output file takes: written to a temporary file beside the target,

@@ -3,8 +3,6 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// Shared helpers for the command-line tests: where the repository and the built `tubelet`
