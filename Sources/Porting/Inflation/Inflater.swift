@@ -11,7 +11,7 @@ public enum Inflater {
     public static func inflate(_ vit: any TensorSource, architecture: ViTArchitecture, layout: String,
                                options: InflationOptions) throws(CheckpointError) -> InflatedSource {
         let geometry = try ViViTGeometry.make(options, vit: architecture, file: vit.path)
-        let canonical = vit as? CanonicalSource
+        let canonical = vit as? any CanonicalProvenance
         var plan = InflationPlan(seed: options.seed, fileTensors: { canonical?.fileTensors(for: $0) })
         let names = Set(vit.tensors.map(\.name))
         let width = architecture.width
@@ -137,7 +137,9 @@ public enum Inflater {
                       + (options.classes == nil ? " (pass --classes to create one)" : ""))
         }
 
-        if let match = canonical?.match, !match.outside.isEmpty {
+        let rewritten = vit as? RewrittenSource
+        plan.dropped += rewritten?.dropped ?? []
+        if let match = canonical?.layoutMatch, !match.outside.isEmpty {
             for name in match.outside {
                 plan.dropped.append(PortReport.Dropped(name: name, fileTensors: [name],
                     reason: "outside the model's tensors under '\(match.prefix)' (training state such as optimizer moments)"))
@@ -156,7 +158,7 @@ public enum Inflater {
                 "the inflation has no place for \(unused.count) ViT tensor(s): \(unused.prefix(6).joined(separator: ", "))")
         }
         let report = PortReport(source: vit.path, layout: layout, model: model.rawValue, options: options,
-                                outputs: plan.entries.map(\.report), dropped: plan.dropped)
+                                outputs: plan.entries.map(\.report), dropped: plan.dropped, rewrites: rewritten?.rewrites ?? [])
         return InflatedSource(vit: vit, plan: plan, geometry: geometry, architecture: architecture, options: options, report: report)
     }
 

@@ -155,7 +155,8 @@ struct Convert: ParsableCommand {
         let detector = try layouts.detector(for: source)
         let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
         let schema = try detector.library.schema(named: target)
-        let architecture = try ViTArchitecture.infer(match.canonicalTensors, file: source)
+        let architecture = try ViTArchitecture.infer(
+            try LayoutConversion.canonicalSource(input, match: match, for: schema).tensors, file: source)
         let outputDType = dtype ?? match.canonicalTensors.first { $0.dtype.isFloatingPoint }?.dtype ?? .float32
         let config = try HuggingFaceViTConfig.make(
             layout: target, architecture: architecture, source: match.schema,

@@ -15,9 +15,13 @@ enum LayoutConversion {
     /// `source`, read in the layout `match` found, written in `schema`'s layout.
     static func convert(_ source: any TensorSource, match: LayoutMatch, to schema: LayoutSchema,
                         detector: LayoutDetector) throws(CheckpointError) -> LayoutSource {
-        let canonical = CanonicalSource(source, match: match)
+        let canonical = try canonicalSource(source, match: match, for: schema)
         let output = try LayoutSource(canonical, schema: schema, depth: match.depth)
         printError("layout: \(match.layoutDescription) → \(schema.name)")
+        if let rewritten = canonical as? RewrittenSource {
+            for rewrite in rewritten.rewrites { printError("rewrite: \(rewrite.method) (\(rewrite.tensors.count) tensors): \(rewrite.detail)") }
+            for entry in rewritten.dropped { printError("left out \(entry.name): \(entry.reason)") }
+        }
         if !match.outside.isEmpty {
             printError("left out \(match.outside.count) tensors outside '\(match.prefix)', not part of the model: "
                        + match.outside.prefix(5).joined(separator: ", ") + (match.outside.count > 5 ? ", …" : ""))
@@ -28,6 +32,16 @@ enum LayoutConversion {
             printError("note: the \(match.schema.name) layout does not store the number of attention heads; assumed \(heads) (64-dimensional heads), which the \(schema.name) layout records. Pass --heads N if the model has another number")
         }
         return output
+    }
+
+    /// The canonical tensors to write in `target`: the file's own form when the target is the
+    /// source's layout (a round trip keeps LayerScale, a position-less CLS token, missing
+    /// biases as they are), otherwise after the exact rewrites into the plain ViT every other
+    /// layout holds (``RewrittenSource``).
+    static func canonicalSource(_ source: any TensorSource, match: LayoutMatch,
+                                for target: LayoutSchema) throws(CheckpointError) -> any TensorSource {
+        let canonical = CanonicalSource(source, match: match)
+        return target.name == match.schema.name ? canonical : try RewrittenSource(canonical)
     }
 
     /// The detected layout, or the named one if it fits every tensor.

@@ -29,7 +29,9 @@ struct LayoutReport: Encodable {
             return LayoutReport(line: "layout: none (no layouts loaded)")
         }
         if best.isFull {
-            let architecture = try? ViTArchitecture.infer(best.canonicalTensors, file: source.path)
+            // After the exact rewrites, which a LayerScale or position-less CLS model needs.
+            let canonical = (try? RewrittenSource(CanonicalSource(source, match: best)))?.tensors ?? best.canonicalTensors
+            let architecture = try? ViTArchitecture.infer(canonical, file: source.path)
             let summary = architecture?.summary
             var line = "layout: \(best.layoutDescription)" + (summary.map { " — \($0)" } ?? "")
             if !best.outside.isEmpty {
@@ -40,7 +42,7 @@ struct LayoutReport: Encodable {
         }
         return LayoutReport(closest: best.layoutDescription, score: best.score, missing: best.missing,
                             unexpected: best.unexpected, shapeProblems: best.shapeProblems,
-                            line: "layout: none fits; \(LayoutDetector.explain(best))")
+                            line: "layout: none fits; \(StructuralRefusal.recognise(source.tensors)?.message ?? LayoutDetector.explain(best))")
     }
 
     enum CodingKeys: String, CodingKey {
