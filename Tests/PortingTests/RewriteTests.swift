@@ -174,6 +174,17 @@ struct RewriteTests {
         #expect(refusal.message.contains(structure) && refusal.message.contains(refusal.tensors[0]))
     }
 
+    @Test("A gate packed into fc1 is seen in the file's shapes (timm GluMlp: fc1 [2M, D], fc2 [D, M])")
+    func packedGateInFile() throws {
+        let infos = [TensorInfo(name: "blocks.0.mlp.fc1.weight", dtype: .float32, shape: [1024, 192]),
+                     TensorInfo(name: "blocks.0.mlp.fc2.weight", dtype: .float32, shape: [192, 512])]
+        let refusal = try #require(StructuralRefusal.recognise(infos))
+        #expect(refusal.structure.hasPrefix("a gated MLP") && refusal.tensors == ["blocks.0.mlp.fc1.weight"])
+        let plain = [TensorInfo(name: "blocks.0.mlp.fc1.weight", dtype: .float32, shape: [768, 192]),
+                     TensorInfo(name: "blocks.0.mlp.fc2.weight", dtype: .float32, shape: [192, 768])]
+        #expect(StructuralRefusal.recognise(plain) == nil)
+    }
+
     @Test("A plain ViT's names show no structure to refuse")
     func plainViT() throws {
         #expect(StructuralRefusal.recognise(try CanonicalViTFixture.make().tensors) == nil)

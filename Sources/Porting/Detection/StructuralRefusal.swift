@@ -7,9 +7,11 @@ import TensorIO
 /// `VivitModel`) has no place for, and the part is recognisable from the tensor names alone:
 /// a LayerNorm before the first block, register or distillation tokens, an attention-pool
 /// head, pooling before the final norm, relative position bias, rotary embeddings, a gated
-/// MLP. Saying which, in one line, tells the user that no flag will help and why. Some show
-/// only in shapes once a layout has matched (a gated MLP packed into `fc1`), so the canonical
-/// tensors are checked too.
+/// MLP. Saying which, in one line, tells the user that no flag will help and why. A gate
+/// packed into `fc1` shows only in shapes, in the file and, once a layout has matched, in the
+/// canonical tensors. Rotary embeddings (EVA-02) keep their tables in non-persistent buffers,
+/// so a state dict holds no tensor that shows them; such a model is refused for its other
+/// parts (EVA-02: `fc_norm`, the gated MLP).
 public struct StructuralRefusal: Sendable, Equatable {
     /// The structure, for people: "register tokens".
     public let structure: String
@@ -25,6 +27,11 @@ public struct StructuralRefusal: Sendable, Equatable {
         let why: String
         /// Matches a tensor name's `.`- or `/`-separated components.
         let matches: @Sendable ([Substring]) -> Bool
+    }
+
+    static let gatedMLP = Pattern(structure: "a gated MLP (SwiGLU: EVA-02, DINOv2-giant)",
+                                  why: "ViViT's MLP is dense → GELU → dense, with no gate") { parts in
+        parts.contains { ["fc1_g", "fc1_x", "w12", "w3", "weights_in", "weights_out", "gate_proj"].contains($0) }
     }
 
     static let patterns: [Pattern] = [
@@ -56,10 +63,7 @@ public struct StructuralRefusal: Sendable, Equatable {
                 why: "ViViT's attention rotates no queries or keys; its positions are absolute, added once to the tokens") { parts in
             parts.contains { $0 == "rope" || $0 == "freqs_cos" || $0 == "freqs_sin" }
         },
-        Pattern(structure: "a gated MLP (SwiGLU: EVA-02, DINOv2-giant)",
-                why: "ViViT's MLP is dense → GELU → dense, with no gate") { parts in
-            parts.contains { ["fc1_g", "fc1_x", "w12", "w3", "weights_in", "weights_out", "gate_proj"].contains($0) }
-        },
+        gatedMLP,
         Pattern(structure: "normalised queries and keys (qk_norm)",
                 why: "ViViT's attention applies no LayerNorm to queries and keys") { parts in
             parts.contains { $0 == "q_norm" || $0 == "k_norm" }
@@ -78,6 +82,18 @@ public struct StructuralRefusal: Sendable, Equatable {
                 pattern.matches(name.split(whereSeparator: { $0 == "." || $0 == "/" }))
             }
             if !names.isEmpty { found.append((pattern, names)) }
+        }
+        // A gate packed into `fc1` shows only in shapes: `fc1` gives twice the features `fc2`
+        // takes (timm's GluMlp: EVA-02, DINOv2-giant). PyTorch kernels are [out, in].
+        var shapes: [String: [Int]] = [:]
+        for info in tensors { shapes[info.name] = info.shape }
+        let packed = tensors.filter { info in
+            guard info.name.hasSuffix("fc1.weight"), info.shape.count == 2,
+                  let second = shapes[String(info.name.dropLast("fc1.weight".count)) + "fc2.weight"], second.count == 2 else { return false }
+            return info.shape[0] == 2 * second[1]
+        }.map(\.name)
+        if !packed.isEmpty && !found.contains(where: { $0.0.structure == gatedMLP.structure }) {
+            found.append((gatedMLP, packed))
         }
         guard let first = found.first else { return nil }
         func example(_ names: [String]) -> String {
