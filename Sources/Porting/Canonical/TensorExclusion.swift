@@ -38,7 +38,7 @@ public struct TensorExclusion: Sendable {
     }
 
     /// The canonical tensors of `source` to leave out when writing in `target`'s layout.
-    public func leftOut(_ source: CanonicalSource, target: LayoutSchema) -> [LeftOut] {
+    public func leftOut(_ source: any CanonicalProvenance, target: LayoutSchema) -> [LeftOut] {
         var result: [LeftOut] = []
         for info in source.tensors {
             let files = source.fileTensors(for: info.name) ?? []

@@ -49,6 +49,10 @@ public struct LayoutDetector: Sendable {
             throw CheckpointError(.invalidRequest, file: source.path, "a \(closest.layoutDescription) ViT, but \(problem)",
                 fix: LibraryFix.headCount)
         }
+        if let refusal = StructuralRefusal.recognise(source.tensors) {
+            // A known structure that no ViViT has says more than the closest layout's score.
+            throw CheckpointError(.unsupported, file: source.path, tensor: refusal.tensors.first, refusal.message, fix: refusal.fix)
+        }
         throw CheckpointError(.unsupported, file: source.path, "no known layout fits this file; \(Self.explain(closest))",
             fix: "Describe the layout in a schema file and pass it with --schema (see Schemas/README.md)")
     }

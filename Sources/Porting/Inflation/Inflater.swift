@@ -12,7 +12,7 @@ public enum Inflater {
     public static func inflate(_ vit: any TensorSource, architecture: ViTArchitecture, layout: String,
                                options: InflationOptions, values: ModelValues = ModelValues()) throws(CheckpointError) -> InflatedSource {
         let geometry = try ViViTGeometry.make(options, vit: architecture, file: vit.path)
-        let canonical = vit as? CanonicalSource
+        let canonical = vit as? any CanonicalProvenance
         var plan = InflationPlan(seed: options.seed, fileTensors: { canonical?.fileTensors(for: $0) })
         let names = Set(vit.tensors.map(\.name))
         let width = architecture.width
@@ -141,7 +141,9 @@ public enum Inflater {
                       + (options.classes == nil ? " (pass --classes to create one)" : ""))
         }
 
-        if let match = canonical?.match, !match.outside.isEmpty {
+        let rewritten = vit as? RewrittenSource
+        plan.dropped += rewritten?.dropped ?? []
+        if let match = canonical?.layoutMatch, !match.outside.isEmpty {
             for name in match.outside {
                 plan.dropped.append(PortReport.Dropped(name: name, fileTensors: [name],
                     reason: "outside the model's tensors under '\(match.prefix)' (training state such as optimizer moments)"))
@@ -160,7 +162,8 @@ public enum Inflater {
                 "the inflation has no place for \(unused.count) ViT tensor(s): \(unused.prefix(6).joined(separator: ", "))")
         }
         let report = PortReport(source: vit.path, layout: layout, model: model.rawValue, options: options,
-                                values: PortReport.Values(values), outputs: plan.entries.map(\.report), dropped: plan.dropped)
+                                values: PortReport.Values(values), outputs: plan.entries.map(\.report), dropped: plan.dropped,
+                                rewrites: rewritten?.rewrites ?? [])
         return InflatedSource(vit: vit, plan: plan, geometry: geometry, architecture: architecture, options: options, report: report)
     }
 

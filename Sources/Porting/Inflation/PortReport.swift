@@ -7,7 +7,9 @@ import TensorIO
 /// JSON (`--report FILE`, and the `tubelet.report` attribute of HDF5 output): `{"source",
 /// "layout", "model", "options", "values": {heads, activation, layer_norm_eps: {value,
 /// origin, assumed}}, "outputs": [{name, shape, dtype, origin, from, file_tensors, method,
-/// seed}], "dropped": [{name, file_tensors, reason}]}`. `origin` is one of `copied`,
+/// seed}], "dropped": [{name, file_tensors, reason}], "rewrites": [{method, tensors,
+/// file_tensors, detail}]}`. `rewrites` lists the exact rewrites (``ExactRewrite``) that put
+/// the ViT into the form a ViViT holds (LayerScale folded, a zero CLS position, zero biases). `origin` is one of `copied`,
 /// `inflated`, `tiled`, `resized`, `resized+tiled`, `initialised`.
 public struct PortReport: Codable, Sendable {
     public struct Output: Codable, Sendable, Equatable {
@@ -76,6 +78,20 @@ public struct PortReport: Codable, Sendable {
     public var values: Values
     public var outputs: [Output]
     public var dropped: [Dropped]
+    /// The exact rewrites made before inflation, each with the tensors involved.
+    public var rewrites: [ExactRewrite]
+
+    public init(source: String, layout: String, model: String, options: InflationOptions,
+                values: Values = Values(ModelValues()), outputs: [Output], dropped: [Dropped], rewrites: [ExactRewrite] = []) {
+        self.source = source
+        self.layout = layout
+        self.model = model
+        self.options = options
+        self.values = values
+        self.outputs = outputs
+        self.dropped = dropped
+        self.rewrites = rewrites
+    }
 
     /// The report as sorted, indented JSON.
     public func jsonText() -> String {
@@ -112,10 +128,19 @@ public struct PortReport: Codable, Sendable {
                 : "\(group.names[0]) … \(group.names[group.names.count - 1]) (\(group.names.count) tensors)"
             lines.append("  initialised \(names): \(group.reason)")
         }
+        if !rewrites.isEmpty {
+            lines.append("\(rewrites.count) exact \(rewrites.count == 1 ? "rewrite" : "rewrites") of the ViT:")
+            for rewrite in rewrites { lines.append("  \(rewrite.method) (\(Self.names(rewrite.tensors))): \(rewrite.detail)") }
+        }
         if !dropped.isEmpty {
             lines.append("\(dropped.count) input tensors left out:")
             for entry in dropped { lines.append("  \(entry.name): \(entry.reason)") }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A few names, or the first and last of many.
+    static func names(_ names: [String]) -> String {
+        names.count <= 2 ? names.joined(separator: ", ") : "\(names[0]) … \(names[names.count - 1]), \(names.count) tensors"
     }
 }

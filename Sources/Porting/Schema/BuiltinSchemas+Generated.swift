@@ -289,6 +289,197 @@ extension BuiltinSchemas {
   ]
 }
 """#),
+        ("hf-dinov2.json", #"""
+{
+  "name": "hf-dinov2",
+  "title": "Hugging Face transformers Dinov2Model as save_pretrained writes it (LayerScale lambda1, mask_token; transformers 4 and 5)",
+  "activation": "gelu",
+  "layerNormEpsilon": 1e-06,
+  "tensors": [
+    {
+      "name": "embeddings.patch_embeddings.projection.weight",
+      "canonical": "embedding/kernel",
+      "transform": [
+        {
+          "op": "permute",
+          "axes": [
+            2,
+            3,
+            1,
+            0
+          ]
+        }
+      ]
+    },
+    {
+      "name": "embeddings.patch_embeddings.projection.bias",
+      "canonical": "embedding/bias"
+    },
+    {
+      "name": "embeddings.cls_token",
+      "canonical": "cls"
+    },
+    {
+      "name": "embeddings.position_embeddings",
+      "canonical": "Transformer/posembed_input/pos_embedding"
+    },
+    {
+      "name": "embeddings.mask_token",
+      "canonical": "mask_token",
+      "optional": true
+    },
+    {
+      "name": "encoder.layer.{i}.norm1.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/scale"
+    },
+    {
+      "name": "encoder.layer.{i}.norm1.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.attention.attention.query.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.attention.attention.query.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ],
+      "optional": true
+    },
+    {
+      "name": "encoder.layer.{i}.attention.attention.key.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.attention.attention.key.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ],
+      "optional": true
+    },
+    {
+      "name": "encoder.layer.{i}.attention.attention.value.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.attention.attention.value.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ],
+      "optional": true
+    },
+    {
+      "name": "encoder.layer.{i}.attention.output.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.attention.output.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.layer_scale1.lambda1",
+      "canonical": "Transformer/encoderblock_{i}/LayerScale_0/scale",
+      "optional": true
+    },
+    {
+      "name": "encoder.layer.{i}.norm2.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/scale"
+    },
+    {
+      "name": "encoder.layer.{i}.norm2.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.mlp.fc1.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.mlp.fc1.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.mlp.fc2.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.mlp.fc2.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.layer_scale2.lambda1",
+      "canonical": "Transformer/encoderblock_{i}/LayerScale_1/scale",
+      "optional": true
+    },
+    {
+      "name": "layernorm.weight",
+      "canonical": "Transformer/encoder_norm/scale"
+    },
+    {
+      "name": "layernorm.bias",
+      "canonical": "Transformer/encoder_norm/bias"
+    }
+  ]
+}
+"""#),
         ("hf-vit-classifier-v5.json", #"""
 {
   "name": "hf-vit-classifier-v5",
@@ -1490,7 +1681,7 @@ extension BuiltinSchemas {
         ("timm.json", #"""
 {
   "name": "timm",
-  "title": "timm VisionTransformer state dict (PyTorch layouts, fused qkv)",
+  "title": "timm VisionTransformer state dict (PyTorch layouts, fused qkv; also DeiT III / DINOv2 LayerScale and DINOv2's mask_token)",
   "activation": "gelu",
   "layerNormEpsilon": 1e-06,
   "prefixes": [
@@ -1516,7 +1707,8 @@ extension BuiltinSchemas {
     },
     {
       "name": "patch_embed.proj.bias",
-      "canonical": "embedding/bias"
+      "canonical": "embedding/bias",
+      "optional": true
     },
     {
       "name": "cls_token",
@@ -1526,6 +1718,11 @@ extension BuiltinSchemas {
     {
       "name": "pos_embed",
       "canonical": "Transformer/posembed_input/pos_embedding"
+    },
+    {
+      "name": "mask_token",
+      "canonical": "mask_token",
+      "optional": true
     },
     {
       "name": "blocks.{i}.norm1.weight",
@@ -1574,7 +1771,8 @@ extension BuiltinSchemas {
           "op": "splitHeads",
           "axis": 0
         }
-      ]
+      ],
+      "optional": true
     },
     {
       "name": "blocks.{i}.attn.proj.weight",
@@ -1591,7 +1789,13 @@ extension BuiltinSchemas {
     },
     {
       "name": "blocks.{i}.attn.proj.bias",
-      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias"
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias",
+      "optional": true
+    },
+    {
+      "name": "blocks.{i}.ls1.gamma",
+      "canonical": "Transformer/encoderblock_{i}/LayerScale_0/scale",
+      "optional": true
     },
     {
       "name": "blocks.{i}.norm2.weight",
@@ -1626,6 +1830,11 @@ extension BuiltinSchemas {
     {
       "name": "blocks.{i}.mlp.fc2.bias",
       "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/bias"
+    },
+    {
+      "name": "blocks.{i}.ls2.gamma",
+      "canonical": "Transformer/encoderblock_{i}/LayerScale_1/scale",
+      "optional": true
     },
     {
       "name": "norm.weight",

@@ -145,9 +145,11 @@ struct Inflate: ParsableCommand {
         let input = try Checkpoint.open(source, options: reading.readOptions)
         let detector = try layouts.detector(for: source)
         let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
-        let canonical = CanonicalSource(input, match: match)
         let values = try layouts.values(for: match, path: source)
-        let architecture = try ViTArchitecture.infer(match, file: source)
+        // The exact rewrites (LayerScale, a CLS token without a position, missing biases)
+        // put the ViT in the plain form every ViViT holds; the report records each.
+        let canonical = try RewrittenSource(CanonicalSource(input, match: match))
+        let architecture = try ViTArchitecture.infer(canonical.tensors, file: source, heads: match.headCount)
         let inflated = try Inflater.inflate(canonical, architecture: architecture, layout: match.layoutDescription,
                                             options: options(), values: values)
         printError("\(source): \(match.layoutDescription) — \(architecture.summary)")

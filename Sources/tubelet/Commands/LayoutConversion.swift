@@ -9,7 +9,7 @@ enum LayoutConversion {
     /// tensors `exclusion` leaves out (listed on stderr and in the output's metadata).
     static func convert(_ source: any TensorSource, match: LayoutMatch, to schema: LayoutSchema,
                         exclusion: TensorExclusion, values: ModelValues) throws(CheckpointError) -> LayoutSource {
-        let canonical = CanonicalSource(source, match: match)
+        let canonical = try canonicalSource(source, match: match, for: schema)
         let leftOut = exclusion.leftOut(canonical, target: schema)
         try ExclusionRecord.requireEveryPatternUsed(exclusion, leftOut: leftOut, file: source.path)
         let kept = leftOut.isEmpty ? canonical as any TensorSource
@@ -17,6 +17,10 @@ enum LayoutConversion {
                            excluding: Set(leftOut.map(\.canonical)))
         let output = try LayoutSource(kept, schema: schema, depth: match.depth)
         printError("layout: \(match.layoutDescription) → \(schema.name)")
+        if let rewritten = canonical as? RewrittenSource {
+            for rewrite in rewritten.rewrites { printError("rewrite: \(rewrite.method) (\(rewrite.tensors.count) tensors): \(rewrite.detail)") }
+            for entry in rewritten.dropped { printError("left out \(entry.name): \(entry.reason)") }
+        }
         if !leftOut.isEmpty { printError(ExclusionRecord.summary(leftOut)) }
         if let activation = values.activation, let usual = schema.activation, usual != activation.value {
             // Weights carry no activation: a model built with the target family's usual one
@@ -40,6 +44,16 @@ enum LayoutConversion {
             }
         }
         return output
+    }
+
+    /// The canonical tensors to write in `target`: the file's own form when the target is the
+    /// source's layout (a round trip keeps LayerScale, a position-less CLS token, missing
+    /// biases as they are), otherwise after the exact rewrites into the plain ViT every other
+    /// layout holds (``RewrittenSource``).
+    static func canonicalSource(_ source: any TensorSource, match: LayoutMatch,
+                                for target: LayoutSchema) throws(CheckpointError) -> any CanonicalProvenance {
+        let canonical = CanonicalSource(source, match: match)
+        return target.name == match.schema.name ? canonical : try RewrittenSource(canonical)
     }
 
     /// The detected layout, or the named one if it fits every tensor.

@@ -35,7 +35,9 @@ struct LayoutReport: Encodable {
             return LayoutReport(line: "layout: none (no layouts loaded)")
         }
         if best.isFull {
-            let architecture = try? ViTArchitecture.infer(best, file: source.path)
+            // After the exact rewrites, which a LayerScale or position-less CLS model needs.
+            let canonical = (try? RewrittenSource(CanonicalSource(source, match: best)))?.tensors ?? best.canonicalTensors
+            let architecture = try? ViTArchitecture.infer(canonical, file: source.path, heads: best.headCount)
             let summary = architecture?.summary
             let modelValues = try values(best)
             var line = "layout: \(best.layoutDescription)" + (summary.map { " — \($0)" } ?? "")
@@ -48,7 +50,7 @@ struct LayoutReport: Encodable {
         }
         return LayoutReport(closest: best.layoutDescription, score: best.score, missing: best.missing,
                             unexpected: best.unexpected, shapeProblems: best.shapeProblems,
-                            line: "layout: none fits; \(LayoutDetector.explain(best))")
+                            line: "layout: none fits; \(StructuralRefusal.recognise(source.tensors)?.message ?? LayoutDetector.explain(best))")
     }
 
     enum CodingKeys: String, CodingKey {
