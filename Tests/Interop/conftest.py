@@ -43,11 +43,6 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 # No skipped checks in CI
 # --------------------------------------------------------------------------------------------
 
-#: Modules whose tests may be skipped even under TUBELET_NO_SKIPS, with the reason. timm cannot
-#: run with the CPU-only torch: it imports torchvision, and the only torchvision PyPI has is built
-#: for the CUDA torch (see Tests/Interop/requirements-full.in).
-UNAVAILABLE_MODULES = {"timm": "imports torchvision, whose PyPI build needs the CUDA torch"}
-
 _skipped: list[tuple[str, str]] = []
 
 
@@ -69,11 +64,10 @@ def pytest_runtest_logreport(report):
 
 def pytest_sessionfinish(session, exitstatus):
     """With TUBELET_NO_SKIPS=1 (CI sets it), a skipped test fails the run: every interop check
-    must have run against the pinned stack, unless its module is in UNAVAILABLE_MODULES."""
+    must have run against the pinned stack."""
     if os.environ.get("TUBELET_NO_SKIPS") != "1":
         return
-    allowed = tuple(f"could not import '{module}'" for module in UNAVAILABLE_MODULES)
-    failing = [(node, reason) for node, reason in _skipped if not reason.startswith(allowed)]
+    failing = list(_skipped)
     if not failing:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

@@ -75,9 +75,10 @@ def built(name: str) -> tuple[Path, dict]:
 
 
 def heads_flags(meta: dict) -> list[str]:
-    """--heads for files that do not store the head count (timm, a bare safetensors); a
-    transformers directory says it in its config.json."""
-    return ["--heads", str(meta["heads"])] if meta["library"] == "timm" or meta["bare"] else []
+    """--heads only for a bare safetensors without its config.json: timm's Hub config.json
+    (its architecture name, e.g. vit_huge_patch14_224 → 16) and transformers' config.json
+    (num_attention_heads) give the head count, which Tubelet must find there on its own."""
+    return ["--heads", str(meta["heads"])] if meta["bare"] else []
 
 
 def static_video(image: np.ndarray) -> "torch.Tensor":
@@ -93,8 +94,15 @@ def inflate(directory: Path, meta: dict, out: Path, *flags: str, expect_rc: int 
 
 def check_hf(directory: Path, meta: dict, tmp_path: Path) -> None:
     out, report_path = tmp_path / "vivit", tmp_path / "report.json"
+    if meta["bare"]:
+        # Without its config.json nothing says how many heads: refused, never width / 64.
+        process = run_tubelet(["inflate", directory / meta["weights"], "-o", out, "--model", "spacetime",
+                               "--format", "hf", "--classes", "3"], expect_rc=1)
+        assert "--heads N" in process.stderr and not out.exists(), process.stderr
     process = inflate(directory, meta, out, "--format", "hf", "--classes", "3", "--report", report_path)
     report = json.loads(report_path.read_text())
+    # The real head count, read from the config (or given, for a bare file): never width / 64.
+    assert report["values"]["heads"]["value"] == str(meta["heads"]), report["values"]
     methods = sorted({rewrite["method"] for rewrite in report.get("rewrites", [])})
     expected = sorted(meta["detail"]) if meta["expect"] == "rewrite" else []
     assert methods == expected, f"rewrites {methods}, expected {expected}\n{process.stderr}"
