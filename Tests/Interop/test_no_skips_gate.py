@@ -1,6 +1,6 @@
-"""conftest's TUBELET_NO_SKIPS gate, which CI sets: a skipped test fails the run, except a
-skip for a module listed in UNAVAILABLE_MODULES. Runs pytest on small test files beside a copy
-of conftest.py."""
+"""conftest's TUBELET_NO_SKIPS gate, which CI sets: a skipped test fails the run, whatever
+module it waited for. Runs pytest on small test files beside a copy of conftest.py (and the
+module it imports)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ TESTS = textwrap.dedent("""
 
 
 def run_pytest(tmp_path, reason: str, gate: bool) -> subprocess.CompletedProcess:
-    shutil.copy(REPO_ROOT / "Tests" / "Interop" / "conftest.py", tmp_path / "conftest.py")
+    for name in ("conftest.py", "torchvision_shim.py"):
+        shutil.copy(REPO_ROOT / "Tests" / "Interop" / name, tmp_path / name)
     (tmp_path / "test_sample.py").write_text(TESTS.format(reason=reason))
     environment = {key: value for key, value in os.environ.items() if key != "TUBELET_NO_SKIPS"}
     if gate:

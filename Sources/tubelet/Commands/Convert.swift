@@ -135,8 +135,10 @@ struct Convert: ParsableCommand {
             let detector = try layouts.detector(for: source)
             let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
             let values = try layouts.values(for: match, path: source)
-            input = try LayoutConversion.convert(input, match: match, to: detector.library.schema(named: to),
-                                                 exclusion: exclusion, values: values)
+            let conversion = try LayoutConversion.convert(input, match: match, to: detector.library.schema(named: to),
+                                                          exclusion: exclusion, values: values)
+            for note in conversion.notes { printError(note) }
+            input = conversion.source
         } else if !excludePatterns.isEmpty {
             input = try excludingFileNames(input)
         }
@@ -191,8 +193,9 @@ struct Convert: ParsableCommand {
         let schema = try detector.library.schema(named: target)
         let values = try layouts.values(for: match, path: source)
         // The config.json written states the source's activation: no note needed.
-        let result = try LayoutConversion.convert(input, match: match, to: schema, exclusion: exclusion,
-                                                  values: ModelValues(heads: values.heads))
+        let conversion = try LayoutConversion.convert(input, match: match, to: schema, exclusion: exclusion,
+                                                      values: ModelValues(heads: values.heads))
+        let result = conversion.source
         // The architecture of what is written: without what --drop-head or --exclude left out.
         let architecture = try ViTArchitecture.infer(result.canonical.tensors, file: source, heads: match.headCount)
         let outputDType = dtype ?? match.canonicalTensors.first { $0.dtype.isFloatingPoint }?.dtype ?? .float32
@@ -202,6 +205,7 @@ struct Convert: ParsableCommand {
             dtype: outputDType, file: source)
         var written: any TensorSource = result
         if let dtype { written = try CastingSource(written, to: dtype) }
+        for note in conversion.notes { printError(note) }
         for note in AssumptionNotes.lines(values, recorded: ["heads", "activation", "layer_norm_eps"]) { printError(note) }
         let bar = progressOptions.bar("convert")
         defer { bar?.clear() }

@@ -5,10 +5,18 @@ import TensorIO
 /// detected (or named with `--from`), its tensors are mapped to canonical form and written out
 /// with the target schema's inverse transforms.
 enum LayoutConversion {
+    /// A conversion, and what to tell the user about it: printed by the caller once every
+    /// check has passed, so a refused run prints its one error line and nothing else.
+    struct Result {
+        let source: LayoutSource
+        let notes: [String]
+    }
+
     /// `source`, read in the layout `match` found, written in `schema`'s layout, less the
-    /// tensors `exclusion` leaves out (listed on stderr and in the output's metadata).
+    /// tensors `exclusion` leaves out (listed in the notes and in the output's metadata).
     static func convert(_ source: any TensorSource, match: LayoutMatch, to schema: LayoutSchema,
-                        exclusion: TensorExclusion, values: ModelValues) throws(CheckpointError) -> LayoutSource {
+                        exclusion: TensorExclusion, values: ModelValues) throws(CheckpointError) -> Result {
+        var notes: [String] = []
         let canonical = try canonicalSource(source, match: match, for: schema)
         let leftOut = exclusion.leftOut(canonical, target: schema)
         try ExclusionRecord.requireEveryPatternUsed(exclusion, leftOut: leftOut, file: source.path)
@@ -16,19 +24,19 @@ enum LayoutConversion {
             : SubsetSource(AnnotatedSource(canonical, adding: ExclusionRecord.metadata(leftOut)),
                            excluding: Set(leftOut.map(\.canonical)))
         let output = try LayoutSource(kept, schema: schema, depth: match.depth)
-        printError("layout: \(match.layoutDescription) → \(schema.name)")
+        notes.append("layout: \(match.layoutDescription) → \(schema.name)")
         if let rewritten = canonical as? RewrittenSource {
-            for rewrite in rewritten.rewrites { printError("rewrite: \(rewrite.method) (\(rewrite.tensors.count) tensors): \(rewrite.detail)") }
-            for entry in rewritten.dropped { printError("left out \(entry.name): \(entry.reason)") }
+            for rewrite in rewritten.rewrites { notes.append("rewrite: \(rewrite.method) (\(rewrite.tensors.count) tensors): \(rewrite.detail)") }
+            for entry in rewritten.dropped { notes.append("left out \(entry.name): \(entry.reason)") }
         }
-        if !leftOut.isEmpty { printError(ExclusionRecord.summary(leftOut)) }
+        if !leftOut.isEmpty { notes.append(ExclusionRecord.summary(leftOut)) }
         if let activation = values.activation, let usual = schema.activation, usual != activation.value {
             // Weights carry no activation: a model built with the target family's usual one
             // computes another function.
-            printError("note: the source's activation is \(activation.value) (\(activation.origin.description)); \(schema.name) models use \(usual) unless built otherwise, so build the model with \(activation.value) to compute the same function")
+            notes.append("note: the source's activation is \(activation.value) (\(activation.origin.description)); \(schema.name) models use \(usual) unless built otherwise, so build the model with \(activation.value) to compute the same function")
         }
         if !match.outside.isEmpty {
-            printError("left out \(match.outside.count) tensors outside '\(match.prefix)', not part of the model: "
+            notes.append("left out \(match.outside.count) tensors outside '\(match.prefix)', not part of the model: "
                        + match.outside.prefix(5).joined(separator: ", ") + (match.outside.count > 5 ? ", …" : ""))
         }
         if schema.storesHeadCount {
@@ -38,12 +46,12 @@ enum LayoutConversion {
                 let architecture = try ViTArchitecture.infer(match, file: source.path)
                 _ = try architecture.requireHeads(file: source.path, purpose: "The \(schema.name) layout's [D, H, hd] attention kernels")
             case .resolved(let heads) where heads.origin.isAssumed:
-                printError("note: assumed heads \(heads.value): \(heads.origin.basis) (the \(match.schema.name) layout does not store it, the \(schema.name) layout does); pass --heads if the model has another")
+                notes.append("note: assumed heads \(heads.value): \(heads.origin.basis) (the \(match.schema.name) layout does not store it, the \(schema.name) layout does); pass --heads if the model has another")
             default:
                 break
             }
         }
-        return output
+        return Result(source: output, notes: notes)
     }
 
     /// The canonical tensors to write in `target`: the file's own form when the target is the
