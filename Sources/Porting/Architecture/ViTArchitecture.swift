@@ -70,6 +70,13 @@ public struct ViTArchitecture: Codable, Sendable, Equatable {
             }
             return shape
         }
+        if let tubelet = shapes["embedding/kernel"], tubelet.count == 5 {
+            // A ViViT (Model 1 or 4 in scenic's tree, or Hugging Face's) matches the image
+            // names; its [t, h, w, C, D] tubelet kernel says what it is.
+            throw CheckpointError(.invalidRequest, file: file, tensor: "embedding/kernel",
+                "this is already a ViViT (a \(Shape.describe(tubelet)) tubelet kernel), not an image ViT; inflation starts from an image ViT",
+                fix: "Convert it to change its format or layout, or inflate the image ViT it came from")
+        }
         let kernel = try require("embedding/kernel", rank: 4)
         let width = kernel[3]
         let posemb = try require("Transformer/posembed_input/pos_embedding", rank: 3)
