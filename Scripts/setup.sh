@@ -5,7 +5,7 @@
 #     Scripts/setup.sh --dev        # to test as well: + hdf5-tools (apt; the interop tests run
 #                                   # h5dump) and .venv with the full pinned Python stack
 #                                   # (Tests/Interop/requirements-full.txt: numpy … torch CPU,
-#                                   # transformers, timm, flax, keras, keras-hub)
+#                                   # transformers, flax, keras, keras-hub, tf-keras)
 #     Scripts/setup.sh --dev-core   # as --dev, but only the core interop stack
 #                                   # (Tests/Interop/requirements-core.txt: numpy, ml-dtypes,
 #                                   # h5py, …); the torch/flax/keras checks are then skipped
@@ -21,7 +21,7 @@ for argument in "$@"; do
     case "$argument" in
         --dev) mode=full ;;
         --dev-core) mode=core ;;
-        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "setup.sh: unknown option '$argument' (try --help)" >&2; exit 64 ;;
     esac
 done

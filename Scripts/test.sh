@@ -3,7 +3,9 @@
 # Tubelet against the reference libraries in .venv (numpy, ml_dtypes, h5py…, and with the full
 # stack torch, transformers, flax, Keras). Run `Scripts/setup.sh --dev` once first. Warnings are
 # errors, as in CI. pytest lists every skipped test with its reason (-rs); with
-# TUBELET_NO_SKIPS=1, as in CI, a skipped test fails the run.
+# TUBELET_NO_SKIPS=1, as in CI, a skipped test fails the run. The interop tests also run
+# Scripts/install.sh and Scripts/package.sh, which build the release binary in .build-release
+# (a few minutes the first time, incremental after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

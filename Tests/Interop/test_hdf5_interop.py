@@ -401,7 +401,7 @@ def test_keras3_samples_every_name_and_shape(tmp_path: Path, sample: str) -> Non
 def test_keras3_sample_written_by_tubelet_loads_into_keras(tmp_path: Path) -> None:
     """A Tubelet copy of the Keras 3 sample (its own layout, bfloat16 convention included) is
     accepted by `load_weights` and gives the model the same weights. Needs keras and keras-hub,
-    which are not test dependencies: skipped without them."""
+    which are in the full test stack (requirements-full.txt); skipped without them."""
     keras = pytest.importorskip("keras")
     keras_hub = pytest.importorskip("keras_hub")
     config = dict(image_shape=(32, 32, 3), patch_size=8, num_layers=2, num_heads=2, hidden_dim=16, mlp_dim=32)

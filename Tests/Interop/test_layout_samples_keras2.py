@@ -7,8 +7,8 @@ writes, which are what tf.keras `load_weights` goes by.
 
 The files are read with h5py and numpy only, so all of this runs in CI. The last test loads
 Tubelet's output into vit-keras's model with tf.keras itself; it runs where an interpreter
-with tf-keras and vit-keras 0.1.2 is available (this one, or $TF_KERAS_PYTHON, e.g. a venv
-made as make_vit_keras_sample.py says) and is skipped otherwise.
+with tf-keras and vit-keras 0.1.2 is available (this one, as the full test stack has them, or
+$TF_KERAS_PYTHON, e.g. a venv made as make_vit_keras_sample.py says) and is skipped otherwise.
 
 vit-keras stores attention as [D, D] Dense kernels, which do not say how many heads there
 are: Tubelet assumes 64-dimensional heads unless `--heads` is given, so the tests pass

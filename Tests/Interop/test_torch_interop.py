@@ -46,7 +46,7 @@ WEIGHTS_ONLY_OPCODES = {
 
 
 def require_torch():
-    return pytest.importorskip("torch", reason="torch is not installed (CI runs without it)")
+    return pytest.importorskip("torch", reason="torch is not installed (Scripts/setup.sh --dev installs it)")
 
 
 def npz_source(tmp_path: Path, arrays: dict[str, np.ndarray]) -> Path:
