@@ -21,8 +21,10 @@ enum AtomicDirectoryOutput {
         inputs: [String],
         body: (String) throws(CheckpointError) -> Void
     ) throws(CheckpointError) {
-        var target = path
-        while target.count > 1, target.hasSuffix("/") { target.removeLast() }
+        var requested = path
+        while requested.count > 1, requested.hasSuffix("/") { requested.removeLast() }
+        // A symbolic link is followed: the new directory replaces its target, the link stays.
+        let target = try OutputTarget.resolve(requested)
         var status = stat()
         let exists = lstat(target, &status) == 0
         if exists {

@@ -42,8 +42,10 @@ public enum AtomicOutput {
         inputs: [String],
         body: (String) throws(CheckpointError) -> Void
     ) throws(CheckpointError) {
+        // A symbolic link is followed: the new file replaces its target, the link stays.
+        let resolved = try OutputTarget.resolve(path)
         var target = stat()
-        if lstat(path, &target) == 0 {
+        if lstat(resolved, &target) == 0 {
             for input in inputs {
                 var source = stat()
                 if stat(input, &source) == 0, source.st_dev == target.st_dev, source.st_ino == target.st_ino {
@@ -60,16 +62,16 @@ public enum AtomicOutput {
                     fix: "Pass --force to replace it, or choose another path")
             }
         }
-        let temporary = temporaryPath(beside: path)
+        let temporary = temporaryPath(beside: resolved)
         CrashGuard.writing(temporary)
         defer { CrashGuard.writing(nil) }
         do throws(CheckpointError) {
             try body(temporary)
             try flushToDisk(temporary, target: path)
-            guard rename(temporary, path) == 0 else {
+            guard rename(temporary, resolved) == 0 else {
                 throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(String(cString: strerror(errno)))")
             }
-            flushDirectory(of: path)
+            flushDirectory(of: resolved)
         } catch {
             unlink(temporary)
             // Writers only know the temporary path; the user knows the target.

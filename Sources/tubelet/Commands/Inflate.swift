@@ -72,7 +72,7 @@ struct Inflate: ParsableCommand {
     @Option(help: "Seed of every randomly initialised tensor; the same seed gives the same bytes.")
     var seed: UInt64 = 0
 
-    @Option(help: "Write the provenance report as JSON to this file.", completion: .file())
+    @Option(help: "Write the provenance report as JSON to this file ('-': standard output).", completion: .file())
     var report: String?
 
     @Option(help: "The source's layout, when detection should not choose it.")
@@ -208,7 +208,9 @@ struct Inflate: ParsableCommand {
 
     /// Written like every output (temporary file, fsync, rename), so a crash leaves the
     /// previous report or the new one, and the input is never replaced.
+    /// `-` writes it to standard output instead, where a stream of JSON makes sense.
     func writeReport(_ text: String, to path: String) throws {
+        if path == "-" { return print(text) }
         if FileManager.default.fileExists(atPath: path) && !force {
             throw CheckpointError(.outputRefused, file: path, "the report file already exists", fix: "Pass --force to replace it")
         }
