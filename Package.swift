@@ -60,12 +60,16 @@ let package = Package(
             dependencies: [
                 "TensorIO",
                 "Porting",
+                "CInterruptCleanup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
 
         // MARK: - Implementation details
+        // The command's signal handler for interrupts, in C because it may only make
+        // async-signal-safe calls (see its source).
+        .target(name: "CInterruptCleanup"),
         .systemLibrary(
             name: "CHDF5",
             pkgConfig: staticHDF5 ? nil : hdf5PkgConfig,

@@ -31,34 +31,48 @@ enum AtomicDirectoryOutput {
             try refuseReplacing(target, status: status, overwrite: overwrite, inputs: inputs, reportedAs: path)
         }
         let temporary = AtomicOutput.temporaryPath(beside: target)
-        do throws(CheckpointError) {
-            try body(temporary)
-            try flushToDisk(temporary, reportedAs: path)
-            if exists, exchange(temporary, target) {
-                // The new directory is in place and the previous one sits at `temporary`.
+        try TemporaryOutputs.tracking(temporary) { () throws(CheckpointError) in
+            do throws(CheckpointError) {
+                try body(temporary)
+                try flushToDisk(temporary, reportedAs: path)
+                if exists, exchange(temporary, target) {
+                    // The new directory is in place and the previous one sits at `temporary`.
+                    try? FileManager.default.removeItem(atPath: temporary)
+                } else if exists {
+                    try replaceByRenaming(target, with: temporary, reportedAs: path)
+                } else {
+                    guard rename(temporary, target) == 0 else {
+                        throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(String(cString: strerror(errno)))")
+                    }
+                }
+                AtomicOutput.flushDirectory(of: target)
+            } catch {
                 try? FileManager.default.removeItem(atPath: temporary)
-            } else if exists {
-                let aside = AtomicOutput.temporaryPath(beside: target)
-                guard rename(target, aside) == 0 else {
-                    throw CheckpointError(.io, file: path, "cannot move the previous output aside: \(String(cString: strerror(errno)))")
-                }
-                guard rename(temporary, target) == 0 else {
-                    let reason = String(cString: strerror(errno))
-                    rename(aside, target)
-                    throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(reason)")
-                }
-                try? FileManager.default.removeItem(atPath: aside)
-            } else {
-                guard rename(temporary, target) == 0 else {
-                    throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(String(cString: strerror(errno)))")
-                }
+                var reported = error
+                if reported.file.hasPrefix(temporary) { reported.file = path + reported.file.dropFirst(temporary.count) }
+                throw reported
             }
-            AtomicOutput.flushDirectory(of: target)
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            var reported = error
-            if reported.file.hasPrefix(temporary) { reported.file = path + reported.file.dropFirst(temporary.count) }
-            throw reported
+        }
+    }
+
+    /// Where ``exchange(_:_:)`` is not available: the previous directory is renamed aside,
+    /// the new one into place, and the previous one removed.
+    ///
+    /// The directory aside is tracked for removal on an interrupt only once the new one is in
+    /// place: an interrupt between the two renames leaves it (the previous output, whole) for
+    /// the next run to name, rather than losing both.
+    private static func replaceByRenaming(_ target: String, with temporary: String, reportedAs path: String) throws(CheckpointError) {
+        let aside = AtomicOutput.temporaryPath(beside: target)
+        guard rename(target, aside) == 0 else {
+            throw CheckpointError(.io, file: path, "cannot move the previous output aside: \(String(cString: strerror(errno)))")
+        }
+        guard rename(temporary, target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            rename(aside, target)
+            throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(reason)")
+        }
+        TemporaryOutputs.tracking(aside) {
+            try? FileManager.default.removeItem(atPath: aside)
         }
     }
 

@@ -63,21 +63,23 @@ public enum AtomicOutput {
             }
         }
         let temporary = temporaryPath(beside: resolved)
-        CrashGuard.writing(temporary)
-        defer { CrashGuard.writing(nil) }
-        do throws(CheckpointError) {
-            try body(temporary)
-            try flushToDisk(temporary, target: path)
-            guard rename(temporary, resolved) == 0 else {
-                throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(String(cString: strerror(errno)))")
+        try TemporaryOutputs.tracking(temporary) { () throws(CheckpointError) in
+            CrashGuard.writing(temporary)
+            defer { CrashGuard.writing(nil) }
+            do throws(CheckpointError) {
+                try body(temporary)
+                try flushToDisk(temporary, target: path)
+                guard rename(temporary, resolved) == 0 else {
+                    throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(String(cString: strerror(errno)))")
+                }
+                flushDirectory(of: resolved)
+            } catch {
+                unlink(temporary)
+                // Writers only know the temporary path; the user knows the target.
+                var reported = error
+                if reported.file == temporary { reported.file = path }
+                throw reported
             }
-            flushDirectory(of: resolved)
-        } catch {
-            unlink(temporary)
-            // Writers only know the temporary path; the user knows the target.
-            var reported = error
-            if reported.file == temporary { reported.file = path }
-            throw reported
         }
     }
 
