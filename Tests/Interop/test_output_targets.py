@@ -148,6 +148,8 @@ WRITERS = {
     "convert-npz": (["convert", SAMPLE], ["--format", "npz"]),
     "convert-hdf5": (["convert", SAMPLE], ["--format", "hdf5"]),
     "convert-sharded": (["convert", SAMPLE], ["--max-shard-size", "100kB"]),
+    "inflate-npz": ([*INFLATE, "-o"], ["--format", "npz"]),
+    "inflate-hf": ([*INFLATE, "-o"], ["--format", "hf", "--classes", "3"]),
 }
 
 
@@ -164,6 +166,16 @@ def test_special_files_are_refused_and_untouched(tmp_path, node, writer, force):
     after_stat = os.lstat(target)
     assert is_kind(after_stat.st_mode) and after_stat.st_ino == before.st_ino
     assert sorted(p.name for p in tmp_path.iterdir()) == ["target"]
+
+
+@pytest.mark.parametrize("node", sorted(NODES))
+def test_a_special_report_file_is_refused_before_anything_is_written(tmp_path, node):
+    make, is_kind, words = NODES[node]
+    report = make(tmp_path / "report.json")
+    process = run_tubelet([*INFLATE, "-o", tmp_path / "out.npz", "--report", report, "--force"], expect_rc=1)
+    assert_error_line(process, report, words)
+    assert is_kind(os.lstat(report).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
 
 
 def test_a_link_to_a_fifo_is_refused(tmp_path):
@@ -198,6 +210,7 @@ def test_dev_stdout_as_a_checkpoint_is_refused_whatever_stdout_is(tmp_path):
 @pytest.mark.parametrize("arguments", [
     ["convert", SAMPLE, "-", "--format", "npz"],
     ["convert", SAMPLE, "-", "--format", "safetensors"],
+    [*INFLATE, "-o", "-", "--format", "hdf5"],
 ])
 def test_a_checkpoint_to_standard_output_is_refused_with_the_reason(tmp_path, arguments):
     process = run_tubelet(arguments, expect_rc=1)

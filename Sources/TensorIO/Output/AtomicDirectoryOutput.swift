@@ -21,15 +21,11 @@ enum AtomicDirectoryOutput {
         inputs: [String],
         body: (String) throws(CheckpointError) -> Void
     ) throws(CheckpointError) {
-        var requested = path
-        while requested.count > 1, requested.hasSuffix("/") { requested.removeLast() }
-        // A symbolic link is followed: the new directory replaces its target, the link stays.
-        let target = try OutputTarget.resolve(requested)
+        // Checked again here, not only by the command line before it began: the file system
+        // may have changed since. A symbolic link is followed; the link stays.
+        let target = try OutputPreflight.check(path, kind: .directory, overwrite: overwrite, inputs: inputs)
         var status = stat()
         let exists = lstat(target, &status) == 0
-        if exists {
-            try refuseReplacing(target, status: status, overwrite: overwrite, inputs: inputs, reportedAs: path)
-        }
         let temporary = AtomicOutput.temporaryPath(beside: target)
         try TemporaryOutputs.tracking(temporary) { () throws(CheckpointError) in
             do throws(CheckpointError) {
@@ -103,54 +99,6 @@ enum AtomicDirectoryOutput {
         let parts = middle.split(separator: "-", omittingEmptySubsequences: false)
         return parts.count == 3 && parts[1] == "of" && parts[0].allSatisfy(\.isASCII) && parts[0].allSatisfy(\.isNumber)
             && parts[2].allSatisfy(\.isASCII) && parts[2].allSatisfy(\.isNumber) && !parts[0].isEmpty && !parts[2].isEmpty
-    }
-
-    private static func refuseReplacing(
-        _ target: String, status: stat, overwrite: Bool, inputs: [String], reportedAs path: String
-    ) throws(CheckpointError) {
-        let resolvedTarget = resolved(target)
-        for input in inputs {
-            let resolvedInput = resolved(input)
-            if resolvedInput == resolvedTarget || resolvedInput.hasPrefix(resolvedTarget + "/") {
-                throw CheckpointError(.outputRefused, file: path, "the output directory is or holds the input",
-                    fix: "Write to another path; Tubelet never overwrites its input")
-            }
-        }
-        guard (status.st_mode & S_IFMT) == S_IFDIR else {
-            throw CheckpointError(.outputRefused, file: path, "the output exists and is not a directory, but a sharded checkpoint is one",
-                fix: "Choose another path")
-        }
-        guard overwrite else {
-            throw CheckpointError(.outputRefused, file: path, "the output already exists",
-                fix: "Pass --force to replace it, or choose another path")
-        }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
-        if let foreign = names.sorted().first(where: { !isShardOutputName($0) }) {
-            throw CheckpointError(.outputRefused, file: path,
-                "the output directory holds '\(foreign)', which is not part of a sharded safetensors checkpoint",
-                fix: "--force replaces only a directory of model*.safetensors shards and their index; choose another path")
-        }
-    }
-
-    /// `path` with symbolic links and `.`/`..` resolved, or as given when it does not exist.
-    static func resolved(_ path: String) -> String {
-        guard let pointer = realpath(path, nil) else { return path }
-        defer { free(pointer) }
-        return String(cString: pointer)
-    }
-
-    /// Refuses to replace an existing file that lies inside one of the input directories
-    /// (a shard of the checkpoint being read), whatever `--force` says.
-    static func refuseTargetInsideInputs(_ path: String, inputs: [String]) throws(CheckpointError) {
-        var status = stat()
-        guard lstat(path, &status) == 0 else { return }
-        let resolvedTarget = resolved(path)
-        for input in inputs where ModelDirectory.isDirectory(input) {
-            if resolvedTarget.hasPrefix(resolved(input) + "/") {
-                throw CheckpointError(.outputRefused, file: path, "the output is a file of the input model directory",
-                    fix: "Write to another path; Tubelet never overwrites its input")
-            }
-        }
     }
 
     private static func flushToDisk(_ directory: String, reportedAs path: String) throws(CheckpointError) {

@@ -42,26 +42,9 @@ public enum AtomicOutput {
         inputs: [String],
         body: (String) throws(CheckpointError) -> Void
     ) throws(CheckpointError) {
-        // A symbolic link is followed: the new file replaces its target, the link stays.
-        let resolved = try OutputTarget.resolve(path)
-        var target = stat()
-        if lstat(resolved, &target) == 0 {
-            for input in inputs {
-                var source = stat()
-                if stat(input, &source) == 0, source.st_dev == target.st_dev, source.st_ino == target.st_ino {
-                    throw CheckpointError(.outputRefused, file: path, "the output is the input file",
-                        fix: "Write to another path; Tubelet never overwrites its input")
-                }
-            }
-            if (target.st_mode & S_IFMT) == S_IFDIR {
-                throw CheckpointError(.outputRefused, file: path, "the output is an existing directory",
-                    fix: "Name a file to write")
-            }
-            guard overwrite else {
-                throw CheckpointError(.outputRefused, file: path, "the output already exists",
-                    fix: "Pass --force to replace it, or choose another path")
-            }
-        }
+        // Checked again here, not only by the command line before it began: the file system
+        // may have changed since. A symbolic link is followed; the link stays.
+        let resolved = try OutputPreflight.check(path, kind: .file, overwrite: overwrite, inputs: inputs)
         let temporary = temporaryPath(beside: resolved)
         try TemporaryOutputs.tracking(temporary) { () throws(CheckpointError) in
             CrashGuard.writing(temporary)

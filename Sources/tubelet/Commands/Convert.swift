@@ -115,6 +115,7 @@ struct Convert: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutputs()
         var input = try Checkpoint.open(source, options: reading.readOptions)
         if writesModelDirectory {
             try writeModelDirectory(input)

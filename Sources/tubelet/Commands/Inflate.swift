@@ -142,12 +142,14 @@ struct Inflate: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutputs()
         let input = try Checkpoint.open(source, options: reading.readOptions)
         let detector = try layouts.detector(for: source)
         let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
         let canonical = CanonicalSource(input, match: match)
         let architecture = try ViTArchitecture.infer(canonical.tensors, file: source)
         let inflated = try Inflater.inflate(canonical, architecture: architecture, layout: match.layoutDescription, options: options())
+        try checkWritable(inflated, detector: detector, depth: architecture.depth)
         printError("\(source): \(match.layoutDescription) — \(architecture.summary)")
         if dryRun {
             print(DryRunPlan(inflated).text, terminator: "")
@@ -211,9 +213,6 @@ struct Inflate: ParsableCommand {
     /// `-` writes it to standard output instead, where a stream of JSON makes sense.
     func writeReport(_ text: String, to path: String) throws {
         if path == "-" { return print(text) }
-        if FileManager.default.fileExists(atPath: path) && !force {
-            throw CheckpointError(.outputRefused, file: path, "the report file already exists", fix: "Pass --force to replace it")
-        }
         try AtomicOutput.write(Array((text + "\n").utf8), to: path, overwrite: force, inputs: [source])
     }
 }
