@@ -61,6 +61,7 @@ let package = Package(
                 "TensorIO",
                 "Porting",
                 "CInterruptCleanup",
+                "CSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -70,6 +71,8 @@ let package = Package(
         // The command's signal handler for interrupts, in C because it may only make
         // async-signal-safe calls (see its source).
         .target(name: "CInterruptCleanup"),
+        // The seccomp filter the command puts on itself (see its source for what it covers).
+        .target(name: "CSandbox"),
         .systemLibrary(
             name: "CHDF5",
             pkgConfig: staticHDF5 ? nil : hdf5PkgConfig,

@@ -90,6 +90,8 @@ struct Inflate: ParsableCommand {
 
     @OptionGroup var layouts: LayoutOptionGroup
 
+    @OptionGroup var sandbox: SandboxOptionGroup
+
     func validate() throws {
         if output == nil && !dryRun { throw ValidationError("name the output with -o OUT (or pass --dry-run)") }
         _ = try tubeletSize()
@@ -142,6 +144,7 @@ struct Inflate: ParsableCommand {
     }
 
     func run() throws {
+        try sandbox.enter()
         try checkOutputs()
         let input = try Checkpoint.open(source, options: reading.readOptions)
         let detector = try layouts.detector(for: source)
