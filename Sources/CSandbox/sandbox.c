@@ -30,7 +30,10 @@
 //
 // Sanitizer builds: LeakSanitizer stops the threads at exit from a task it clones without
 // CLONE_THREAD and attaches with ptrace; an AddressSanitizer build (never a release) allows
-// both, so sanitizer runs can keep the filter on.
+// both, so sanitizer runs can keep the filter on. The sanitizers symbolize their reports
+// (and match leak suppressions by function name) through an llvm-symbolizer process that
+// they start when first needed; execve stays denied, so such a build starts it before the
+// filter goes on, and the running process is used from then on.
 
 #define _GNU_SOURCE
 #include "sandbox.h"
@@ -61,6 +64,12 @@
 #define TUBELET_LEAK_CHECKER 1
 #else
 #define TUBELET_LEAK_CHECKER 0
+#endif
+#if TUBELET_LEAK_CHECKER || __has_feature(thread_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define TUBELET_SANITIZED 1
+#include <sanitizer/common_interface_defs.h>
+#else
+#define TUBELET_SANITIZED 0
 #endif
 
 #if defined(__x86_64__)
@@ -202,6 +211,11 @@ static int build(struct program *program) {
 int tubelet_sandbox_install(void) {
     static struct program program;
     if (build(&program) != 0) return E2BIG;
+#if TUBELET_SANITIZED
+    // Symbolizing any address starts the sanitizer's symbolizer process now, while it may.
+    char symbol[256];
+    __sanitizer_symbolize_pc(__builtin_return_address(0), "%p %F %L", symbol, sizeof symbol);
+#endif
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
     struct sock_fprog filter = { .len = program.count, .filter = program.instructions };
     long result = syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &filter);

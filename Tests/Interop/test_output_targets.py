@@ -252,6 +252,12 @@ def test_a_pipe_as_input_is_refused_naming_the_file():
     assert len(stderr.strip().splitlines()) == 1
 
 
+def test_dash_as_input_is_refused_as_a_stream(tmp_path):
+    process = subprocess.run([str(tubelet_binary()), "inspect", "-"], cwd=tmp_path, stdin=subprocess.DEVNULL,
+                             capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
+    assert_error_line(process, Path("-"), "standard input is a stream", "file first")
+
+
 def test_a_fifo_as_input_is_refused_without_blocking(tmp_path):
     fifo = make_fifo(tmp_path / "weights.npz")
     process = run_tubelet(["convert", fifo, tmp_path / "out.npz"], expect_rc=1)
@@ -264,3 +270,24 @@ def test_dev_stdin_redirected_from_a_file_is_read(tmp_path):
                                  capture_output=True, text=True, timeout=TIMEOUT_SECONDS)
     assert process.returncode == 0, process.stderr
     assert json.loads(process.stdout)["totals"]["tensors"] == len(sample_tensors())
+
+
+def test_a_killed_runs_temporary_beside_a_links_target_is_named(tmp_path):
+    """Temporaries are made beside the link's target, so that is where the next run looks."""
+    (tmp_path / "data").mkdir()
+    link = tmp_path / "latest.npz"
+    link.symlink_to("data/run.npz")
+    dead = 4_194_304  # PID_MAX_LIMIT: counting down from it finds an unused process id at once
+    while True:
+        dead -= 1
+        try:
+            os.kill(dead, 0)
+        except ProcessLookupError:
+            break
+        except PermissionError:
+            continue
+    left = tmp_path / "data" / f".run.npz.tubelet-{dead}-abc"
+    left.write_bytes(b"partial")
+    process = run_tubelet(["convert", SAMPLE, link])
+    assert f"note: {left} was left by an interrupted tubelet run (process {dead} has ended)" in process.stderr, process.stderr
+    assert left.exists()

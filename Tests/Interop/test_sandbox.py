@@ -145,6 +145,7 @@ def test_probes_are_not_run_by_a_command_that_reads_nothing():
     """`schemas` reads no untrusted file: no filter, and no probe."""
     process = run(["schemas"], TUBELET_DEBUG_AFTER_SANDBOX="exec")
     assert process.returncode == 0 and "vision_transformer" in process.stdout, process.stderr
+    assert "sandbox probe" not in process.stderr
 
 
 def every_command(tmp: Path, big: Path) -> list[list[object]]:

@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// Refuses an input that is a stream rather than a file, before it is opened.
@@ -16,6 +14,11 @@ import Darwin
 enum SeekableInput {
     static func check(_ path: String) throws(CheckpointError) {
         var status = stat()
+        if path == "-", stat(path, &status) != 0 {
+            throw CheckpointError(.cannotOpen, file: path,
+                "standard input is a stream, and Tubelet seeks in and memory-maps the checkpoints it reads",
+                fix: "Save it to a file first (e.g. cat > model.npz) and pass that file")
+        }
         guard stat(path, &status) == 0, let kind = OutputTarget.SpecialFileKind(mode: status.st_mode) else { return }
         let fix = kind == .blockDevice
             ? "Copy the checkpoint into a file and pass that file"

@@ -2,8 +2,6 @@ import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// Every check that an output path must pass, in one place: made by the command line before
@@ -17,9 +15,12 @@ import Darwin
 ///   a process's open file refused;
 /// - the directory that will hold it: missing, not a directory, or not writable, each named
 ///   as the directory's problem rather than blamed on the file;
-/// - what is there already: an input (never replaced, whatever `--force` says), the wrong
+/// - what is there already: an input (never replaced, whatever `overwrite` says), the wrong
 ///   kind (a directory where a file goes, or the reverse), a directory holding files that are
-///   not a previous output of the same kind, or anything at all without `--force`.
+///   not a previous output of the same kind, or anything at all without `overwrite`.
+///
+/// The messages are the ones these checks had in the writers (`--force` is named there, as
+/// it was; the command line is the only caller that passes `overwrite`).
 public enum OutputPreflight {
     /// What the output is.
     public enum Kind: Sendable {
@@ -112,7 +113,7 @@ public enum OutputPreflight {
         }
     }
 
-    /// `--force` replaces a directory only when it holds nothing but a previous output of the
+    /// `overwrite` replaces a directory only when it holds nothing but a previous output of the
     /// same kind (shards, their index, `config.json`), so it can never delete unrelated files.
     private static func refuseReplacingDirectory(
         _ target: String, status: stat, overwrite: Bool, inputs: [String], reportedAs path: String

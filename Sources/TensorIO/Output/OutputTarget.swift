@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// What an output path names once symbolic links are followed, and whether Tubelet may
@@ -13,7 +11,7 @@ import Darwin
 /// - a symbolic link is followed, as `sed -i --follow-symlinks` does, so `latest.npz ->
 ///   run-7.npz` updates `run-7.npz` and `latest.npz` stays a link to it. A chain of links is
 ///   followed to its end (realpath semantics); a dangling link's target is created;
-/// - a named pipe, socket or device is refused whatever `--force` says: a rename would
+/// - a named pipe, socket or device is refused even where replacing is allowed: a rename would
 ///   replace the node itself with a regular file (`/dev/null` in a container, a FIFO another
 ///   program reads) instead of writing into it;
 /// - a path that resolves into `/proc` (`/dev/stdout`, `/dev/fd/N`) names one of the
@@ -88,7 +86,7 @@ public enum OutputTarget {
 
     private static func refusal(_ path: String, kind: SpecialFileKind) -> CheckpointError {
         CheckpointError(.outputRefused, file: path,
-            "the output is \(kind.rawValue), not a regular file; Tubelet writes a new file and renames it into place, which would replace the node itself, so it refuses even with --force",
+            "the output is \(kind.rawValue), not a regular file; Tubelet writes a new file and renames it into place, which would replace the node itself, so it is refused even where replacing an output is allowed",
             fix: "Name a regular file to write")
     }
 

@@ -3,8 +3,6 @@ import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// Restricts the process with seccomp before it reads any input, so that a file crafted to
