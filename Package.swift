@@ -62,12 +62,19 @@ let package = Package(
             dependencies: [
                 "TensorIO",
                 "Porting",
+                "CInterruptCleanup",
+                "CSandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
 
         // MARK: - Implementation details
+        // The command's signal handler for interrupts, in C because it may only make
+        // async-signal-safe calls (see its source).
+        .target(name: "CInterruptCleanup"),
+        // The seccomp filter the command puts on itself (see its source for what it covers).
+        .target(name: "CSandbox"),
         .systemLibrary(
             name: "CHDF5",
             pkgConfig: staticHDF5 ? nil : hdf5PkgConfig,

@@ -19,8 +19,10 @@ struct Tubelet: ParsableCommand {
 
     /// A crash inside libhdf5 on a corrupt file, or a libhdf5 call that does not return within
     /// `TUBELET_LIBHDF5_TIMEOUT` seconds (default 60, far more than one dataset of a ViT
-    /// takes; 0 for no limit), becomes exit 1 with a message: see CrashGuard.
+    /// takes; 0 for no limit), becomes exit 1 with a message: see CrashGuard. SIGINT, SIGTERM
+    /// and SIGHUP remove the run's temporary outputs first: see InterruptCleanup.
     static func main() {
+        InterruptCleanup.install()
         let limit = ProcessInfo.processInfo.environment["TUBELET_LIBHDF5_TIMEOUT"].flatMap { UInt32($0) } ?? 60
         CrashGuard.install(libraryTimeLimit: limit)
         do {

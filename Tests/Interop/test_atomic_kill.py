@@ -7,7 +7,9 @@ anything else at the target.
 
 A SIGKILL gives the process no chance to clean up, so its hidden temporary file
 (`.NAME.tubelet-PID-RANDOM` beside the target) may be left behind; that is expected and counted.
-After a normal failure, none may be left.
+After a normal failure, none may be left, and none after SIGINT, SIGTERM or SIGHUP either:
+those end the run with exit status 128 + the signal and one line on stderr, once every
+temporary (file or directory, libzip's and libhdf5's included) is removed.
 
 The delays are drawn from a seeded generator (printed on failure) between 0 and
 the duration of an uninterrupted run of the same command, so the kills land in every phase:
@@ -152,6 +154,95 @@ def test_sigkill_leaves_previous_or_complete_output(tmp_path, big_npz, command, 
         killed, left = killed + k, left + l
     print(f"{command}: {killed} runs killed by SIGKILL, {left} temporary files left by them")
     assert killed >= 30, f"only {killed} of the {command} runs were still running when killed"
+
+
+#: Interrupts per case and signal; with both kinds of output, every writer gets each signal.
+INTERRUPTS_PER_CASE = 4
+INTERRUPT_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+
+
+def wait_for_handlers(process: subprocess.Popen, signals: list[int]) -> None:
+    """Waits until the process catches `signals` (its SigCgt mask in /proc), so that a signal
+    sent from now on meets the handler and not the default action of a process still
+    starting up."""
+    wanted = sum(1 << (number - 1) for number in signals)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+        except FileNotFoundError:
+            return  # already gone: nothing left to interrupt
+        caught = next(int(line.split()[1], 16) for line in status.splitlines() if line.startswith("SigCgt:"))
+        if caught & wanted == wanted:
+            return
+        if process.poll() is not None:
+            return
+        time.sleep(0.001)
+    pytest.fail(f"process {process.pid} did not install its handlers within 10 s")
+
+
+def interrupt_case(tmp_path: Path, src: Path, name: str, arguments: list[str], output: str, is_directory: bool,
+                   rng: random.Random) -> int:
+    """Interrupts one case with each signal INTERRUPTS_PER_CASE times; returns how many runs the
+    signal ended (the others had finished first)."""
+    work = tmp_path / f"{name}-interrupted"
+    work.mkdir()
+    out = work / output
+
+    start = time.monotonic()
+    reference_run = run(arguments, src, out)
+    _, stderr = reference_run.communicate(timeout=60)
+    duration = time.monotonic() - start
+    assert reference_run.returncode == 0, stderr.decode()
+    reference = snapshot(out)
+    remove(out)
+
+    interrupted = 0
+    for number in INTERRUPT_SIGNALS:
+        message = f"tubelet: interrupted by {signal.Signals(number).name}; any unfinished output was removed"
+        for attempt in range(INTERRUPTS_PER_CASE):
+            existing = attempt % 2 == 1
+            if existing:
+                previous_output(out, is_directory)
+            previous = snapshot(out)
+            delay = rng.uniform(0, duration)
+            process = run(arguments, src, out, force=existing)
+            wait_for_handlers(process, INTERRUPT_SIGNALS)
+            time.sleep(delay)
+            process.send_signal(number)
+            _, stderr = process.communicate(timeout=60)
+            text = stderr.decode()
+            where = f"{name} {signal.Signals(number).name} attempt {attempt} (seed {SEED}, delay {delay * 1000:.0f} ms " \
+                    f"of {duration * 1000:.0f} ms, {'existing' if existing else 'new'} output, exit {process.returncode})"
+            left = [p.name for p in work.iterdir() if p.name != output]
+            assert left == [], f"{where}: left behind {left}\n{text}"
+            state = snapshot(out)
+            if process.returncode == 128 + number:
+                interrupted += 1
+                lines = text.strip().splitlines()
+                assert lines[-1] == message and text.count(message) == 1, f"{where}: stderr was\n{text}"
+                if existing:
+                    assert state == previous or state == reference, f"{where}: the target is neither the previous nor the new output"
+                else:
+                    assert state is None or state == reference, f"{where}: a partial output is at the target"
+            else:
+                assert process.returncode == 0, f"{where}: neither finished nor interrupted\n{text}"
+                assert state == reference, f"{where}: finished, but the target is not the complete output"
+            remove(out)
+    return interrupted
+
+
+@pytest.mark.parametrize("command,cases", [("convert", CONVERT_CASES), ("inflate", INFLATE_CASES)])
+def test_sigint_sigterm_sighup_remove_every_temporary(tmp_path, big_npz, command, cases):
+    rng = random.Random(f"{SEED}-{command}-interrupt")
+    src = big_npz if command == "convert" else SAMPLE
+    interrupted = 0
+    runs = 0
+    for name, arguments, output, is_directory in cases:
+        interrupted += interrupt_case(tmp_path, src, name, arguments, output, is_directory, rng)
+        runs += INTERRUPTS_PER_CASE * len(INTERRUPT_SIGNALS)
+    print(f"{command}: {interrupted} of {runs} runs ended by SIGINT, SIGTERM or SIGHUP, no temporary left")
+    assert interrupted >= runs // 2, f"only {interrupted} of {runs} {command} runs were still running when signalled"
 
 
 def test_normal_failure_leaves_no_temporary(tmp_path):

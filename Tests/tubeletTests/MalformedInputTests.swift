@@ -296,13 +296,14 @@ struct MalformedInputTests {
         }
     }
 
-    @Test("An output in a directory that does not exist is refused")
+    @Test("An output in a directory that does not exist is refused, naming the directory")
     func missingOutputDirectory() async throws {
         try await TestSupport.withTemporaryDirectory { directory in
             let input = try Self.copyFixture("valid-single.npy", into: directory)
             let output = directory.appendingPathComponent("absent/out.npy").path
             let result = try await TestSupport.runTubelet(["convert", input.path, output])
-            Self.expectRefusal(result, naming: output, containing: ["cannot create"])
+            Self.expectRefusal(result, naming: directory.appendingPathComponent("absent").path,
+                               containing: ["directory does not exist", output, "mkdir -p"])
             try Self.expectContents(directory, ["valid-single.npy"])
         }
     }

@@ -24,6 +24,22 @@ public enum Checkpoint {
         return try reader.open(path, options: options)
     }
 
+    /// The format ``write(_:to:format:options:overwrite:)`` writes `path` in: `format`, else
+    /// the one `path`'s extension names; a sharded output (a directory, whose name has no
+    /// extension to go by) is safetensors. Programs call it before any work, to refuse an
+    /// output that cannot be written as early as possible.
+    public static func outputFormat(of path: String, format: CheckpointFormat?, sharded: Bool) throws(CheckpointError) -> CheckpointFormat {
+        guard let format = format ?? CheckpointFormat.forExtension(of: path) ?? (sharded ? .safetensors : nil) else {
+            throw CheckpointError(.invalidRequest, file: path, "cannot tell the output format from the file name",
+                fix: "Use a known extension or pass --format (writable: \(CheckpointFormat.writableNames))")
+        }
+        if sharded, format != .safetensors {
+            throw CheckpointError(.invalidRequest, file: path, "only safetensors output can be split into shards, not \(format.rawValue)",
+                fix: "Drop --max-shard-size, or write safetensors")
+        }
+        return format
+    }
+
     /// Writes every tensor of `source` to `path`, atomically.
     ///
     /// With ``WriteOptions/maxShardBytes`` the output is a directory of safetensors shards
@@ -43,12 +59,8 @@ public enum Checkpoint {
         options: WriteOptions = WriteOptions(),
         overwrite: Bool = false
     ) throws(CheckpointError) {
-        // A sharded output is a directory, whose name has no extension to go by.
         let sharded = options.maxShardBytes != nil
-        guard let format = format ?? CheckpointFormat.forExtension(of: path) ?? (sharded ? .safetensors : nil) else {
-            throw CheckpointError(.invalidRequest, file: path, "cannot tell the output format from the file name",
-                fix: "Use a known extension or pass --format (writable: \(CheckpointFormat.writableNames))")
-        }
+        let format = try outputFormat(of: path, format: format, sharded: sharded)
         guard let writer = format.writer else {
             throw CheckpointError(.unsupported, file: path, "Tubelet cannot write \(format.rawValue) files yet",
                 fix: "Writable today: \(CheckpointFormat.writableNames)")
@@ -63,17 +75,12 @@ public enum Checkpoint {
             options.progress = nil
         }
         if sharded {
-            guard format == .safetensors else {
-                throw CheckpointError(.invalidRequest, file: path, "only safetensors output can be split into shards, not \(format.rawValue)",
-                    fix: "Drop --max-shard-size, or write safetensors")
-            }
             try AtomicDirectoryOutput.write(to: path, overwrite: overwrite, inputs: [source.path]) { temporaryPath throws(CheckpointError) in
                 try writer.write(source, to: temporaryPath, options: options)
             }
             reporter?.finish()
             return
         }
-        try AtomicDirectoryOutput.refuseTargetInsideInputs(path, inputs: [source.path])
         try AtomicOutput.write(to: path, overwrite: overwrite, inputs: [source.path]) { temporaryPath throws(CheckpointError) in
             try writer.write(source, to: temporaryPath, options: options)
         }

@@ -6,6 +6,7 @@ import Glibc
 /// never from its extension: a `.bin` may be PyTorch or anything else.
 enum FormatDetector {
     static func detect(_ path: String, limits: Limits = Limits()) throws(CheckpointError) -> CheckpointFormat {
+        try SeekableInput.check(path)
         if let weights = try ModelDirectory.weightsFile(in: path) { return weights.format }
         let head = try readHead(path, count: 16)
         guard !head.isEmpty else {

@@ -19,42 +19,54 @@ enum AtomicDirectoryOutput {
         inputs: [String],
         body: (String) throws(CheckpointError) -> Void
     ) throws(CheckpointError) {
-        var target = path
-        while target.count > 1, target.hasSuffix("/") { target.removeLast() }
+        // Checked again here, not only by the command line before it began: the file system
+        // may have changed since. A symbolic link is followed; the link stays.
+        let target = try OutputPreflight.check(path, kind: .directory, overwrite: overwrite, inputs: inputs)
         var status = stat()
         let exists = lstat(target, &status) == 0
-        if exists {
-            try refuseReplacing(target, status: status, overwrite: overwrite, inputs: inputs, reportedAs: path)
-        }
         let temporary = AtomicOutput.temporaryPath(beside: target)
-        do throws(CheckpointError) {
-            try body(temporary)
-            try flushToDisk(temporary, reportedAs: path)
-            if exists, exchange(temporary, target) {
-                // The new directory is in place and the previous one sits at `temporary`.
+        try TemporaryOutputs.tracking(temporary) { () throws(CheckpointError) in
+            do throws(CheckpointError) {
+                try body(temporary)
+                try flushToDisk(temporary, reportedAs: path)
+                if exists, exchange(temporary, target) {
+                    // The new directory is in place and the previous one sits at `temporary`.
+                    try? FileManager.default.removeItem(atPath: temporary)
+                } else if exists {
+                    try replaceByRenaming(target, with: temporary, reportedAs: path)
+                } else {
+                    guard rename(temporary, target) == 0 else {
+                        throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(String(cString: strerror(errno)))")
+                    }
+                }
+                AtomicOutput.flushDirectory(of: target)
+            } catch {
                 try? FileManager.default.removeItem(atPath: temporary)
-            } else if exists {
-                let aside = AtomicOutput.temporaryPath(beside: target)
-                guard rename(target, aside) == 0 else {
-                    throw CheckpointError(.io, file: path, "cannot move the previous output aside: \(String(cString: strerror(errno)))")
-                }
-                guard rename(temporary, target) == 0 else {
-                    let reason = String(cString: strerror(errno))
-                    rename(aside, target)
-                    throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(reason)")
-                }
-                try? FileManager.default.removeItem(atPath: aside)
-            } else {
-                guard rename(temporary, target) == 0 else {
-                    throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(String(cString: strerror(errno)))")
-                }
+                var reported = error
+                if reported.file.hasPrefix(temporary) { reported.file = path + reported.file.dropFirst(temporary.count) }
+                throw reported
             }
-            AtomicOutput.flushDirectory(of: target)
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            var reported = error
-            if reported.file.hasPrefix(temporary) { reported.file = path + reported.file.dropFirst(temporary.count) }
-            throw reported
+        }
+    }
+
+    /// Where ``exchange(_:_:)`` is not available: the previous directory is renamed aside,
+    /// the new one into place, and the previous one removed.
+    ///
+    /// The directory aside is tracked for removal on an interrupt only once the new one is in
+    /// place: an interrupt between the two renames leaves it (the previous output, whole) for
+    /// the next run to name, rather than losing both.
+    private static func replaceByRenaming(_ target: String, with temporary: String, reportedAs path: String) throws(CheckpointError) {
+        let aside = AtomicOutput.temporaryPath(beside: target)
+        guard rename(target, aside) == 0 else {
+            throw CheckpointError(.io, file: path, "cannot move the previous output aside: \(String(cString: strerror(errno)))")
+        }
+        guard rename(temporary, target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            rename(aside, target)
+            throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(reason)")
+        }
+        TemporaryOutputs.tracking(aside) {
+            try? FileManager.default.removeItem(atPath: aside)
         }
     }
 
@@ -85,54 +97,6 @@ enum AtomicDirectoryOutput {
         let parts = middle.split(separator: "-", omittingEmptySubsequences: false)
         return parts.count == 3 && parts[1] == "of" && parts[0].allSatisfy(\.isASCII) && parts[0].allSatisfy(\.isNumber)
             && parts[2].allSatisfy(\.isASCII) && parts[2].allSatisfy(\.isNumber) && !parts[0].isEmpty && !parts[2].isEmpty
-    }
-
-    private static func refuseReplacing(
-        _ target: String, status: stat, overwrite: Bool, inputs: [String], reportedAs path: String
-    ) throws(CheckpointError) {
-        let resolvedTarget = resolved(target)
-        for input in inputs {
-            let resolvedInput = resolved(input)
-            if resolvedInput == resolvedTarget || resolvedInput.hasPrefix(resolvedTarget + "/") {
-                throw CheckpointError(.outputRefused, file: path, "the output directory is or holds the input",
-                    fix: "Write to another path; Tubelet never overwrites its input")
-            }
-        }
-        guard (status.st_mode & S_IFMT) == S_IFDIR else {
-            throw CheckpointError(.outputRefused, file: path, "the output exists and is not a directory, but a sharded checkpoint is one",
-                fix: "Choose another path")
-        }
-        guard overwrite else {
-            throw CheckpointError(.outputRefused, file: path, "the output already exists",
-                fix: "Pass --force to replace it, or choose another path")
-        }
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
-        if let foreign = names.sorted().first(where: { !isShardOutputName($0) }) {
-            throw CheckpointError(.outputRefused, file: path,
-                "the output directory holds '\(foreign)', which is not part of a sharded safetensors checkpoint",
-                fix: "--force replaces only a directory of model*.safetensors shards and their index; choose another path")
-        }
-    }
-
-    /// `path` with symbolic links and `.`/`..` resolved, or as given when it does not exist.
-    static func resolved(_ path: String) -> String {
-        guard let pointer = realpath(path, nil) else { return path }
-        defer { free(pointer) }
-        return String(cString: pointer)
-    }
-
-    /// Refuses to replace an existing file that lies inside one of the input directories
-    /// (a shard of the checkpoint being read), whatever `--force` says.
-    static func refuseTargetInsideInputs(_ path: String, inputs: [String]) throws(CheckpointError) {
-        var status = stat()
-        guard lstat(path, &status) == 0 else { return }
-        let resolvedTarget = resolved(path)
-        for input in inputs where ModelDirectory.isDirectory(input) {
-            if resolvedTarget.hasPrefix(resolved(input) + "/") {
-                throw CheckpointError(.outputRefused, file: path, "the output is a file of the input model directory",
-                    fix: "Write to another path; Tubelet never overwrites its input")
-            }
-        }
     }
 
     private static func flushToDisk(_ directory: String, reportedAs path: String) throws(CheckpointError) {

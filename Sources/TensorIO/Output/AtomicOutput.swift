@@ -39,40 +39,27 @@ public enum AtomicOutput {
         inputs: [String],
         body: (String) throws(CheckpointError) -> Void
     ) throws(CheckpointError) {
-        var target = stat()
-        if lstat(path, &target) == 0 {
-            for input in inputs {
-                var source = stat()
-                if stat(input, &source) == 0, source.st_dev == target.st_dev, source.st_ino == target.st_ino {
-                    throw CheckpointError(.outputRefused, file: path, "the output is the input file",
-                        fix: "Write to another path; Tubelet never overwrites its input")
+        // Checked again here, not only by the command line before it began: the file system
+        // may have changed since. A symbolic link is followed; the link stays.
+        let resolved = try OutputPreflight.check(path, kind: .file, overwrite: overwrite, inputs: inputs)
+        let temporary = temporaryPath(beside: resolved)
+        try TemporaryOutputs.tracking(temporary) { () throws(CheckpointError) in
+            CrashGuard.writing(temporary)
+            defer { CrashGuard.writing(nil) }
+            do throws(CheckpointError) {
+                try body(temporary)
+                try flushToDisk(temporary, target: path)
+                guard rename(temporary, resolved) == 0 else {
+                    throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(String(cString: strerror(errno)))")
                 }
+                flushDirectory(of: resolved)
+            } catch {
+                unlink(temporary)
+                // Writers only know the temporary path; the user knows the target.
+                var reported = error
+                if reported.file == temporary { reported.file = path }
+                throw reported
             }
-            if (target.st_mode & S_IFMT) == S_IFDIR {
-                throw CheckpointError(.outputRefused, file: path, "the output is an existing directory",
-                    fix: "Name a file to write")
-            }
-            guard overwrite else {
-                throw CheckpointError(.outputRefused, file: path, "the output already exists",
-                    fix: "Pass --force to replace it, or choose another path")
-            }
-        }
-        let temporary = temporaryPath(beside: path)
-        CrashGuard.writing(temporary)
-        defer { CrashGuard.writing(nil) }
-        do throws(CheckpointError) {
-            try body(temporary)
-            try flushToDisk(temporary, target: path)
-            guard rename(temporary, path) == 0 else {
-                throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(String(cString: strerror(errno)))")
-            }
-            flushDirectory(of: path)
-        } catch {
-            unlink(temporary)
-            // Writers only know the temporary path; the user knows the target.
-            var reported = error
-            if reported.file == temporary { reported.file = path }
-            throw reported
         }
     }
 

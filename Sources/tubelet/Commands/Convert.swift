@@ -80,6 +80,8 @@ struct Convert: ParsableCommand {
 
     @OptionGroup var layouts: LayoutOptionGroup
 
+    @OptionGroup var sandbox: SandboxOptionGroup
+
     func validate() throws {
         if let dtype, !dtype.isFloatingPoint {
             throw ValidationError("--dtype must be a floating-point dtype (float16, bfloat16, float32, float64), not \(dtype.rawValue)")
@@ -126,6 +128,8 @@ struct Convert: ParsableCommand {
     }
 
     func run() throws {
+        try sandbox.enter()
+        try checkOutputs()
         var input = try Checkpoint.open(source, options: reading.readOptions)
         if writesModelDirectory {
             try writeModelDirectory(input)

@@ -36,6 +36,8 @@ struct Diff: ParsableCommand {
 
     @OptionGroup var layouts: LayoutOptionGroup
 
+    @OptionGroup var sandbox: SandboxOptionGroup
+
     func validate() throws {
         guard atol >= 0, rtol >= 0, atol.isFinite, rtol.isFinite else {
             throw ValidationError("--atol and --rtol must be finite and non-negative")
@@ -43,6 +45,7 @@ struct Diff: ParsableCommand {
     }
 
     func run() throws {
+        try sandbox.enter()
         var a = try Checkpoint.open(first, options: reading.readOptions)
         var b = try Checkpoint.open(second, options: reading.readOptions)
         var basis = "the files' own names"

@@ -72,7 +72,7 @@ struct Inflate: ParsableCommand {
     @Option(help: "Seed of every randomly initialised tensor; the same seed gives the same bytes.")
     var seed: UInt64 = 0
 
-    @Option(help: "Write the provenance report as JSON to this file.", completion: .file())
+    @Option(help: "Write the provenance report as JSON to this file ('-': standard output).", completion: .file())
     var report: String?
 
     @Option(help: "The source's layout, when detection should not choose it.")
@@ -89,6 +89,8 @@ struct Inflate: ParsableCommand {
     @OptionGroup var progressOptions: ProgressOptionGroup
 
     @OptionGroup var layouts: LayoutOptionGroup
+
+    @OptionGroup var sandbox: SandboxOptionGroup
 
     func validate() throws {
         if output == nil && !dryRun { throw ValidationError("name the output with -o OUT (or pass --dry-run)") }
@@ -142,6 +144,8 @@ struct Inflate: ParsableCommand {
     }
 
     func run() throws {
+        try sandbox.enter()
+        try checkOutputs()
         let input = try Checkpoint.open(source, options: reading.readOptions)
         let detector = try layouts.detector(for: source)
         let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
@@ -152,6 +156,7 @@ struct Inflate: ParsableCommand {
         let architecture = try ViTArchitecture.infer(canonical.tensors, file: source, heads: match.headCount)
         let inflated = try Inflater.inflate(canonical, architecture: architecture, layout: match.layoutDescription,
                                             options: options(), values: values)
+        try checkWritable(inflated, values: values, detector: detector, depth: architecture.depth)
         printError("\(source): \(match.layoutDescription) — \(architecture.summary)")
         // Every output splits attention by head; only a Hugging Face config states the rest.
         let recorded: Set<String> = (try? outputFormat(output ?? "")) == .hf ? ["heads", "activation", "layer_norm_eps"] : ["heads"]
@@ -211,10 +216,9 @@ struct Inflate: ParsableCommand {
 
     /// Written like every output (temporary file, fsync, rename), so a crash leaves the
     /// previous report or the new one, and the input is never replaced.
+    /// `-` writes it to standard output instead, where a stream of JSON makes sense.
     func writeReport(_ text: String, to path: String) throws {
-        if FileManager.default.fileExists(atPath: path) && !force {
-            throw CheckpointError(.outputRefused, file: path, "the report file already exists", fix: "Pass --force to replace it")
-        }
+        if path == "-" { return print(text) }
         try AtomicOutput.write(Array((text + "\n").utf8), to: path, overwrite: force, inputs: [source])
     }
 }

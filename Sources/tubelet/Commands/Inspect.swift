@@ -33,7 +33,10 @@ struct Inspect: ParsableCommand {
 
     @OptionGroup var layouts: LayoutOptionGroup
 
+    @OptionGroup var sandbox: SandboxOptionGroup
+
     func run() throws {
+        try sandbox.enter()
         let source = try Checkpoint.open(file, options: reading.readOptions)
         let selected = source.tensors.filter { info in filter.map { Glob.matches($0, info.name) } ?? true }
         var rows: [InspectReport.TensorRow] = []

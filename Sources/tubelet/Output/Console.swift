@@ -21,7 +21,9 @@ func printError(_ text: String) {
 /// output itself is whole; only the user can tell whether another machine is still writing
 /// one, so they are named rather than removed.
 func noteStaleTemporaries(beside output: String) {
-    for (path, process) in AtomicOutput.staleTemporaries(beside: output) {
+    // Temporaries are made beside the file a symbolic link leads to.
+    let target = (try? OutputTarget.resolve(output)) ?? output
+    for (path, process) in AtomicOutput.staleTemporaries(beside: target) {
         printError("note: \(path) was left by an interrupted tubelet run (process \(process) has ended); delete it unless another machine is writing \(output)")
     }
 }
