@@ -1,13 +1,13 @@
-"""The ViT zoo: real models built by the real libraries (timm, transformers), at 1-2 blocks but
+"""The ViT zoo: real models built by the real libraries (timm, transformers, keras-hub), at 1-2 blocks but
 with the real widths, head counts, MLP widths and patch sizes, and small images so each is cheap,
 saved the way each library saves them.
 
 Each case is a directory holding what a user would download (timm: `model.safetensors` plus
 timm's `config.json`, as `timm.models.save_for_hf` writes them; transformers: `config.json` plus
 `model.safetensors`, as `save_pretrained` writes them; "bare" cases: the safetensors file
-alone), plus `reference.npz` with a seeded image and the source model's features for it,
+alone; keras-hub: `model.weights.h5`, as `ViTBackbone.save_weights` writes it), plus `reference.npz` with a seeded image and the source model's features for it,
 computed by the library itself: the final-norm CLS token (`forward_features(x)[:, 0]` in timm,
-`last_hidden_state[:, 0]` in transformers), or for a gap model the pooled features
+`last_hidden_state[:, 0]` in transformers, the backbone's output `[:, 0]` in keras-hub), or for a gap model the pooled features
 (`forward_head(forward_features(x), pre_logits=True)`).
 
 Every parameter is perturbed with a seeded normal (LayerScale set to U(0.5, 1.5) instead of
@@ -39,7 +39,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Case:
-    library: str  # "timm" or "transformers"
+    library: str  # "timm", "transformers" or "keras-hub"
     builder: str  # timm model name, or a transformers config preset below
     expect: str  # exact | rewrite | gap | refused
     #: create_model / config overrides (depth and image size kept small).
@@ -117,6 +117,13 @@ CASES: dict[str, Case] = {
     "hf-clip-b16": Case("transformers", "clip", "refused", dict(hidden_size=768, num_attention_heads=12, intermediate_size=3072,
                                                                  patch_size=16, image_size=32), 12,
                         ("LayerNorm before the first block",)),
+    # keras-hub's ViTBackbone, as save_weights writes it (heads stored: [D, H, hd] kernels).
+    "keras-hub-vit-b16": Case("keras-hub", "vit", "exact", dict(hidden_dim=768, num_heads=12, mlp_dim=3072, patch_size=16,
+                                                                 image_shape=(32, 32, 3)), 12),
+    "keras-hub-vit-l16": Case("keras-hub", "vit", "exact", dict(hidden_dim=1024, num_heads=16, mlp_dim=4096, patch_size=16,
+                                                                 image_shape=(32, 32, 3)), 16),
+    "keras-hub-vit-h14": Case("keras-hub", "vit", "exact", dict(hidden_dim=1280, num_heads=16, mlp_dim=5120, patch_size=14,
+                                                                 image_shape=(28, 28, 3)), 16, note="1280 wide, 16 heads"),
 }
 
 SEED = 0
@@ -180,6 +187,25 @@ def build_transformers(case: Case, out: Path) -> dict:
                 patch=case.args["patch_size"], size=case.args["image_size"])
 
 
+def build_keras_hub(case: Case, out: Path) -> dict:
+    # Keras 3 picks TensorFlow unless told; the repository's Keras samples use JAX.
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    import keras
+    import keras_hub
+
+    keras.utils.set_random_seed(SEED)
+    model = keras_hub.models.ViTBackbone(num_layers=1, **case.args)
+    rng = np.random.default_rng(SEED)
+    for variable in model.weights:  # off its initialisation, as perturb() does for torch
+        value = np.asarray(variable.numpy())
+        variable.assign(value + 0.02 * rng.standard_normal(value.shape).astype(value.dtype))
+    model.save_weights(str(out / "model.weights.h5"))
+    size = case.args["image_shape"][0]
+    image = image_for(size)
+    features = np.asarray(model(np.transpose(image, (0, 2, 3, 1))))[:, 0]
+    return dict(weights="model.weights.h5", image=image, features=features, patch=case.args["patch_size"], size=size)
+
+
 def build(name: str, root: Path) -> Path:
     """Builds case `name` under `root` (once: an existing complete case is reused) and returns
     its directory. Written into a temporary directory and renamed into place, so an
@@ -191,7 +217,8 @@ def build(name: str, root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
     try:
-        made = (build_timm if case.library == "timm" else build_transformers)(case, work)
+        builder = {"timm": build_timm, "transformers": build_transformers, "keras-hub": build_keras_hub}[case.library]
+        made = builder(case, work)
         np.savez(work / "reference.npz", image=made.pop("image"), features=made.pop("features"))
         meta = dict(case=name, library=case.library, builder=case.builder, expect=case.expect, args=case.args,
                     heads=case.heads, detail=list(case.detail), bare=case.bare, note=case.note, **made)

@@ -188,3 +188,4 @@ def test_zoo_covers_the_families_the_issue_names():
         assert family in builders, family
     assert any(case.args.get("qkv_bias") is False for case in make_zoo.CASES.values())
     assert any(case.bare and case.args["hidden_size"] == 1280 for case in make_zoo.CASES.values() if case.library == "transformers")
+    assert {case.args["hidden_dim"] for case in make_zoo.CASES.values() if case.library == "keras-hub"} >= {768, 1024, 1280}
