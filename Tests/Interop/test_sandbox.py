@@ -163,7 +163,7 @@ def every_command(tmp: Path, big: Path) -> list[list[object]]:
         ["convert", big, tmp / "shards", "--max-shard-size", "8MB"],
         ["convert", tmp / "shards", tmp / "from-shards.pth"],
         ["convert", checkpoints / "ViT-tiny_16.npz", tmp / "out.msgpack"],
-        ["convert", checkpoints / "vit-tiny-timm.safetensors", tmp / "hf-vit", "--to", "hf-vit-classifier"],
+        ["convert", checkpoints / "vit-tiny-timm.safetensors", tmp / "hf-vit", "--to", "hf-vit-classifier", "--heads", "4"],
         ["inflate", SAMPLE, "-o", tmp / "vivit.h5", "--model", "factorised-encoder", "--frames", "8",
          "--report", tmp / "report.json", "--progress"],
         ["inflate", SAMPLE, "-o", tmp / "vivit-hf", "--format", "hf", "--classes", "4", "--model", "spacetime",
