@@ -260,10 +260,13 @@ def test_next_run_names_a_killed_runs_temporary(tmp_path, big_npz):
     """A temporary a SIGKILL left behind is named (not removed) by the next run that writes
     the same output, with the process that left it."""
     out = tmp_path / "out.safetensors"
-    rng = random.Random(SEED)
     for _ in range(40):
         process = run(["convert", "{src}", "{out}"], big_npz, out)
-        time.sleep(rng.uniform(0.02, 0.15))
+        # Kill as soon as the temporary exists, rather than after a random delay that may
+        # miss it: the writer needs far longer than a millisecond for a file this size.
+        deadline = time.monotonic() + 30
+        while process.poll() is None and not temporaries(tmp_path, out.name) and time.monotonic() < deadline:
+            time.sleep(0.001)
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=60)
         left = temporaries(tmp_path, out.name)
@@ -271,7 +274,7 @@ def test_next_run_names_a_killed_runs_temporary(tmp_path, big_npz):
             break
         remove(out)
     else:
-        pytest.skip("no kill landed while the temporary file existed")
+        pytest.fail("in 40 runs, no SIGKILL landed while the temporary file existed")
     remove(out)
     process = run(["convert", "{src}", "{out}"], big_npz, out)
     _, stderr = process.communicate(timeout=60)
