@@ -5,7 +5,9 @@ layout, `tubelet convert --to TARGET` (with `--drop-head` where the target is a 
 the target's library loads the output as it loads its own checkpoints: timm
 `load_state_dict(strict=True)`, timm's own npz loader for Google's vision_transformer and
 big_vision files, transformers `from_pretrained` (ViTModel and ViTForImageClassification, v4 and
-v5 names; no missing, unexpected or mismatched keys), keras-hub `ViTBackbone.load_weights`. Its
+v5 names; no missing, unexpected or mismatched keys), keras-hub `ViTBackbone.load_weights`, and
+for scenic a Flax module with scenic's structure and names whose parameters must be exactly
+the file's tree. Its
 CLS features (the final LayerNorm's CLS token) on fixed random pixels must equal the source's,
 computed by the source family's library from the source's own file (timm for every sample
 that holds ViT-tiny_16's weights or timm's; keras-hub for its backbone sample), to 1e-5. A
@@ -50,9 +52,10 @@ TINY = dict(image=64, patch=16, width=64, depth=2, heads=4, mlp=128, classes=10)
 ARCHITECTURE = {KERAS_SAMPLE: dict(image=32, patch=8, width=16, depth=2, heads=2, mlp=32, classes=0)}
 CLASSIFIERS = {"hf-vit-classifier", "hf-vit-classifier-v5"}
 TARGETS = ["timm", "vision_transformer", "big_vision", "hf-vit", "hf-vit-v5", "hf-vit-classifier",
-           "hf-vit-classifier-v5", "keras-hub-vit"]
+           "hf-vit-classifier-v5", "keras-hub-vit", "scenic"]
 BACKBONES = {"hf-vit", "hf-vit-v5", "keras-hub-vit"}
-EXTENSION = {"timm": ".safetensors", "vision_transformer": ".npz", "big_vision": ".npz", "keras-hub-vit": ".weights.h5"}
+EXTENSION = {"timm": ".safetensors", "vision_transformer": ".npz", "big_vision": ".npz", "keras-hub-vit": ".weights.h5",
+             "scenic": ".npz"}
 
 
 def timm_model(arch: dict, no_embed_class: bool = False):
@@ -128,7 +131,68 @@ def features(target: str, path: Path, arch: dict) -> np.ndarray:
             return backbone.eval()(pixel_values=torch.from_numpy(pixels(arch["image"]))).last_hidden_state[:, 0].numpy()
     if target == "keras-hub-vit":
         return keras_features(path, arch)
+    if target == "scenic":
+        return scenic_features(path, arch)
     raise AssertionError(f"no loader for {target}")
+
+
+def scenic_features(path: Path, arch: dict) -> np.ndarray:
+    """scenic's ViT parameter tree, as Flax reads an npz of it (`unflatten_dict(sep="/")`; a
+    msgpack cannot hold the metadata most sources carry), run by a Flax module with scenic's structure and names: `embedding` (a patch
+    Conv), `cls`, `Transformer/posembed_input/pos_embedding`, `encoderblock_{i}` of
+    LayerNorm_0 → MultiHeadDotProductAttention_0 → LayerNorm_1 → MlpBlock_0/Dense_{0,1},
+    `encoder_norm`. The restored tree must have exactly the module's parameters, no more, no fewer."""
+    flax = pytest.importorskip("flax")
+    import jax
+    import jax.numpy as jnp
+    from flax import linen as nn
+
+    class MlpBlock(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            x = nn.gelu(nn.Dense(arch["mlp"])(x), approximate=False)
+            return nn.Dense(arch["width"])(x)
+
+    class Encoder1DBlock(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            y = nn.LayerNorm(epsilon=1e-6)(x)
+            x = x + nn.MultiHeadDotProductAttention(num_heads=arch["heads"])(y, y)
+            return x + MlpBlock()(nn.LayerNorm(epsilon=1e-6)(x))
+
+    class ViT(nn.Module):
+        @nn.compact
+        def __call__(self, images):
+            p = arch["patch"]
+            x = nn.Conv(arch["width"], (p, p), strides=(p, p), padding="VALID", name="embedding")(images)
+            x = x.reshape(x.shape[0], -1, x.shape[-1])
+            cls = self.param("cls", nn.initializers.zeros, (1, 1, arch["width"]))
+            x = jnp.concatenate([jnp.tile(cls, (x.shape[0], 1, 1)), x], axis=1)
+            x = Transformer(name="Transformer")(x)
+            logits = nn.Dense(arch["classes"], name="output_projection")(x[:, 0]) if arch["classes"] else None
+            return x[:, 0], logits
+
+    class Transformer(nn.Module):
+        @nn.compact
+        def __call__(self, x):
+            class PositionEmbedding(nn.Module):
+                @nn.compact
+                def __call__(self, x):
+                    return x + self.param("pos_embedding", nn.initializers.zeros, (1,) + x.shape[1:])
+            x = PositionEmbedding(name="posembed_input")(x)
+            for i in range(arch["depth"]):
+                x = Encoder1DBlock(name=f"encoderblock_{i}")(x)
+            return nn.LayerNorm(epsilon=1e-6, name="encoder_norm")(x)
+
+    with np.load(path) as archive:
+        params = flax.traverse_util.unflatten_dict({name: archive[name] for name in archive.files}, sep="/")
+    images = jnp.asarray(np.transpose(pixels(arch["image"]), (0, 2, 3, 1)))
+    model = ViT()
+    expected = jax.tree_util.tree_map(lambda a: a.shape, model.init(jax.random.PRNGKey(0), images)["params"])
+    restored = jax.tree_util.tree_map(lambda a: a.shape, params)
+    assert flax.traverse_util.flatten_dict(restored) == flax.traverse_util.flatten_dict(expected)
+    features, _ = model.apply({"params": params}, images)
+    return np.asarray(features)
 
 
 CASES = [(source, target) for source in [*SOURCES, TIMM_SAMPLE, KERAS_SAMPLE] for target in TARGETS]
