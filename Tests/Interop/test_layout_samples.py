@@ -569,3 +569,22 @@ def test_convert_names_the_sources_activation_where_the_target_family_uses_anoth
     process = run_tubelet(["convert", CHECKPOINTS / "vit-tiny-timm.safetensors", tmp_path / "h.safetensors",
                            "--to", "hf-vit-classifier"])
     assert "activation" not in process.stderr
+
+
+def test_a_config_json_of_another_model_is_no_evidence(tmp_path):
+    """A config.json beside the weights that describes another model (another width or depth)
+    is refused naming the file and field, never used for the head count."""
+    shutil.copy(CHECKPOINTS / "vit-tiny-timm.safetensors", tmp_path / "model.safetensors")
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "vit", "hidden_size": 768, "num_attention_heads": 4,
+                                                      "num_hidden_layers": 2}))
+    process = run_tubelet(["inspect", tmp_path / "model.safetensors"], expect_rc=1)
+    assert "config.json, hidden_size describes a model 768 wide, but the weights are 64 wide" in process.stderr
+    (tmp_path / "config.json").write_text(json.dumps({"architecture": "vit_tiny_patch16_224", "num_features": 64,
+                                                      "model_args": {"embed_dim": 64, "depth": 12, "num_heads": 4}}))
+    process = run_tubelet(["inflate", tmp_path / "model.safetensors", "-o", tmp_path / "v.npz", "--model", "spacetime"],
+                          expect_rc=1)
+    assert "model_args.depth describes a model 12 blocks deep, but the weights are 2 blocks deep" in process.stderr
+    (tmp_path / "config.json").write_text(json.dumps({"architecture": "vit_tiny_patch16_224", "num_features": 64,
+                                                      "model_args": {"embed_dim": 64, "depth": 2, "num_heads": 4}}))
+    layout = inspect_json(tmp_path / "model.safetensors")["layout"]
+    assert layout["values"]["heads"]["value"] == 4 and "model_args.num_heads" in layout["values"]["heads"]["origin"]

@@ -16,6 +16,10 @@ public struct SourceConfig: Sendable, Equatable {
     public var heads: Sourced<Int>?
     public var activation: Sourced<String>?
     public var layerNormEpsilon: Sourced<Double>?
+    /// The width and depth the config describes, to check that it is the weights' own config
+    /// (a config.json of another model in the same folder is no evidence).
+    public var width: Sourced<Int>?
+    public var depth: Sourced<Int>?
 
     /// The config of the weights at `path`: `path/config.json` for a model directory,
     /// `config.json` beside a weights file; nil when there is none or it says none of these.
@@ -53,6 +57,14 @@ public struct SourceConfig: Sendable, Equatable {
         if let epsilon = fields.layerNormEpsilon, epsilon > 0 {
             config.layerNormEpsilon = Sourced(epsilon, from("layer_norm_eps"))
         }
+        if let width = fields.width {
+            config.width = Sourced(width, from("hidden_size"))
+        } else if let width = fields.modelArguments?.width ?? fields.timmFeatures {
+            config.width = Sourced(width, from(fields.modelArguments?.width != nil ? "model_args.embed_dim" : "num_features"))
+        }
+        if let depth = fields.depth ?? fields.modelArguments?.depth {
+            config.depth = Sourced(depth, from(fields.depth != nil ? "num_hidden_layers" : "model_args.depth"))
+        }
         return config.heads == nil && config.activation == nil && config.layerNormEpsilon == nil ? nil : config
     }
 
@@ -69,6 +81,8 @@ public struct SourceConfig: Sendable, Equatable {
         var heads: Int?
         var activation: String?
         var layerNormEpsilon: Double?
+        var width: Int?
+        var depth: Int?
         var timmArchitecture: String?
         var timmFeatures: Int?
         var modelArguments: ModelArguments?
@@ -76,20 +90,25 @@ public struct SourceConfig: Sendable, Equatable {
         struct ModelArguments: Decodable {
             var heads: Int?
             var width: Int?
+            var depth: Int?
             var activation: String?
 
-            enum CodingKeys: String, CodingKey { case heads = "num_heads", width = "embed_dim", activation = "act_layer" }
+            enum CodingKeys: String, CodingKey {
+                case heads = "num_heads", width = "embed_dim", depth, activation = "act_layer"
+            }
 
             init(from decoder: any Decoder) throws {
                 let container = try decoder.container(keyedBy: CodingKeys.self)
                 heads = try? container.decodeIfPresent(Int.self, forKey: .heads)
                 width = try? container.decodeIfPresent(Int.self, forKey: .width)
+                depth = try? container.decodeIfPresent(Int.self, forKey: .depth)
                 activation = try? container.decodeIfPresent(String.self, forKey: .activation)
             }
         }
 
         enum CodingKeys: String, CodingKey {
             case heads = "num_attention_heads", activation = "hidden_act", layerNormEpsilon = "layer_norm_eps"
+            case width = "hidden_size", depth = "num_hidden_layers"
             case timmArchitecture = "architecture", timmFeatures = "num_features", modelArguments = "model_args"
         }
 
@@ -98,6 +117,8 @@ public struct SourceConfig: Sendable, Equatable {
             heads = try? container.decodeIfPresent(Int.self, forKey: .heads)
             activation = try? container.decodeIfPresent(String.self, forKey: .activation)
             layerNormEpsilon = try? container.decodeIfPresent(Double.self, forKey: .layerNormEpsilon)
+            width = try? container.decodeIfPresent(Int.self, forKey: .width)
+            depth = try? container.decodeIfPresent(Int.self, forKey: .depth)
             timmArchitecture = try? container.decodeIfPresent(String.self, forKey: .timmArchitecture)
             timmFeatures = try? container.decodeIfPresent(Int.self, forKey: .timmFeatures)
             modelArguments = try? container.decodeIfPresent(ModelArguments.self, forKey: .modelArguments)

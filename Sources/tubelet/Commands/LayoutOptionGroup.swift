@@ -51,7 +51,20 @@ struct LayoutOptionGroup: ParsableArguments {
                 "\(said) contradicts the \(stored) heads the \(match.schema.name) layout stores in the weights",
                 fix: contradicted.origin == .given ? "Drop --heads, or pass --heads \(stored)" : "Correct or remove the config file, or pass --heads \(stored)")
         }
-        return ModelValues.resolve(match, config: SourceConfig.find(for: path), activation: activation,
-                                   layerNormEpsilon: layerNormEpsilon)
+        let config = SourceConfig.find(for: path)
+        if let config { try Self.requireSameModel(config, match, path: path) }
+        return ModelValues.resolve(match, config: config, activation: activation, layerNormEpsilon: layerNormEpsilon)
+    }
+
+    /// A config.json that describes another model (another width or depth than the weights')
+    /// is no evidence for these weights: an error, not a source of head counts.
+    static func requireSameModel(_ config: SourceConfig, _ match: LayoutMatch, path: String) throws {
+        let width = match.canonicalTensors.first { $0.name == "embedding/kernel" }?.shape.last
+        for (stated, actual, what) in [(config.width, width, "wide"), (config.depth, match.depth, "blocks deep")] {
+            guard let stated, let actual, stated.value != actual else { continue }
+            throw CheckpointError(.invalidRequest, file: path,
+                "\(stated.origin.basis) describes a model \(stated.value) \(what), but the weights are \(actual) \(what): it is another model's config",
+                fix: "Correct or move the config file, or pass --heads (and --activation, --layer-norm-eps) for these weights")
+        }
     }
 }
