@@ -135,6 +135,12 @@ struct HeadCountTests {
         let quick = try #require(SourceConfig.parse(Data(#"{"architecture": "vit_base_patch16_clip_quickgelu_224", "num_features": 768}"#.utf8), path: "t.json"))
         #expect(quick.activation?.value == "quick_gelu")
 
+        // The model a config describes, to check it is the weights' own.
+        let described = try #require(SourceConfig.parse(Data(#"{"hidden_size": 1280, "num_hidden_layers": 32, "num_attention_heads": 16}"#.utf8), path: "c.json"))
+        #expect(described.width == Sourced(1280, .configFile(path: "c.json", field: "hidden_size")))
+        #expect(described.depth == Sourced(32, .configFile(path: "c.json", field: "num_hidden_layers")))
+        #expect(timmArguments.width == Sourced(768, .configFile(path: "t.json", field: "num_features")))
+
         // A size word whose width is not the config's is no evidence; nor is an unknown name.
         #expect(SourceConfig.parse(Data(#"{"architecture": "vit_base_patch16_224", "num_features": 1024}"#.utf8), path: "t.json") == nil)
         #expect(SourceConfig.parse(Data(#"{"architecture": "eva02_large_patch14_224"}"#.utf8), path: "t.json") == nil)
