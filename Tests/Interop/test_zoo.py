@@ -102,7 +102,7 @@ def check_hf(directory: Path, meta: dict, tmp_path: Path) -> None:
     process = inflate(directory, meta, out, "--format", "hf", "--classes", "3", "--report", report_path)
     report = json.loads(report_path.read_text())
     # The real head count, read from the config (or given, for a bare file): never width / 64.
-    assert report["values"]["heads"]["value"] == str(meta["heads"]), report["values"]
+    assert report["values"]["heads"]["value"] == meta["heads"], report["values"]
     methods = sorted({rewrite["method"] for rewrite in report.get("rewrites", [])})
     expected = sorted(meta["detail"]) if meta["expect"] == "rewrite" else []
     assert methods == expected, f"rewrites {methods}, expected {expected}\n{process.stderr}"

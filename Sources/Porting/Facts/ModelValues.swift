@@ -5,7 +5,11 @@
 /// `config.json` beside the weights; for heads, the one standard configuration with these
 /// dimensions; for the activation and epsilon, the layout family's default, recorded as
 /// assumed. A value none of these gives stays nil, and whatever needs it refuses.
-public struct ModelValues: Sendable, Equatable {
+///
+/// JSON (inspect's `layout.values`, the report's `values`): `{"heads", "activation",
+/// "layer_norm_eps"}`, each `{"value", "origin", "assumed"}`; an unknown value has `null` value
+/// and origin.
+public struct ModelValues: Sendable, Equatable, Encodable {
     public var heads: Sourced<Int>?
     public var activation: Sourced<String>?
     public var layerNormEpsilon: Sourced<Double>?
@@ -45,6 +49,33 @@ public struct ModelValues: Sendable, Equatable {
     public var line: String {
         entries.map { entry in "\(entry.name) \(entry.value)" + (entry.origin.map { " (\($0.description))" } ?? "") }
             .joined(separator: "; ")
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case heads, activation
+        case layerNormEpsilon = "layer_norm_eps"
+    }
+
+    /// One value's JSON: the value in its own JSON type, where it came from, and whether that
+    /// was an assumption.
+    private struct Entry<Value: Encodable & Sendable & Equatable>: Encodable {
+        let sourced: Sourced<Value>?
+
+        enum CodingKeys: String, CodingKey { case value, origin, assumed }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(sourced?.value, forKey: .value)
+            try container.encode(sourced?.origin.description, forKey: .origin)
+            try container.encode(sourced?.origin.isAssumed ?? false, forKey: .assumed)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(Entry(sourced: heads), forKey: .heads)
+        try container.encode(Entry(sourced: activation), forKey: .activation)
+        try container.encode(Entry(sourced: layerNormEpsilon), forKey: .layerNormEpsilon)
     }
 
     /// `1e-06` as `1e-06`, 0.5 as `0.5`: how Python prints the epsilons configs carry.

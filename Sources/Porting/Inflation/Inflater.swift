@@ -162,7 +162,7 @@ public enum Inflater {
                 "the inflation has no place for \(unused.count) ViT tensor(s): \(unused.prefix(6).joined(separator: ", "))")
         }
         let report = PortReport(source: vit.path, layout: layout, model: model.rawValue, options: options,
-                                values: PortReport.Values(values), outputs: plan.entries.map(\.report), dropped: plan.dropped,
+                                values: values, outputs: plan.entries.map(\.report), dropped: plan.dropped,
                                 rewrites: rewritten?.rewrites ?? [])
         return InflatedSource(vit: vit, plan: plan, geometry: geometry, architecture: architecture, options: options, report: report)
     }

@@ -11,7 +11,7 @@ import TensorIO
 /// file_tensors, detail}]}`. `rewrites` lists the exact rewrites (``ExactRewrite``) that put
 /// the ViT into the form a ViViT holds (LayerScale folded, a zero CLS position, zero biases). `origin` is one of `copied`,
 /// `inflated`, `tiled`, `resized`, `resized+tiled`, `initialised`.
-public struct PortReport: Codable, Sendable {
+public struct PortReport: Encodable, Sendable {
     public struct Output: Codable, Sendable, Equatable {
         public var name: String
         public var shape: [Int]
@@ -41,48 +41,19 @@ public struct PortReport: Codable, Sendable {
         }
     }
 
-    /// A value the weights may not store, with where it came from.
-    public struct Value: Codable, Sendable, Equatable {
-        /// The value as JSON text would show it (`16`, `gelu`, `1e-06`); nil when unknown.
-        public var value: String?
-        public var origin: String?
-        public var assumed: Bool
-    }
-
-    /// The head count, activation and LayerNorm epsilon the inflation used or recorded.
-    public struct Values: Codable, Sendable, Equatable {
-        public var heads: Value
-        public var activation: Value
-        public var layerNormEpsilon: Value
-
-        enum CodingKeys: String, CodingKey {
-            case heads, activation
-            case layerNormEpsilon = "layer_norm_eps"
-        }
-
-        public init(_ values: ModelValues) {
-            func value<T>(_ sourced: Sourced<T>?, _ text: (T) -> String) -> Value {
-                Value(value: sourced.map { text($0.value) }, origin: sourced?.origin.description,
-                      assumed: sourced?.origin.isAssumed ?? false)
-            }
-            heads = value(values.heads) { String($0) }
-            activation = value(values.activation) { $0 }
-            layerNormEpsilon = value(values.layerNormEpsilon) { $0.description }
-        }
-    }
-
     public var source: String
     public var layout: String
     public var model: String
     public var options: InflationOptions
-    public var values: Values
+    /// The head count, activation and LayerNorm epsilon, each with its origin.
+    public var values: ModelValues
     public var outputs: [Output]
     public var dropped: [Dropped]
     /// The exact rewrites made before inflation, each with the tensors involved.
     public var rewrites: [ExactRewrite]
 
     public init(source: String, layout: String, model: String, options: InflationOptions,
-                values: Values = Values(ModelValues()), outputs: [Output], dropped: [Dropped], rewrites: [ExactRewrite] = []) {
+                values: ModelValues = ModelValues(), outputs: [Output], dropped: [Dropped], rewrites: [ExactRewrite] = []) {
         self.source = source
         self.layout = layout
         self.model = model
@@ -106,8 +77,7 @@ public struct PortReport: Codable, Sendable {
         for output in outputs { counts[output.origin, default: 0] += 1 }
         let order = ["copied", "inflated", "tiled", "resized", "resized+tiled", "initialised"]
         var lines = ["\(outputs.count) tensors: " + order.compactMap { key in counts[key].map { "\($0) \(key)" } }.joined(separator: ", ")]
-        let assumed = [("heads", values.heads), ("activation", values.activation), ("layer_norm_eps", values.layerNormEpsilon)]
-            .filter { $0.1.assumed }.map { "\($0.0) \($0.1.value ?? "?") (\($0.1.origin ?? ""))" }
+        let assumed = values.assumptions.map { "\($0.name) \($0.value) (\($0.origin.basis))" }
         if !assumed.isEmpty { lines.append("assumed: " + assumed.joined(separator: "; ")) }
         var initialised: [(reason: String, names: [String])] = []
         for output in outputs where output.origin != "copied" {

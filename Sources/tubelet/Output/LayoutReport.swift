@@ -64,7 +64,7 @@ struct LayoutReport: Encodable {
         if name != nil {
             try container.encode(prefix, forKey: .prefix)
             try container.encode(architecture, forKey: .architecture)
-            try container.encode(values.map(ValuesJSON.init), forKey: .values)
+            try container.encode(values, forKey: .values)
             try container.encode(summary, forKey: .summary)
             try container.encode(outside ?? [], forKey: .outside)
         } else {
@@ -74,65 +74,5 @@ struct LayoutReport: Encodable {
             try container.encode(unexpected, forKey: .unexpected)
             try container.encode(shapeProblems, forKey: .shapeProblems)
         }
-    }
-}
-
-/// ``ModelValues`` as JSON: each value with its origin and whether it was assumed.
-struct ValuesJSON: Encodable {
-    struct Entry: Encodable {
-        var value: JSONValue?
-        var origin: String?
-        var assumed: Bool
-    }
-
-    /// A number or a string, as each value is.
-    enum JSONValue: Encodable {
-        case integer(Int), number(Double), string(String)
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            switch self {
-            case .integer(let value): try container.encode(value)
-            case .number(let value): try container.encode(value)
-            case .string(let value): try container.encode(value)
-            }
-        }
-    }
-
-    var heads: Entry
-    var activation: Entry
-    var layerNormEpsilon: Entry
-
-    init(_ values: ModelValues) {
-        heads = Entry(value: values.heads.map { .integer($0.value) }, origin: values.heads?.origin.description,
-                      assumed: values.heads?.origin.isAssumed ?? false)
-        activation = Entry(value: values.activation.map { .string($0.value) }, origin: values.activation?.origin.description,
-                           assumed: values.activation?.origin.isAssumed ?? false)
-        layerNormEpsilon = Entry(value: values.layerNormEpsilon.map { .number($0.value) },
-                                 origin: values.layerNormEpsilon?.origin.description,
-                                 assumed: values.layerNormEpsilon?.origin.isAssumed ?? false)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case heads, activation
-        case layerNormEpsilon = "layer_norm_eps"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(heads, forKey: .heads)
-        try container.encode(activation, forKey: .activation)
-        try container.encode(layerNormEpsilon, forKey: .layerNormEpsilon)
-    }
-}
-
-extension ValuesJSON.Entry {
-    enum CodingKeys: String, CodingKey { case value, origin, assumed }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(value, forKey: .value)
-        try container.encode(origin, forKey: .origin)
-        try container.encode(assumed, forKey: .assumed)
     }
 }
