@@ -5,8 +5,9 @@
 #
 # - dist/tubelet-VERSION-py3-none-manylinux_2_N_ARCH.whl: a Python wheel that carries the
 #   binary, as ruff and uv ship theirs, so `pip install tubelet-….whl` puts `tubelet` on PATH in
-#   any venv. auditwheel copies the libraries outside the manylinux allowlist (libzip, zlib,
-#   libbz2, libcrypto, libsz/libaec) into the wheel with an $ORIGIN rpath, and names the glibc
+#   any venv. auditwheel copies the libraries outside the manylinux allowlist (libzip,
+#   libbz2, libcrypto, libsz/libaec) into the wheel with an $ORIGIN rpath, and
+#   Scripts/graft_libraries.py zlib, which that allowlist has but ours does not, and names the glibc
 #   baseline the binary and those libraries actually need (N) in the platform tag. The binary
 #   moves into site-packages/tubelet.scripts/ and bin/tubelet execs it (auditwheel's shim; an
 #   rpath cannot reach the libraries from bin/).
@@ -44,6 +45,8 @@ mkdir "$stage/man"
 python3 Scripts/make_wheel.py "$binary" "$version" "$stage/plain" >/dev/null
 auditwheel repair --only-plat -w "$stage/wheel" "$stage/plain"/*.whl >&2
 wheel="$(ls "$stage/wheel"/*.whl)"
+# zlib too: the manylinux policy lets a wheel take it from the system, our allowlist does not.
+python3 Scripts/graft_libraries.py "$wheel" libz.so.1
 
 # The tarball, from the repaired wheel's binary and libraries, so both carry the same files.
 unpacked="$stage/unpacked"
