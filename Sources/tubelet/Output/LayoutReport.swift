@@ -37,10 +37,17 @@ struct LayoutReport: Encodable {
         if best.isFull {
             // After the exact rewrites, which a LayerScale or position-less CLS model needs.
             let canonical = (try? RewrittenSource(CanonicalSource(source, match: best)))?.tensors ?? best.canonicalTensors
-            let architecture = try? ViTArchitecture.infer(canonical, file: source.path, heads: best.headCount)
+            let architecture: ViTArchitecture?
+            var unknown: String?  // why there is no image-ViT architecture (a ViViT, say)
+            do {
+                architecture = try ViTArchitecture.infer(canonical, file: source.path, heads: best.headCount)
+            } catch {
+                architecture = nil
+                unknown = error.reason
+            }
             let summary = architecture?.summary
             let modelValues = try values(best)
-            var line = "layout: \(best.layoutDescription)" + (summary.map { " — \($0)" } ?? "")
+            var line = "layout: \(best.layoutDescription)" + (summary.map { " — \($0)" } ?? unknown.map { " — no image-ViT architecture: \($0)" } ?? "")
             if !best.outside.isEmpty {
                 line += "; \(best.outside.count) tensors outside '\(best.prefix)' are not part of the model (\(best.outside.prefix(3).joined(separator: ", "))\(best.outside.count > 3 ? ", …" : ""))"
             }
