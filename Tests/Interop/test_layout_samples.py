@@ -588,3 +588,15 @@ def test_a_config_json_of_another_model_is_no_evidence(tmp_path):
                                                       "model_args": {"embed_dim": 64, "depth": 2, "num_heads": 4}}))
     layout = inspect_json(tmp_path / "model.safetensors")["layout"]
     assert layout["values"]["heads"]["value"] == 4 and "model_args.num_heads" in layout["values"]["heads"]["origin"]
+
+
+@pytest.mark.parametrize("args", [
+    ["convert", CHECKPOINTS / "vit-tiny-timm.safetensors", "OUT", "--heads", "4"],
+    ["convert", CHECKPOINTS / "ViT-tiny_16.npz", "OUT", "--activation", "gelu"],
+    ["diff", CHECKPOINTS / "ViT-tiny_16.npz", CHECKPOINTS / "vit-tiny-timm.pth", "--layer-norm-eps", "1e-5"],
+])
+def test_model_value_options_that_would_be_ignored_are_usage_errors(tmp_path, args):
+    out = tmp_path / "x.npz"
+    process = run_tubelet([out if arg == "OUT" else arg for arg in args], expect_rc=64)
+    assert "only apply with --to" in process.stderr or "do not apply to diff" in process.stderr
+    assert not out.exists()

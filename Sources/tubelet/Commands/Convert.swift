@@ -91,6 +91,9 @@ struct Convert: ParsableCommand {
         if from != nil && to == nil {
             throw ValidationError("--from only applies with --to")
         }
+        if to == nil && (layouts.heads != nil || layouts.activation != nil || layouts.layerNormEpsilon != nil) {
+            throw ValidationError("--heads, --activation and --layer-norm-eps only apply with --to (a conversion that keeps the file's names does not use them)")
+        }
         if dropHead && to == nil {
             throw ValidationError("--drop-head needs --to (the layout tells which tensors are the head); without --to, use --exclude with the file's names")
         }

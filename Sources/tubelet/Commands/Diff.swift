@@ -42,6 +42,9 @@ struct Diff: ParsableCommand {
         guard atol >= 0, rtol >= 0, atol.isFinite, rtol.isFinite else {
             throw ValidationError("--atol and --rtol must be finite and non-negative")
         }
+        if layouts.activation != nil || layouts.layerNormEpsilon != nil {
+            throw ValidationError("--activation and --layer-norm-eps do not apply to diff, which compares weights")
+        }
     }
 
     func run() throws {
