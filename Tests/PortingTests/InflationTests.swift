@@ -182,9 +182,9 @@ struct InflationTreeTests {
     }
 
     @Test("GFLOPs match the paper's ViViT-B/16x2 figures within 1.5%", arguments: [
-        (ViViTModel.spacetime, 455.2), (.factorisedEncoder, 284.4), (.factorisedSelfAttention, 372.3), (.factorisedDotProduct, 277.1),
+        (VideoModel.spacetime, 455.2), (.factorisedEncoder, 284.4), (.factorisedSelfAttention, 372.3), (.factorisedDotProduct, 277.1),
     ])
-    func compute(model: ViViTModel, paper: Double) throws {
+    func compute(model: VideoModel, paper: Double) throws {
         var options = InflationOptions(model: model)
         options.classes = 400
         let gflops = try Self.inflate(options).config.multiplyAccumulatesPerView / 1e9
@@ -268,7 +268,7 @@ struct InflationValueTests {
 
     @Test("The classifier can change: a gap ViT gets scenic's fresh CLS, a token ViT can pool by averaging")
     func classifierChanges() throws {
-        func inflate(_ vit: InMemorySource, _ model: ViViTModel, _ classifier: ViTArchitecture.Classifier?) throws -> InflatedSource {
+        func inflate(_ vit: InMemorySource, _ model: VideoModel, _ classifier: ViTArchitecture.Classifier?) throws -> InflatedSource {
             var options = InflationOptions(model: model)
             options.frames = 4
             options.tubeletHeight = 4
@@ -321,7 +321,7 @@ struct InflationValueTests {
     func accounting() throws {
         let fixture = try CanonicalViTFixture.make(preLogits: true)
         let architecture = try ViTArchitecture.infer(fixture.tensors, file: "fixture", heads: .stored(CanonicalViTFixture.heads))
-        for model in ViViTModel.allCases {
+        for model in VideoModel.allCases {
             var options = InflationOptions(model: model)
             options.frames = 4
             options.tubeletHeight = 4

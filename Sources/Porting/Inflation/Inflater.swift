@@ -29,6 +29,11 @@ public enum Inflater {
         if let classes = options.classes, classes <= 0 {
             throw CheckpointError(.invalidRequest, file: vit.path, "--classes must be positive, not \(classes)")
         }
+        if model == .timesformer {
+            try planTimeSformer(&plan, vit: vit, architecture: architecture, geometry: geometry, options: options)
+            return try finish(plan, vit: vit, geometry: geometry, architecture: architecture, layout: layout,
+                              options: options, values: values)
+        }
 
         // Tubelet embedding.
         let tubelet = geometry.tubelet
@@ -41,7 +46,7 @@ public enum Inflater {
         let encoder = model == .factorisedEncoder ? "SpatialTransformer" : "Transformer"
         if options.classifier == .token && !model.allowsClassToken {
             throw CheckpointError(.invalidRequest, file: vit.path,
-                "Model \(model.number) has no CLS token in scenic (it pools by averaging)",
+                "\(model.title) has no CLS token in scenic (it pools by averaging)",
                 fix: "Use --classifier gap, or Model 1 or 2")
         }
         let targetHasClass = options.resolvedClassifier(for: architecture) == .token
@@ -75,7 +80,7 @@ public enum Inflater {
         default:
             if hasClass {
                 plan.drop("cls", model.allowsClassToken ? "the video model pools by averaging (--classifier gap)"
-                          : "Model \(model.number) pools by averaging and has no CLS token")
+                          : "\(model.title) pools by averaging and has no CLS token")
             }
         }
 
@@ -141,6 +146,17 @@ public enum Inflater {
                       + (options.classes == nil ? " (pass --classes to create one)" : ""))
         }
 
+        return try finish(plan, vit: vit, geometry: geometry, architecture: architecture, layout: layout,
+                          options: options, values: values)
+    }
+
+    /// Every model's last step: the tensors the rewrites and the layout left out join the
+    /// dropped list, any ViT tensor the plan neither uses nor drops is an error (nothing is
+    /// lost silently), and the report is made.
+    static func finish(_ plan: InflationPlan, vit: any TensorSource, geometry: ViViTGeometry, architecture: ViTArchitecture,
+                       layout: String, options: InflationOptions, values: ModelValues) throws(CheckpointError) -> InflatedSource {
+        var plan = plan
+        let canonical = vit as? any CanonicalProvenance
         let rewritten = vit as? RewrittenSource
         plan.dropped += rewritten?.dropped ?? []
         if let match = canonical?.layoutMatch, !match.outside.isEmpty {
@@ -161,7 +177,7 @@ public enum Inflater {
             throw CheckpointError(.invalidRequest, file: vit.path, tensor: unused[0],
                 "the inflation has no place for \(unused.count) ViT tensor(s): \(unused.prefix(6).joined(separator: ", "))")
         }
-        let report = PortReport(source: vit.path, layout: layout, model: model.rawValue, options: options,
+        let report = PortReport(source: vit.path, layout: layout, model: options.model.rawValue, options: options,
                                 values: values, outputs: plan.entries.map(\.report), dropped: plan.dropped,
                                 rewrites: rewritten?.rewrites ?? [])
         return InflatedSource(vit: vit, plan: plan, geometry: geometry, architecture: architecture, options: options, report: report)
@@ -178,9 +194,9 @@ public enum Inflater {
     }
 
     /// The positional-embedding method: the user's, checked, or the one the grids call for.
-    static func positionMethod(_ options: InflationOptions, model: ViViTModel, changes: Bool,
+    static func positionMethod(_ options: InflationOptions, model: VideoModel, changes: Bool,
                                tokens: ViViTGeometry, file: String) throws(CheckpointError) -> PositionalEmbeddingMethod {
-        let perFrame = model == .factorisedEncoder || tokens.temporalTokens == 1
+        let perFrame = model == .factorisedEncoder || model == .timesformer || tokens.temporalTokens == 1
         guard let chosen = options.positionalEmbedding else {
             return changes ? (perFrame ? .resize : .resizeTile) : .tile
         }
@@ -191,7 +207,7 @@ public enum Inflater {
         }
         if chosen == .resize && !perFrame {
             throw CheckpointError(.invalidRequest, file: file,
-                "--posemb resize gives one frame's positions, but Model \(model.number) needs \(tokens.temporalTokens) frames' worth; resizing the whole space-time sequence as one grid (as scenic does) mixes time into space",
+                "--posemb resize gives one frame's positions, but \(model.title) needs \(tokens.temporalTokens) frames' worth; resizing the whole space-time sequence as one grid (as scenic does) mixes time into space",
                 fix: "Use --posemb resize-tile")
         }
         return chosen

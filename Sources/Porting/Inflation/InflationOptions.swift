@@ -2,10 +2,10 @@ import TensorIO
 
 /// Everything `tubelet inflate` is asked for. Defaults are scenic's ViViT-B/16x2 K400 ones.
 public struct InflationOptions: Codable, Sendable, Equatable {
-    public var model: ViViTModel
+    public var model: VideoModel
     /// Frames per clip.
     public var frames = 32
-    /// Tubelet depth `t`; height and width default to the ViT's patch.
+    /// Tubelet depth `t` (1 for TimeSformer); height and width default to the ViT's patch.
     public var tubeletFrames = 2
     public var tubeletHeight: Int?
     public var tubeletWidth: Int?
@@ -37,7 +37,9 @@ public struct InflationOptions: Codable, Sendable, Equatable {
         classifier ?? (model.allowsClassToken ? vit.classifier : .gap)
     }
 
-    public init(model: ViViTModel) {
+    /// TimeSformer embeds every frame with the 2-D patch kernel: its tubelets are one frame deep.
+    public init(model: VideoModel) {
         self.model = model
+        if model == .timesformer { tubeletFrames = 1 }
     }
 }

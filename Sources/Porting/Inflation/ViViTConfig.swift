@@ -4,7 +4,7 @@ import TensorIO
 /// The configuration of an inflated ViViT: enough to build the model in scenic or Hugging
 /// Face, and to weigh it before training (parameters, tokens, compute).
 public struct ViViTConfig: Codable, Sendable {
-    public var model: ViViTModel
+    public var model: VideoModel
     public var architecture: ViTArchitecture
     public var geometry: ViViTGeometry
     public var options: InflationOptions
@@ -28,7 +28,9 @@ public struct ViViTConfig: Codable, Sendable {
 
     /// The fields of ``jsonText``.
     private struct Summary: Encodable {
-        var model, scenicAttentionType: String
+        var model: String
+        /// Absent for TimeSformer, which scenic does not build.
+        var scenicAttentionType: String?
         var frames: Int
         var tubelet, imageSize: [Int]
         var tokens, hiddenSize, depth: Int
@@ -85,6 +87,13 @@ public struct ViViTConfig: Codable, Sendable {
         case .factorisedDotProduct:
             // Half the heads over time, half over space.
             total += depth * (4 * patches * d * d + 2 * patches * d * m + 2 * patches * (nt + ns) * d / 2)
+        case .timesformer:
+            // Per block: attention over the frames at each position (projections, attention,
+            // temporal_dense), attention over each frame with the CLS token repeated into it,
+            // and one MLP over every token (Hugging Face's TimesformerLayer).
+            let attentionTime = 4 * patches * d * d + 2 * patches * nt * d + patches * d * d
+            let attentionSpace = 4 * nt * (ns + cls) * d * d + 2 * nt * (ns + cls) * (ns + cls) * d
+            total += depth * (attentionTime + attentionSpace + 2 * (patches + cls) * d * m)
         }
         if let classes = options.classes { total += d * Double(classes) }
         return total

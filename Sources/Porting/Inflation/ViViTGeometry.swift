@@ -25,6 +25,11 @@ public struct ViViTGeometry: Codable, Sendable, Equatable {
                 fix: "Use --tubelet \(options.tubeletFrames)x\(vit.patchSize[0])x\(vit.patchSize[1])")
         }
         let t = options.tubeletFrames
+        if options.model == .timesformer && t != 1 {
+            throw CheckpointError(.invalidRequest, file: file,
+                "TimeSformer embeds every frame with the ViT's 2-D patch kernel: its tubelet is 1x\(height)x\(width), not \(t)x\(height)x\(width)",
+                fix: "Leave out --tubelet, or pass --tubelet 1x\(height)x\(width)")
+        }
         guard t > 0, options.frames > 0, options.frames % t == 0 else {
             throw CheckpointError(.invalidRequest, file: file,
                 "\(options.frames) frames do not divide into tubelets of \(t) frames",

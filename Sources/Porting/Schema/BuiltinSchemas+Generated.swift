@@ -480,6 +480,475 @@ extension BuiltinSchemas {
   ]
 }
 """#),
+        ("hf-timesformer-classifier.json", #"""
+{
+  "name": "hf-timesformer-classifier",
+  "title": "Hugging Face transformers TimesformerForVideoClassification (the same under timesformer., and classifier; what inflate --model timesformer --format hf --classes N writes)",
+  "activation": "gelu",
+  "layerNormEpsilon": 1e-06,
+  "tensors": [
+    {
+      "name": "timesformer.embeddings.cls_token",
+      "canonical": "cls"
+    },
+    {
+      "name": "timesformer.embeddings.position_embeddings",
+      "canonical": "Transformer/posembed_input/pos_embedding"
+    },
+    {
+      "name": "timesformer.embeddings.time_embeddings",
+      "canonical": "Transformer/time_embedding"
+    },
+    {
+      "name": "timesformer.embeddings.patch_embeddings.projection.weight",
+      "canonical": "embedding/kernel",
+      "transform": [
+        {
+          "op": "permute",
+          "axes": [
+            2,
+            3,
+            1,
+            0
+          ]
+        }
+      ]
+    },
+    {
+      "name": "timesformer.embeddings.patch_embeddings.projection.bias",
+      "canonical": "embedding/bias"
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.layernorm_before.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/scale"
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.layernorm_before.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/bias"
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.attention.attention.qkv.weight",
+      "canonical": [
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/kernel",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/kernel",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/kernel"
+      ],
+      "transform": [
+        {
+          "op": "split",
+          "axis": 0,
+          "parts": 3
+        },
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.attention.attention.qkv.bias",
+      "canonical": [
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/bias",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/bias",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/bias"
+      ],
+      "transform": [
+        {
+          "op": "split",
+          "axis": 0,
+          "parts": 3
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.attention.output.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.attention.output.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias"
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.temporal_layernorm.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_time/scale"
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.temporal_layernorm.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_time/bias"
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.temporal_attention.attention.qkv.weight",
+      "canonical": [
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/query/kernel",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/key/kernel",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/value/kernel"
+      ],
+      "transform": [
+        {
+          "op": "split",
+          "axis": 0,
+          "parts": 3
+        },
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.temporal_attention.attention.qkv.bias",
+      "canonical": [
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/query/bias",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/key/bias",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/value/bias"
+      ],
+      "transform": [
+        {
+          "op": "split",
+          "axis": 0,
+          "parts": 3
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.temporal_attention.output.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/out/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.temporal_attention.output.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/out/bias"
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.temporal_dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/temporal_dense/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.temporal_dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/temporal_dense/bias"
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.layernorm_after.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/scale"
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.layernorm_after.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/bias"
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.intermediate.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.intermediate.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/bias"
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.output.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "timesformer.encoder.layer.{i}.output.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/bias"
+    },
+    {
+      "name": "timesformer.layernorm.weight",
+      "canonical": "Transformer/encoder_norm/scale"
+    },
+    {
+      "name": "timesformer.layernorm.bias",
+      "canonical": "Transformer/encoder_norm/bias"
+    },
+    {
+      "name": "classifier.weight",
+      "canonical": "output_projection/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "classifier.bias",
+      "canonical": "output_projection/bias"
+    }
+  ]
+}
+"""#),
+        ("hf-timesformer.json", #"""
+{
+  "name": "hf-timesformer",
+  "title": "Hugging Face transformers TimesformerModel, divided space-time attention (a video layout: what inflate --model timesformer --format hf writes without --classes)",
+  "activation": "gelu",
+  "layerNormEpsilon": 1e-06,
+  "tensors": [
+    {
+      "name": "embeddings.cls_token",
+      "canonical": "cls"
+    },
+    {
+      "name": "embeddings.position_embeddings",
+      "canonical": "Transformer/posembed_input/pos_embedding"
+    },
+    {
+      "name": "embeddings.time_embeddings",
+      "canonical": "Transformer/time_embedding"
+    },
+    {
+      "name": "embeddings.patch_embeddings.projection.weight",
+      "canonical": "embedding/kernel",
+      "transform": [
+        {
+          "op": "permute",
+          "axes": [
+            2,
+            3,
+            1,
+            0
+          ]
+        }
+      ]
+    },
+    {
+      "name": "embeddings.patch_embeddings.projection.bias",
+      "canonical": "embedding/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.layernorm_before.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/scale"
+    },
+    {
+      "name": "encoder.layer.{i}.layernorm_before.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.attention.attention.qkv.weight",
+      "canonical": [
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/kernel",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/kernel",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/kernel"
+      ],
+      "transform": [
+        {
+          "op": "split",
+          "axis": 0,
+          "parts": 3
+        },
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.attention.attention.qkv.bias",
+      "canonical": [
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/bias",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/bias",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/bias"
+      ],
+      "transform": [
+        {
+          "op": "split",
+          "axis": 0,
+          "parts": 3
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.attention.output.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.attention.output.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.temporal_layernorm.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_time/scale"
+    },
+    {
+      "name": "encoder.layer.{i}.temporal_layernorm.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_time/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.temporal_attention.attention.qkv.weight",
+      "canonical": [
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/query/kernel",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/key/kernel",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/value/kernel"
+      ],
+      "transform": [
+        {
+          "op": "split",
+          "axis": 0,
+          "parts": 3
+        },
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.temporal_attention.attention.qkv.bias",
+      "canonical": [
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/query/bias",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/key/bias",
+        "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/value/bias"
+      ],
+      "transform": [
+        {
+          "op": "split",
+          "axis": 0,
+          "parts": 3
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.temporal_attention.output.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/out/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.temporal_attention.output.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/out/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.temporal_dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/temporal_dense/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.temporal_dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/temporal_dense/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.layernorm_after.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/scale"
+    },
+    {
+      "name": "encoder.layer.{i}.layernorm_after.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.intermediate.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.intermediate.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.output.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.output.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/bias"
+    },
+    {
+      "name": "layernorm.weight",
+      "canonical": "Transformer/encoder_norm/scale"
+    },
+    {
+      "name": "layernorm.bias",
+      "canonical": "Transformer/encoder_norm/bias"
+    }
+  ]
+}
+"""#),
         ("hf-vit-classifier-v5.json", #"""
 {
   "name": "hf-vit-classifier-v5",

@@ -7,12 +7,18 @@ import TensorIO
 struct Inflate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inflate",
-        abstract: "Inflate an image ViT checkpoint into a ViViT checkpoint (Models 1-4), as scenic initialises one.",
+        abstract: "Inflate an image ViT checkpoint into a ViViT (Models 1-4, as scenic initialises one) or a TimeSformer.",
         discussion: """
             The source may be any readable format and any known layout. Every output tensor is \
             accounted for in the report (copied, inflated, tiled/resized, initialised with its \
             initialiser and seed), and every input tensor left out is listed with the reason. \
             --dry-run prints the plan, parameters, tokens and compute without writing.
+
+            --model timesformer writes Hugging Face's TimeSformer (divided space-time \
+            attention), initialised as its authors do: the ViT's weights, temporal attention \
+            copied from the spatial one, zero time embeddings and zero temporal_dense, so a \
+            clip of one repeated image gives the ViT's features. It is written as an hf \
+            directory, or as safetensors or pth under the same names.
             """
     )
 
@@ -27,28 +33,28 @@ struct Inflate: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "The checkpoint to write (a directory for --format hf).")
     var output: String?
 
-    @Option(help: "The ViViT model: spacetime (1), factorised-encoder (2), factorised-self-attention (3), factorised-dot-product (4).")
-    var model: ViViTModel
+    @Option(help: "The video model: spacetime (1), factorised-encoder (2), factorised-self-attention (3), factorised-dot-product (4), timesformer.")
+    var model: VideoModel
 
     @Option(help: "Frames per clip.")
     var frames = 32
 
-    @Option(help: "Tubelet size TxHxW (default 2xPxP, P the ViT's patch).")
+    @Option(help: "Tubelet size TxHxW (default 2xPxP, P the ViT's patch; TimeSformer: 1xPxP).")
     var tubelet: String?
 
     @Option(name: .customLong("image-size"), help: "Input size, N or HxW (default the ViT's).")
     var imageSize: String?
 
     @Option(name: .customLong("kernel-init"), help: "Tubelet kernel from the 2-D patch kernel: central (scenic's default), average, arp.")
-    var kernelInit: KernelInflation = .central
+    var kernelInit: KernelInflation?
 
     @Option(help: "Positional embeddings: tile, resize, resize-tile (default: tile, or a resize when --image-size changes the grid).")
     var posemb: PositionalEmbeddingMethod?
 
-    @Option(name: .customLong("temporal-layers"), help: "Model 2: temporal transformer depth.")
-    var temporalLayers = 4
+    @Option(name: .customLong("temporal-layers"), help: "Model 2: temporal transformer depth (default 4).")
+    var temporalLayers: Int?
 
-    @Option(name: .customLong("temporal-attention"), help: "Model 3: temporal attention from a copy of the spatial one (scenic) or zero (the paper).")
+    @Option(name: .customLong("temporal-attention"), help: "Model 3 and TimeSformer: temporal attention from a copy of the spatial one (scenic, the TimeSformer authors) or zero (the ViViT paper).")
     var temporalAttention: TemporalAttentionInit = .copy
 
     @Option(help: "Classes of the new zero classifier (output_projection); none without it.")
@@ -99,6 +105,24 @@ struct Inflate: ParsableCommand {
         if let dtype, !dtype.isFloatingPoint { throw ValidationError("--dtype must be a floating-point dtype") }
         if let classes, classes <= 0 { throw ValidationError("--classes must be positive") }
         if frames <= 0 { throw ValidationError("--frames must be positive") }
+        if model == .timesformer { try validateTimeSformer() }
+    }
+
+    /// TimeSformer has no tubelet kernel, temporal transformer or representation layer, and
+    /// exists in PyTorch only: options for those are mistakes, not silently ignored.
+    func validateTimeSformer() throws {
+        let inapplicable = [
+            (kernelInit != nil, "--kernel-init (TimeSformer reuses the 2-D patch kernel on every frame)"),
+            (temporalLayers != nil, "--temporal-layers (Model 2's temporal transformer)"),
+            (copySpatialClassToken, "--copy-spatial-cls (Model 2's spatial CLS token)"),
+            (keepPreLogits, "--keep-pre-logits (TimeSformer has no representation layer)"),
+        ]
+        if let (_, option) = inapplicable.first(where: \.0) {
+            throw ValidationError("\(option) does not apply to --model timesformer")
+        }
+        if let output, let chosen = try? outputFormat(output), ![.hf, .safetensors, .pth].contains(chosen) {
+            throw ValidationError("TimeSformer is a PyTorch model (Hugging Face's TimesformerModel); write it as hf, safetensors or pth, not \(chosen.rawValue)")
+        }
     }
 
     func tubeletSize() throws -> [Int]? {
@@ -131,9 +155,9 @@ struct Inflate: ParsableCommand {
             options.imageHeight = image[0]
             options.imageWidth = image[1]
         }
-        options.kernelInflation = kernelInit
+        options.kernelInflation = kernelInit ?? .central
         options.positionalEmbedding = posemb
-        options.temporalLayers = temporalLayers
+        if let temporalLayers { options.temporalLayers = temporalLayers }
         options.temporalAttention = temporalAttention
         options.classes = classes
         options.keepPreLogits = keepPreLogits
@@ -171,12 +195,20 @@ struct Inflate: ParsableCommand {
         let chosen = try outputFormat(output)
         switch chosen {
         case .hf:
-            let schema = try detector.library.schema(named: "hf-vivit")
-            let config = try HuggingFaceConfig.vivit(inflated, values: values, dtype: dtype ?? .float32)
+            let schema = try detector.library.schema(named: hfLayout(inflated))
+            let config = try hfConfig(inflated, values: values)
             let bar = progressOptions.bar("inflate")
             defer { bar?.clear() }
             try Checkpoint.writeModelDirectory(try LayoutSource(result, schema: schema, depth: architecture.depth),
                                                config: config, to: output, overwrite: force, progress: bar?.handler)
+        case .safetensors where model == .timesformer, .pth where model == .timesformer:
+            // TimeSformer has no scenic tree: its files hold Hugging Face's names.
+            let schema = try detector.library.schema(named: hfLayout(inflated))
+            let bar = progressOptions.bar("inflate")
+            defer { bar?.clear() }
+            try Checkpoint.write(try LayoutSource(result, schema: schema, depth: architecture.depth), to: output,
+                                 format: chosen == .pth ? .pytorch : .safetensors, options: WriteOptions(progress: bar?.handler),
+                                 overwrite: force)
         default:
             let format: CheckpointFormat = switch chosen {
             case .hdf5: .hdf5
@@ -198,7 +230,18 @@ struct Inflate: ParsableCommand {
         }
         printError(inflated.report.summary)
         noteStaleTemporaries(beside: output)
-        printError("wrote \(output) (\(chosen.rawValue)): ViViT Model \(model.number) (\(model.rawValue)), \(inflated.tensors.count) tensors")
+        printError("wrote \(output) (\(chosen.rawValue)): \(model.title), \(inflated.tensors.count) tensors")
+    }
+
+    /// The Hugging Face layout an `hf` output (and a TimeSformer's safetensors or pth) takes.
+    func hfLayout(_ inflated: InflatedSource) -> String {
+        model == .timesformer ? HuggingFaceTimeSformerConfig.layout(inflated.options) : "hf-vivit"
+    }
+
+    /// The `config.json` of an `hf` output.
+    func hfConfig(_ inflated: InflatedSource, values: ModelValues) throws -> Data {
+        model == .timesformer ? try HuggingFaceTimeSformerConfig.make(inflated, values: values, dtype: dtype ?? .float32)
+            : try HuggingFaceConfig.vivit(inflated, values: values, dtype: dtype ?? .float32)
     }
 
     func outputFormat(_ output: String) throws -> OutputFormat {
@@ -223,7 +266,7 @@ struct Inflate: ParsableCommand {
     }
 }
 
-extension ViViTModel: ExpressibleByArgument {}
+extension VideoModel: ExpressibleByArgument {}
 extension ViTArchitecture.Classifier: ExpressibleByArgument {}
 extension KernelInflation: ExpressibleByArgument {}
 extension PositionalEmbeddingMethod: ExpressibleByArgument {}

@@ -38,10 +38,12 @@ extension Inflate {
     }
 
     /// The checks that need the inflation itself, not only the options: what a Hugging Face
-    /// directory can hold (Model 1, a CLS token, --classes, square images).
+    /// directory can hold (Model 1 or TimeSformer, a CLS token, --classes, square images).
     func checkWritable(_ inflated: InflatedSource, values: ModelValues, detector: LayoutDetector, depth: Int) throws {
-        guard let output, try outputFormat(output) == .hf else { return }
-        _ = try HuggingFaceConfig.vivit(inflated, values: values, dtype: dtype ?? .float32)
-        _ = try LayoutSource(inflated, schema: try detector.library.schema(named: "hf-vivit"), depth: depth)
+        guard let output else { return }
+        let chosen = try outputFormat(output)
+        guard chosen == .hf || model == .timesformer else { return }
+        if chosen == .hf { _ = try hfConfig(inflated, values: values) }
+        _ = try LayoutSource(inflated, schema: try detector.library.schema(named: hfLayout(inflated)), depth: depth)
     }
 }

@@ -23,7 +23,7 @@ struct DryRunPlan {
         let parameters = inflated.tensors.reduce(0) { $0 + $1.elementCount }
         let perView = config.multiplyAccumulatesPerView / 1e9
         let model = inflated.options.model
-        text += "ViViT Model \(model.number) (\(model.rawValue)): \(InspectReport.grouped(parameters)) parameters, "
+        text += "\(model.title): \(InspectReport.grouped(parameters)) parameters, "
             + "\(ByteCountText.format(parameters * 4)) in float32\n"
         text += "clip: \(geometry.frames) frames of \(geometry.imageSize[0])x\(geometry.imageSize[1]), tubelet "
             + "\(geometry.tubelet.map(String.init).joined(separator: "x")) → \(geometry.grid.map(String.init).joined(separator: "x")) "

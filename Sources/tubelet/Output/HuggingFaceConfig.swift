@@ -12,7 +12,7 @@ enum HuggingFaceConfig {
         let architecture = inflated.architecture
         guard options.model == .spacetime else {
             throw CheckpointError(.unsupported, file: inflated.path,
-                "Hugging Face has only ViViT Model 1 (VivitForVideoClassification); Model \(options.model.number) cannot be written as hf",
+                "Hugging Face has only ViViT Model 1 (VivitForVideoClassification); \(options.model.title) cannot be written as hf",
                 fix: "Use --model spacetime, or write hdf5, npz, safetensors or pth")
         }
         guard inflated.config.classifier == ViTArchitecture.Classifier.token.rawValue else {

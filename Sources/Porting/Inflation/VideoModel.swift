@@ -1,5 +1,7 @@
-/// The four ViViT models of Arnab et al. (ICCV 2021), by scenic's attention types.
-public enum ViViTModel: String, CaseIterable, Codable, Sendable {
+/// The video models an image ViT inflates into: the four ViViT models of Arnab et al. (ICCV
+/// 2021), by scenic's attention types, and TimeSformer's divided space-time attention
+/// (Bertasius et al., ICML 2021), as Hugging Face's `TimesformerModel` builds it.
+public enum VideoModel: String, CaseIterable, Codable, Sendable {
     /// Model 1: one transformer over all space-time tokens (`spacetime`).
     case spacetime
     /// Model 2: a spatial transformer per frame, then a temporal transformer over the frames'
@@ -9,30 +11,42 @@ public enum ViViTModel: String, CaseIterable, Codable, Sendable {
     case factorisedSelfAttention = "factorised-self-attention"
     /// Model 4: half the heads attend over time, half over space (`factorized_dot_product_attention`).
     case factorisedDotProduct = "factorised-dot-product"
+    /// TimeSformer (`divided_space_time`): per-frame 2-D patches, spatial positions plus
+    /// separate time embeddings, and in each block attention over time (with its own output
+    /// projection, `temporal_dense`) before attention over space.
+    case timesformer
 
-    /// The paper's number.
-    public var number: Int {
+    /// The ViViT paper's number; nil for TimeSformer.
+    public var number: Int? {
         switch self {
         case .spacetime: 1
         case .factorisedEncoder: 2
         case .factorisedSelfAttention: 3
         case .factorisedDotProduct: 4
+        case .timesformer: nil
         }
     }
 
-    /// scenic's `attention_config.type`.
-    public var scenicType: String {
+    /// How messages name the model: "ViViT Model 1 (spacetime)", "TimeSformer (divided space-time attention)".
+    public var title: String {
+        number.map { "ViViT Model \($0) (\(rawValue))" } ?? "TimeSformer (divided space-time attention)"
+    }
+
+    /// scenic's `attention_config.type`; nil for TimeSformer, which scenic does not build.
+    public var scenicType: String? {
         switch self {
         case .spacetime: "spacetime"
         case .factorisedEncoder: "factorized_encoder"
         case .factorisedSelfAttention: "factorized_self_attention_block"
         case .factorisedDotProduct: "factorized_dot_product_attention"
+        case .timesformer: nil
         }
     }
 
     /// Models 3 and 4 forbid the token classifier in scenic: they pool by averaging.
+    /// TimeSformer pools with its CLS token only.
     public var allowsClassToken: Bool {
-        self == .spacetime || self == .factorisedEncoder
+        self != .factorisedSelfAttention && self != .factorisedDotProduct
     }
 }
 

@@ -1,0 +1,50 @@
+import FoundationEssentials
+import Porting
+import TensorIO
+
+/// `config.json` of a Hugging Face `TimesformerForVideoClassification` (with `--classes`) or
+/// `TimesformerModel` (without) for an inflated TimeSformer, and the layout its weights take.
+enum HuggingFaceTimeSformerConfig {
+    /// The built-in layout of the weights: the classifier model's names when there is a classifier.
+    static func layout(_ options: InflationOptions) -> String {
+        options.classes == nil ? "hf-timesformer" : "hf-timesformer-classifier"
+    }
+
+    /// - Parameter values: the source's activation and epsilon, so the video model computes
+    ///   what the ViT did.
+    static func make(_ inflated: InflatedSource, values: ModelValues, dtype: DType) throws(CheckpointError) -> Data {
+        let architecture = inflated.architecture
+        let geometry = inflated.geometry
+        let heads = try architecture.requireHeads(file: inflated.path, purpose: "A Hugging Face config (num_attention_heads)")
+        let (activation, layerNormEpsilon) = try HuggingFaceConfig.activationAndEpsilon(values, file: inflated.path)
+        var object: [String: JSONLiteral] = [
+            "architectures": [inflated.options.classes == nil ? "TimesformerModel" : "TimesformerForVideoClassification"],
+            "model_type": "timesformer",
+            "attention_type": "divided_space_time",
+            "hidden_size": .integer(architecture.width),
+            "num_hidden_layers": .integer(architecture.depth),
+            "num_attention_heads": .integer(heads),
+            "intermediate_size": .integer(architecture.mlpWidth),
+            "hidden_act": .string(activation),
+            "hidden_dropout_prob": 0.0,
+            "attention_probs_dropout_prob": 0.0,
+            "drop_path_rate": 0.0,
+            "initializer_range": 0.02,
+            "layer_norm_eps": .number(layerNormEpsilon),
+            "image_size": .integer(geometry.imageSize[0]),
+            "patch_size": .integer(geometry.tubelet[1]),
+            "num_frames": .integer(geometry.frames),
+            "num_channels": .integer(geometry.channels),
+            // Every inflated block has q, k and v biases: a ViT without them gets zero ones
+            // (an exact rewrite the report lists).
+            "qkv_bias": true,
+            "torch_dtype": .string(dtype == .float16 ? "float16" : dtype == .bfloat16 ? "bfloat16" : "float32"),
+        ]
+        if let classes = inflated.options.classes {
+            let labels = (0..<classes).map { "LABEL_\($0)" }
+            object["id2label"] = .object(Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), .string($0.element)) }))
+            object["label2id"] = .object(Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, .integer($0.offset)) }))
+        }
+        return try JSONLiteral.fileData(object, file: inflated.path)
+    }
+}
