@@ -113,6 +113,16 @@ def test_without_classes_it_is_a_timesformer_model(tmp_path):
     assert json.loads((out / "config.json").read_text())["architectures"] == ["TimesformerModel"]
 
 
+def test_a_timesformer_is_recognised_and_not_inflated_again(tmp_path):
+    out = inflate(SAMPLE, tmp_path / "ts", "--format", "hf", "--classes", "3")
+    shown = run_tubelet(["inspect", out]).stdout
+    assert "layout: hf-timesformer-classifier — no image-ViT architecture: this is already a TimeSformer" in shown
+    again = tmp_path / "again.safetensors"
+    process = run_tubelet(["inflate", out, "-o", again, "--model", "timesformer"], expect_rc=1)
+    assert "this is already a TimeSformer (time embeddings [1, 4, 64]), not an image ViT" in process.stderr
+    assert not again.exists()
+
+
 def test_safetensors_and_pth_hold_the_hugging_face_names(tmp_path):
     directory = inflate(SAMPLE, tmp_path / "hf", "--format", "hf", "--classes", "3")
     expected = load_file(directory / "model.safetensors")
@@ -172,3 +182,55 @@ def test_a_vit_without_a_cls_token_is_refused(tmp_path):
     process = run_tubelet(["inflate", gap, "-o", out, "--model", "timesformer"], expect_rc=1)
     assert "pools with its CLS token, which this ViT" in process.stderr
     assert not out.exists()
+
+
+def test_preprocessor_config_from_the_options_loads_in_transformers(tmp_path):
+    """--image-mean/--image-std give a VideoMAEImageProcessor (what the Hub's TimeSformers use)
+    that AutoImageProcessor loads and that maps white frames to (1 - mean) / std."""
+    out = inflate(SAMPLE, tmp_path / "ts", "--format", "hf", "--image-mean", "0.485,0.456,0.406",
+                  "--image-std", "0.229,0.224,0.225")
+    processor = transformers.AutoImageProcessor.from_pretrained(out)
+    frames = [np.full((80, 64, 3), 255, np.uint8)] * FRAMES
+    pixels = processor(frames, return_tensors="pt")["pixel_values"]
+    assert tuple(pixels.shape) == (1, FRAMES, 3, 64, 64)
+    expected = (1 - np.array([0.485, 0.456, 0.406])) / np.array([0.229, 0.224, 0.225])
+    np.testing.assert_allclose(pixels[0, 0, :, 0, 0].numpy(), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("beside, expected", [
+    ({"preprocessor_config.json": {"image_mean": [0.5, 0.5, 0.5], "image_std": [0.25, 0.25, 0.25]}}, [0.25] * 3),
+    ({"config.json": {"architecture": "vit_tiny_patch16_224", "num_features": 64,
+                      "pretrained_cfg": {"mean": [0.5, 0.5, 0.5], "std": [0.125, 0.125, 0.125]}}}, [0.125] * 3),
+])
+def test_preprocessor_config_from_the_files_beside_the_weights(tmp_path, beside, expected):
+    """A Hugging Face preprocessor_config.json or a timm config.json beside the weights says
+    the normalisation; the output's preprocessor_config.json carries it and names the file."""
+    source = tmp_path / "vit"
+    source.mkdir()
+    weights = source / "model.npz"
+    weights.write_bytes(SAMPLE.read_bytes())
+    for name, content in beside.items():
+        (source / name).write_text(json.dumps(content))
+    out = tmp_path / "ts"
+    process = run_tubelet(["inflate", weights, "-o", out, "--model", "timesformer", "--frames", str(FRAMES),
+                           "--format", "hf", "--heads", "4"])
+    assert json.loads((out / "preprocessor_config.json").read_text())["image_std"] == expected
+    assert f"({source}/{next(iter(beside))}, " in process.stderr
+
+
+def test_without_evidence_no_preprocessor_config_is_written_and_the_run_says_so(tmp_path):
+    process = run_tubelet(["inflate", SAMPLE, "-o", tmp_path / "ts", "--model", "timesformer", "--format", "hf"])
+    assert "note: no preprocessor_config.json: the ViT's input normalisation is not stored" in process.stderr
+    assert not (tmp_path / "ts" / "preprocessor_config.json").exists()
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--model", "timesformer", "--format", "hf", "--image-mean", "0.5,0.5,0.5"], "--image-mean and --image-std go together"),
+    (["--model", "spacetime", "--format", "hf", "--image-mean", "0.5,0.5,0.5", "--image-std", "0.5,0.5,0.5"],
+     "apply to --model timesformer --format hf"),
+    (["--model", "timesformer", "--format", "hf", "--image-mean", "0.5,0.5", "--image-std", "0.5,0.5,0.5"],
+     "--image-mean has 2 values but --image-std 3"),
+])
+def test_normalisation_options_misused_are_usage_errors(tmp_path, flags, message):
+    process = run_tubelet(["inflate", SAMPLE, "-o", tmp_path / "out", *flags], expect_rc=64)
+    assert message in process.stderr

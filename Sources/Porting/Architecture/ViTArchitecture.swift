@@ -77,6 +77,12 @@ public struct ViTArchitecture: Codable, Sendable, Equatable {
                 "this is already a ViViT (a \(Shape.describe(tubelet)) tubelet kernel), not an image ViT; inflation starts from an image ViT",
                 fix: "Convert it to change its format or layout, or inflate the image ViT it came from")
         }
+        if let time = shapes["Transformer/time_embedding"] {
+            // A TimeSformer keeps the ViT's 2-D patch kernel; its time embeddings say what it is.
+            throw CheckpointError(.invalidRequest, file: file, tensor: "Transformer/time_embedding",
+                "this is already a TimeSformer (time embeddings \(Shape.describe(time))), not an image ViT; inflation starts from an image ViT",
+                fix: "Convert it to change its format, or inflate the image ViT it came from")
+        }
         let kernel = try require("embedding/kernel", rank: 4)
         let width = kernel[3]
         let posemb = try require("Transformer/posembed_input/pos_embedding", rank: 3)

@@ -9,9 +9,11 @@ extension Checkpoint {
     ///
     /// `--force` replaces an existing directory only when it holds nothing but such files.
     /// `progress` is called as in ``write(_:to:format:options:overwrite:)``.
+    /// `preprocessorConfig`, when given, is written as `preprocessor_config.json`.
     public static func writeModelDirectory(
         _ source: any TensorSource,
         config: Data,
+        preprocessorConfig: Data? = nil,
         to path: String,
         overwrite: Bool = false,
         progress: ProgressHandler? = nil
@@ -25,6 +27,11 @@ extension Checkpoint {
             let configFile = try OutputFile(path: directory + "/config.json")
             try configFile.write([UInt8](config))
             try configFile.close()
+            if let preprocessorConfig {
+                let file = try OutputFile(path: directory + "/preprocessor_config.json")
+                try file.write([UInt8](preprocessorConfig))
+                try file.close()
+            }
             try SafeTensorsWriter().write(source, to: directory + "/model.safetensors", options: WriteOptions())
         }
         reporter?.finish()

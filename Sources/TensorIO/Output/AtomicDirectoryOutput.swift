@@ -90,8 +90,8 @@ enum AtomicDirectoryOutput {
 
     /// The file names a sharded safetensors output consists of.
     static func isShardOutputName(_ name: String) -> Bool {
-        // config.json: a Hugging Face model directory is the same kind of output.
-        if name == "model.safetensors" || name == "model.safetensors.index.json" || name == "config.json" { return true }
+        // config.json, preprocessor_config.json: a Hugging Face model directory is the same kind of output.
+        if ["model.safetensors", "model.safetensors.index.json", "config.json", "preprocessor_config.json"].contains(name) { return true }
         guard name.hasPrefix("model-"), name.hasSuffix(".safetensors") else { return false }
         let middle = name.dropFirst("model-".count).dropLast(".safetensors".count)
         let parts = middle.split(separator: "-", omittingEmptySubsequences: false)

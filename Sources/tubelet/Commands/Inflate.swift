@@ -69,6 +69,12 @@ struct Inflate: ParsableCommand {
     @Flag(name: .customLong("copy-spatial-cls"), help: "Model 2: copy the ViT's cls into cls_SpatialTransformer (scenic leaves it zero).")
     var copySpatialClassToken = false
 
+    @Option(name: .customLong("image-mean"), help: "TimeSformer hf: the ViT's input mean per channel, R,G,B, for preprocessor_config.json (default: from a preprocessor_config.json or timm config.json beside the weights).")
+    var imageMean: ChannelValues?
+
+    @Option(name: .customLong("image-std"), help: "TimeSformer hf: the ViT's input standard deviation per channel, R,G,B (with --image-mean).")
+    var imageStd: ChannelValues?
+
     @Option(help: "Output format (default: from OUT's extension).")
     var format: OutputFormat?
 
@@ -106,6 +112,21 @@ struct Inflate: ParsableCommand {
         if let classes, classes <= 0 { throw ValidationError("--classes must be positive") }
         if frames <= 0 { throw ValidationError("--frames must be positive") }
         if model == .timesformer { try validateTimeSformer() }
+        if (imageMean == nil) != (imageStd == nil) {
+            throw ValidationError("--image-mean and --image-std go together")
+        }
+        if imageMean != nil, model != .timesformer || (try? outputFormat(output ?? "")) != .hf {
+            throw ValidationError("--image-mean and --image-std apply to --model timesformer --format hf (its preprocessor_config.json)")
+        }
+        if let imageMean, let imageStd, imageMean.values.count != imageStd.values.count {
+            throw ValidationError("--image-mean has \(imageMean.values.count) values but --image-std \(imageStd.values.count)")
+        }
+    }
+
+    /// The ViT's input normalisation: the options, or the files beside the weights, or nothing.
+    func normalisation() -> InputNormalisation? {
+        if let imageMean, let imageStd { return InputNormalisation(mean: imageMean.values, std: imageStd.values, origin: .given) }
+        return InputNormalisation.find(for: source)
     }
 
     /// TimeSformer has no tubelet kernel, temporal transformer or representation layer, and
@@ -197,10 +218,20 @@ struct Inflate: ParsableCommand {
         case .hf:
             let schema = try detector.library.schema(named: hfLayout(inflated))
             let config = try hfConfig(inflated, values: values)
+            var preprocessor: Data?
+            if model == .timesformer {
+                if let normalisation = normalisation() {
+                    preprocessor = try HuggingFaceTimeSformerConfig.preprocessor(inflated, normalisation: normalisation)
+                    printError("preprocessor_config.json: mean \(normalisation.mean), std \(normalisation.std) (\(normalisation.origin.basis))")
+                } else {
+                    printError("note: no preprocessor_config.json: the ViT's input normalisation is not stored in its weights and no preprocessor_config.json or timm config.json beside them says it; pass --image-mean and --image-std (0.5,0.5,0.5 for Google's ViTs, 0.485,0.456,0.406 and 0.229,0.224,0.225 for ImageNet-normalised ones) to write one")
+                }
+            }
             let bar = progressOptions.bar("inflate")
             defer { bar?.clear() }
             try Checkpoint.writeModelDirectory(try LayoutSource(result, schema: schema, depth: architecture.depth),
-                                               config: config, to: output, overwrite: force, progress: bar?.handler)
+                                               config: config, preprocessorConfig: preprocessor, to: output,
+                                               overwrite: force, progress: bar?.handler)
         case .safetensors where model == .timesformer, .pth where model == .timesformer:
             // TimeSformer has no scenic tree: its files hold Hugging Face's names.
             let schema = try detector.library.schema(named: hfLayout(inflated))

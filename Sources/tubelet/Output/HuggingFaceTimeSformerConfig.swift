@@ -47,4 +47,26 @@ enum HuggingFaceTimeSformerConfig {
         }
         return try JSONLiteral.fileData(object, file: inflated.path)
     }
+
+    /// `preprocessor_config.json`: the image processor the Hub's TimeSformers use
+    /// (`VideoMAEImageProcessor`), at the clip's size, with the ViT's input normalisation.
+    /// Frames are resized so the shorter edge is the image size, then centre-cropped, as
+    /// Kinetics fine-tuning does.
+    static func preprocessor(_ inflated: InflatedSource, normalisation: InputNormalisation) throws(CheckpointError) -> Data {
+        let size = inflated.geometry.imageSize[0]
+        let object: [String: JSONLiteral] = [
+            "image_processor_type": "VideoMAEImageProcessor",
+            "do_resize": true,
+            "size": .object(["shortest_edge": .integer(size)]),
+            "resample": 2,  // bilinear
+            "do_center_crop": true,
+            "crop_size": .object(["height": .integer(size), "width": .integer(size)]),
+            "do_rescale": true,
+            "rescale_factor": .number(1.0 / 255.0),
+            "do_normalize": true,
+            "image_mean": .array(normalisation.mean.map(JSONLiteral.number)),
+            "image_std": .array(normalisation.std.map(JSONLiteral.number)),
+        ]
+        return try JSONLiteral.fileData(object, file: inflated.path)
+    }
 }
