@@ -81,7 +81,7 @@ SAMPLE_BY_FILE = {sample.file: sample for sample in SAMPLES}
 # by the zoo (Checkpoints/zoo/make_zoo.py, cases hf-dinov2-*), which Tests/Interop/test_zoo.py
 # detects, inflates and checks against transformers' features.
 WITHOUT_SAMPLES: set[str] = {"hf-dinov2"}
-VIDEO_LAYOUTS = {"hf-vivit"}
+VIDEO_LAYOUTS = {"hf-vivit", "hf-timesformer", "hf-timesformer-classifier"}
 
 
 # --------------------------------------------------------------------------------------------

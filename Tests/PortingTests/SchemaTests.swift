@@ -24,7 +24,8 @@ struct SchemaTests {
         let library = try SchemaLibrary.builtin()
         #expect(Set(library.schemas.map(\.name)) == [
             "vision_transformer", "scenic", "big_vision", "big_vision-scan", "timm", "hf-vit", "hf-vit-classifier", "hf-vit-v5",
-            "hf-vit-classifier-v5", "hf-dinov2", "hf-vivit", "keras-hub-vit", "vit-keras",
+            "hf-vit-classifier-v5", "hf-dinov2", "hf-vivit", "hf-timesformer",
+            "hf-timesformer-classifier", "keras-hub-vit", "vit-keras",
         ])
     }
 
