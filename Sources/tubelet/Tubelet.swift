@@ -1,5 +1,8 @@
 import ArgumentParser
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Porting
 import TensorIO
 
@@ -10,8 +13,9 @@ struct Tubelet: ParsableCommand {
         commandName: "tubelet",
         abstract: "Inspect and convert ViT weight files, and inflate them into ViViT checkpoints.",
         discussion: """
-            Exit status: 0 on success, 1 when a file cannot be read or written (the message \
-            names the file, the tensor and the cause), 64 on a usage error.
+            Exit status: 0 on success (for diff: the files are equal), 1 when a file cannot be \
+            read or written (the message names the file, the tensor and the cause), 2 when diff \
+            finds differences, 64 on a usage error (the message says what to change).
             """,
         version: "0.1.0",
         subcommands: [Inspect.self, Convert.self, Inflate.self, Diff.self, Schemas.self]
@@ -25,6 +29,10 @@ struct Tubelet: ParsableCommand {
         InterruptCleanup.install()
         let limit = ProcessInfo.processInfo.environment["TUBELET_LIBHDF5_TIMEOUT"].flatMap { UInt32($0) } ?? 60
         CrashGuard.install(libraryTimeLimit: limit)
+        if let problem = CommandSpelling.problem(in: Array(CommandLine.arguments.dropFirst())) {
+            printError(problem)
+            Glibc.exit(64)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -253,14 +253,15 @@ struct MalformedInputTests {
         }
     }
 
-    @Test("An output whose format cannot be told from its name is refused before anything is written",
+    @Test("An output whose format cannot be told from its name is a usage error, before anything is written",
           arguments: ["out.weights", "out"])
     func unknownOutputFormat(_ name: String) async throws {
         try await TestSupport.withTemporaryDirectory { directory in
             let input = try Self.copyFixture("valid-single.npy", into: directory)
             let output = directory.appendingPathComponent(name).path
             let result = try await TestSupport.runTubelet(["convert", input.path, output])
-            Self.expectRefusal(result, naming: output, containing: ["cannot tell the output format", "--format"])
+            #expect(result.exitStatus == 64)
+            #expect(result.stderr.contains("Error: cannot tell the output format from '\(output)'; pass --format (hdf5, npz"))
             try Self.expectContents(directory, ["valid-single.npy"])
         }
     }

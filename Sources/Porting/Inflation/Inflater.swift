@@ -130,6 +130,10 @@ public enum Inflater {
         }
 
         // Heads.
+        if options.keepPreLogits && !names.contains("pre_logits/kernel") {
+            throw CheckpointError(.invalidRequest, file: vit.path,
+                "--keep-pre-logits keeps the ViT's pre_logits layer, but this ViT has none", fix: "Leave out --keep-pre-logits")
+        }
         for name in ["pre_logits/kernel", "pre_logits/bias"] where names.contains(name) {
             if options.keepPreLogits, let info = vit.info(name) {
                 plan.copy(name, from: name, shape: info.shape)

@@ -72,7 +72,12 @@ public struct PortReport: Encodable, Sendable {
     }
 
     /// A few lines for people: counts by origin, and what was dropped.
-    public var summary: String {
+    public var summary: String { summary(verbose: false) }
+
+    /// The summary; with `verbose`, every tensor left out or initialised by name, otherwise
+    /// runs of more than three for one reason as first … last (count): an optimizer's moments
+    /// left out of a TrainState are hundreds of tensors with one reason.
+    public func summary(verbose: Bool) -> String {
         var counts: [String: Int] = [:]
         for output in outputs { counts[output.origin, default: 0] += 1 }
         let order = ["copied", "inflated", "tiled", "resized", "resized+tiled", "initialised"]
@@ -94,7 +99,7 @@ public struct PortReport: Encodable, Sendable {
             }
         }
         for group in initialised {
-            let names = group.names.count <= 3 ? group.names.joined(separator: ", ")
+            let names = verbose || group.names.count <= 3 ? group.names.joined(separator: ", ")
                 : "\(group.names[0]) … \(group.names[group.names.count - 1]) (\(group.names.count) tensors)"
             lines.append("  initialised \(names): \(group.reason)")
         }
@@ -104,7 +109,21 @@ public struct PortReport: Encodable, Sendable {
         }
         if !dropped.isEmpty {
             lines.append("\(dropped.count) input tensors left out:")
-            for entry in dropped { lines.append("  \(entry.name): \(entry.reason)") }
+            var byReason: [(reason: String, names: [String])] = []
+            for entry in dropped {
+                if !verbose, let index = byReason.firstIndex(where: { $0.reason == entry.reason }) {
+                    byReason[index].names.append(entry.name)
+                } else {
+                    byReason.append((entry.reason, [entry.name]))
+                }
+            }
+            for group in byReason {
+                if group.names.count <= 3 {
+                    for name in group.names { lines.append("  \(name): \(group.reason)") }
+                } else {
+                    lines.append("  \(group.names[0]) … \(group.names[group.names.count - 1]) (\(group.names.count) tensors): \(group.reason)")
+                }
+            }
         }
         return lines.joined(separator: "\n")
     }

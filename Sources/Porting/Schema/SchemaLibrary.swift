@@ -24,8 +24,10 @@ public struct SchemaLibrary: Sendable {
     /// The schema called `name`.
     public func schema(named name: String) throws(CheckpointError) -> LayoutSchema {
         guard let schema = schemas.first(where: { $0.name == name }) else {
+            let names = schemas.map(\.name).sorted()
             throw CheckpointError(.invalidRequest, file: name, "no layout of this name",
-                fix: "Known layouts: \(schemas.map(\.name).sorted().joined(separator: ", "))")
+                fix: (NameSuggestion.nearest(to: name, among: names).map { "Did you mean '\($0)'? " } ?? "")
+                    + "Known layouts: \(names.joined(separator: ", "))")
         }
         return schema
     }

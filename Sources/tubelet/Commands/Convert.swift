@@ -27,27 +27,26 @@ struct Convert: ParsableCommand {
     var output: String
 
     /// What `--format` takes: a writable file format, or `hf`, a Hugging Face model directory.
-    enum OutputFormat: ExpressibleByArgument, Equatable {
+    enum OutputFormat: Equatable {
         case file(CheckpointFormat)
         case huggingFace
 
-        init?(argument: String) {
-            if argument == "hf" {
-                self = .huggingFace
-            } else if let format = CheckpointFormat(argument: argument) {
-                self = .file(format)
-            } else {
-                return nil
+        /// The spellings `inflate --format` takes too (``Spellings/formats``).
+        static func parse(_ text: String) throws -> OutputFormat {
+            switch try Spellings.parse(text, what: "an output format", Spellings.formats) {
+            case "hf": .huggingFace
+            case "pth": .file(.pytorch)
+            case let name: .file(CheckpointFormat(rawValue: name) ?? .npz)
             }
         }
-
-        static var allValueStrings: [String] { CheckpointFormat.allValueStrings + ["hf"] }
     }
 
-    @Option(help: "Output format (default: from OUT's extension); hf: a Hugging Face model directory.")
+    @Option(help: "Output format: hdf5, npz, npy, safetensors, msgpack, pth, or hf (a Hugging Face model directory); default from OUT's extension.",
+            transform: OutputFormat.parse)
     var format: OutputFormat?
 
-    @Option(help: "Cast every floating-point tensor to this dtype (float16, bfloat16, float32, float64).")
+    @Option(help: "Cast every floating-point tensor to this dtype: float16, bfloat16, float32, float64 (also fp16, bf16…).",
+            transform: Spellings.dtype)
     var dtype: DType?
 
     @Option(help: "Compression: 'none' (the default) or 'deflate[:LEVEL]' (LEVEL 1-9, default 6), also spelled 'gzip[:LEVEL]'. npz: deflated members; HDF5: chunked gzip datasets.")
@@ -80,14 +79,29 @@ struct Convert: ParsableCommand {
 
     @OptionGroup var layouts: LayoutOptionGroup
 
+    @OptionGroup var verbosity: VerbosityOptionGroup
+
     @OptionGroup var sandbox: SandboxOptionGroup
 
     func validate() throws {
-        if let dtype, !dtype.isFloatingPoint {
-            throw ValidationError("--dtype must be a floating-point dtype (float16, bfloat16, float32, float64), not \(dtype.rawValue)")
+        let compressionChosen = try compression()
+        let sharded = try maxShardBytes() != nil
+        if !writesModelDirectory {
+            let fileFormat: CheckpointFormat? = if case .file(let chosen)? = format { chosen } else { nil }
+            guard let written = fileFormat ?? CheckpointFormat.forExtension(of: output) ?? (sharded ? .safetensors : nil) else {
+                throw ValidationError("cannot tell the output format from '\(output)'; pass --format (\(Spellings.formats.map(\.shown).joined(separator: ", ")))")
+            }
+            if sharded, written != .safetensors {
+                throw ValidationError("--max-shard-size splits safetensors output only, not \(written.rawValue)")
+            }
+            if compressionChosen != .stored, written != .npz, written != .hdf5 {
+                throw ValidationError("--compress applies to npz and hdf5 output; \(written == .pytorch ? "pth" : written.rawValue) is written uncompressed")
+            }
+        } else if case .huggingFace? = format, let kind = CheckpointFormat.forExtension(of: output) {
+            throw ValidationError("--format hf writes a directory, but '\(output)' has the extension of a \(kind == .pytorch ? "pth" : kind.rawValue) file; name the directory without one")
         }
-        _ = try compression()
-        _ = try maxShardBytes()
+        try layouts.requireLayout(to, option: "--to")
+        try layouts.requireLayout(from, option: "--from")
         if from != nil && to == nil {
             throw ValidationError("--from only applies with --to")
         }
@@ -131,6 +145,7 @@ struct Convert: ParsableCommand {
     }
 
     func run() throws {
+        verbosity.apply()
         try sandbox.enter()
         try checkOutputs()
         var input = try Checkpoint.open(source, options: reading.readOptions)
@@ -144,7 +159,7 @@ struct Convert: ParsableCommand {
             let values = try layouts.values(for: match, path: source)
             let conversion = try LayoutConversion.convert(input, match: match, to: detector.library.schema(named: to),
                                                           exclusion: exclusion, values: values)
-            for note in conversion.notes { printError(note) }
+            for note in conversion.notes { printNote(note) }
             input = conversion.source
         } else if !excludePatterns.isEmpty {
             input = try excludingFileNames(input)
@@ -158,7 +173,7 @@ struct Convert: ParsableCommand {
         let bytes = input.tensors.reduce(0) { $0 + $1.byteCount }
         let written = fileFormat ?? CheckpointFormat.forExtension(of: output) ?? (options.maxShardBytes != nil ? .safetensors : nil)
         noteStaleTemporaries(beside: output)
-        printError("wrote \(output) (\(written?.rawValue ?? "?")): \(input.tensors.count) \(input.tensors.count == 1 ? "tensor" : "tensors"), \(ByteCountText.format(bytes)) of tensor data")
+        printNote("wrote \(output) (\(written?.rawValue ?? "?")): \(input.tensors.count) \(input.tensors.count == 1 ? "tensor" : "tensors"), \(ByteCountText.format(bytes)) of tensor data")
     }
 
     /// What --exclude and --drop-head leave out of a layout conversion.
@@ -174,7 +189,7 @@ struct Convert: ParsableCommand {
             }
         }
         try ExclusionRecord.requireEveryPatternUsed(exclusion, leftOut: leftOut, file: source)
-        printError(ExclusionRecord.summary(leftOut))
+        printNote(ExclusionRecord.summary(leftOut))
         return SubsetSource(AnnotatedSource(input, adding: ExclusionRecord.metadata(leftOut)), excluding: Set(leftOut.map(\.canonical)))
     }
 
@@ -212,17 +227,17 @@ struct Convert: ParsableCommand {
             dtype: outputDType, file: source)
         var written: any TensorSource = result
         if let dtype { written = try CastingSource(written, to: dtype) }
-        for note in conversion.notes { printError(note) }
-        for note in AssumptionNotes.lines(values, recorded: ["heads", "activation", "layer_norm_eps"]) { printError(note) }
+        for note in conversion.notes { printNote(note) }
+        for note in AssumptionNotes.lines(values, recorded: ["heads", "activation", "layer_norm_eps"]) { printNote(note) }
         let bar = progressOptions.bar("convert")
         defer { bar?.clear() }
         try Checkpoint.writeModelDirectory(written, config: config, to: output, overwrite: force, progress: bar?.handler)
         let modelClass = HuggingFaceViTConfig.modelClasses[target] ?? "?"
         if modelClass == "ViTModel" && !architecture.hasPreLogits {
-            printError("note: this ViT has no pre_logits layer for ViTModel's pooler; load it with ViTModel.from_pretrained(\"\(output)\", add_pooling_layer=False)")
+            printNote("note: this ViT has no pre_logits layer for ViTModel's pooler; load it with ViTModel.from_pretrained(\"\(output)\", add_pooling_layer=False)")
         }
         let bytes = written.tensors.reduce(0) { $0 + $1.byteCount }
         noteStaleTemporaries(beside: output)
-        printError("wrote \(output) (hf: config.json + model.safetensors, \(modelClass)): \(written.tensors.count) tensors, \(ByteCountText.format(bytes)) of tensor data")
+        printNote("wrote \(output) (hf: config.json + model.safetensors, \(modelClass)): \(written.tensors.count) tensors, \(ByteCountText.format(bytes)) of tensor data")
     }
 }

@@ -23,8 +23,14 @@ struct Inflate: ParsableCommand {
     )
 
     /// Output formats of an inflation.
-    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    enum OutputFormat: String, CaseIterable {
         case hdf5, npz, hf, safetensors, msgpack, pth
+
+        /// The spellings `convert --format` takes too (``Spellings/formats``), less npy (one tensor).
+        static func parse(_ text: String) throws -> OutputFormat {
+            let choices = Spellings.formats.filter { $0.value != "npy" }
+            return OutputFormat(rawValue: try Spellings.parse(text, what: "an inflation output format", choices)) ?? .npz
+        }
     }
 
     @Argument(help: "The image ViT checkpoint.", completion: .file())
@@ -33,10 +39,11 @@ struct Inflate: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "The checkpoint to write (a directory for --format hf).")
     var output: String?
 
-    @Option(help: "The video model: spacetime (1), factorised-encoder (2), factorised-self-attention (3), factorised-dot-product (4), timesformer.")
+    @Option(help: "The video model: spacetime (1), factorised-encoder (2), factorised-self-attention (3), factorised-dot-product (4), timesformer. The numbers and scenic's names (factorized_encoder …) work too.",
+            transform: Spellings.model)
     var model: VideoModel
 
-    @Option(help: "Frames per clip.")
+    @Option(parsing: .unconditional, help: "Frames per clip.")
     var frames = 32
 
     @Option(help: "Tubelet size TxHxW (default 2xPxP, P the ViT's patch; TimeSformer: 1xPxP).")
@@ -55,7 +62,7 @@ struct Inflate: ParsableCommand {
     var temporalLayers: Int?
 
     @Option(name: .customLong("temporal-attention"), help: "Model 3 and TimeSformer: temporal attention from a copy of the spatial one (scenic, the TimeSformer authors) or zero (the ViViT paper).")
-    var temporalAttention: TemporalAttentionInit = .copy
+    var temporalAttention: TemporalAttentionInit?
 
     @Option(help: "Classes of the new zero classifier (output_projection); none without it.")
     var classes: Int?
@@ -75,10 +82,12 @@ struct Inflate: ParsableCommand {
     @Option(name: .customLong("image-std"), help: "TimeSformer hf: the ViT's input standard deviation per channel, R,G,B (with --image-mean).")
     var imageStd: ChannelValues?
 
-    @Option(help: "Output format (default: from OUT's extension).")
+    @Option(help: "Output format: hdf5, npz, hf, safetensors, msgpack, pth (default: from OUT's extension).",
+            transform: OutputFormat.parse)
     var format: OutputFormat?
 
-    @Option(help: "Cast every floating-point output tensor to this dtype (default float32).")
+    @Option(help: "Cast every output tensor to this dtype: float16, bfloat16, float32 (the default), float64 (also fp16, bf16…).",
+            transform: Spellings.dtype)
     var dtype: DType?
 
     @Option(help: "Seed of every randomly initialised tensor; the same seed gives the same bytes.")
@@ -102,15 +111,24 @@ struct Inflate: ParsableCommand {
 
     @OptionGroup var layouts: LayoutOptionGroup
 
+    @OptionGroup var verbosity: VerbosityOptionGroup
+
     @OptionGroup var sandbox: SandboxOptionGroup
 
     func validate() throws {
         if output == nil && !dryRun { throw ValidationError("name the output with -o OUT (or pass --dry-run)") }
-        _ = try tubeletSize()
+        let depth = try tubeletSize()?[0] ?? (model == .timesformer ? 1 : 2)
         _ = try imageDimensions()
-        if let dtype, !dtype.isFloatingPoint { throw ValidationError("--dtype must be a floating-point dtype") }
-        if let classes, classes <= 0 { throw ValidationError("--classes must be positive") }
-        if frames <= 0 { throw ValidationError("--frames must be positive") }
+        if let classes, classes <= 0 { throw ValidationError("--classes must be positive, not \(classes)") }
+        if frames <= 0 { throw ValidationError("--frames must be positive, not \(frames)") }
+        if frames % depth != 0 {
+            throw ValidationError("\(frames) frames do not divide into tubelets of \(depth) frames; choose --frames as a multiple of \(depth)")
+        }
+        if let output, format == .hf, let kind = CheckpointFormat.forExtension(of: output) {
+            throw ValidationError("--format hf writes a directory, but '\(output)' has the extension of a \(kind == .pytorch ? "pth" : kind.rawValue) file; name the directory without one")
+        }
+        try layouts.requireLayout(from, option: "--from")
+        try validateModelOptions()
         if model == .timesformer { try validateTimeSformer() }
         if (imageMean == nil) != (imageStd == nil) {
             throw ValidationError("--image-mean and --image-std go together")
@@ -129,13 +147,25 @@ struct Inflate: ParsableCommand {
         return InputNormalisation.find(for: source)
     }
 
+    /// Options of one model given for another are mistakes (the user meant something the
+    /// run would not do), not silently ignored.
+    func validateModelOptions() throws {
+        if temporalLayers != nil && model != .factorisedEncoder {
+            throw ValidationError("--temporal-layers sizes Model 2's temporal transformer (factorised-encoder); --model \(model.rawValue) has none")
+        }
+        if copySpatialClassToken && model != .factorisedEncoder {
+            throw ValidationError("--copy-spatial-cls sets Model 2's spatial CLS token (factorised-encoder); --model \(model.rawValue) has none")
+        }
+        if temporalAttention != nil && model != .factorisedSelfAttention && model != .timesformer {
+            throw ValidationError("--temporal-attention sets Model 3's (factorised-self-attention) or TimeSformer's temporal attention; --model \(model.rawValue) has none of its own")
+        }
+    }
+
     /// TimeSformer has no tubelet kernel, temporal transformer or representation layer, and
     /// exists in PyTorch only: options for those are mistakes, not silently ignored.
     func validateTimeSformer() throws {
         let inapplicable = [
             (kernelInit != nil, "--kernel-init (TimeSformer reuses the 2-D patch kernel on every frame)"),
-            (temporalLayers != nil, "--temporal-layers (Model 2's temporal transformer)"),
-            (copySpatialClassToken, "--copy-spatial-cls (Model 2's spatial CLS token)"),
             (keepPreLogits, "--keep-pre-logits (TimeSformer has no representation layer)"),
         ]
         if let (_, option) = inapplicable.first(where: \.0) {
@@ -179,7 +209,7 @@ struct Inflate: ParsableCommand {
         options.kernelInflation = kernelInit ?? .central
         options.positionalEmbedding = posemb
         if let temporalLayers { options.temporalLayers = temporalLayers }
-        options.temporalAttention = temporalAttention
+        options.temporalAttention = temporalAttention ?? .copy
         options.classes = classes
         options.keepPreLogits = keepPreLogits
         options.copySpatialClassToken = copySpatialClassToken
@@ -189,6 +219,7 @@ struct Inflate: ParsableCommand {
     }
 
     func run() throws {
+        verbosity.apply()
         try sandbox.enter()
         try checkOutputs()
         let input = try Checkpoint.open(source, options: reading.readOptions)
@@ -202,12 +233,12 @@ struct Inflate: ParsableCommand {
         let inflated = try Inflater.inflate(canonical, architecture: architecture, layout: match.layoutDescription,
                                             options: options(), values: values)
         try checkWritable(inflated, values: values, detector: detector, depth: architecture.depth)
-        printError("\(source): \(match.layoutDescription) — \(architecture.summary)")
+        printNote("\(source): \(match.layoutDescription) — \(architecture.summary)")
         // Every output splits attention by head; only a Hugging Face config states the rest.
         let recorded: Set<String> = (try? outputFormat(output ?? "")) == .hf ? ["heads", "activation", "layer_norm_eps"] : ["heads"]
-        for note in AssumptionNotes.lines(values, recorded: recorded) { printError(note) }
+        for note in AssumptionNotes.lines(values, recorded: recorded) { printNote(note) }
         if dryRun {
-            print(DryRunPlan(inflated).text, terminator: "")
+            print(DryRunPlan(inflated, verbose: verbosity.verbose).text, terminator: "")
             return
         }
         guard let output else { return }
@@ -222,9 +253,9 @@ struct Inflate: ParsableCommand {
             if model == .timesformer {
                 if let normalisation = normalisation() {
                     preprocessor = try HuggingFaceTimeSformerConfig.preprocessor(inflated, normalisation: normalisation)
-                    printError("preprocessor_config.json: mean \(normalisation.mean), std \(normalisation.std) (\(normalisation.origin.basis))")
+                    printNote("preprocessor_config.json: mean \(normalisation.mean), std \(normalisation.std) (\(normalisation.origin.basis))")
                 } else {
-                    printError("note: no preprocessor_config.json: the ViT's input normalisation is not stored in its weights and no preprocessor_config.json or timm config.json beside them says it; pass --image-mean and --image-std (0.5,0.5,0.5 for Google's ViTs, 0.485,0.456,0.406 and 0.229,0.224,0.225 for ImageNet-normalised ones) to write one")
+                    printNote("note: no preprocessor_config.json: the ViT's input normalisation is not stored in its weights and no preprocessor_config.json or timm config.json beside them says it; pass --image-mean and --image-std (0.5,0.5,0.5 for Google's ViTs, 0.485,0.456,0.406 and 0.229,0.224,0.225 for ImageNet-normalised ones) to write one")
                 }
             }
             let bar = progressOptions.bar("inflate")
@@ -259,9 +290,9 @@ struct Inflate: ParsableCommand {
         if let report {
             try writeReport(inflated.report.jsonText(), to: report)
         }
-        printError(inflated.report.summary)
+        printNote(inflated.report.summary(verbose: verbosity.verbose))
         noteStaleTemporaries(beside: output)
-        printError("wrote \(output) (\(chosen.rawValue)): \(model.title), \(inflated.tensors.count) tensors")
+        printNote("wrote \(output) (\(chosen.rawValue)): \(model.title), \(inflated.tensors.count) tensors")
     }
 
     /// The Hugging Face layout an `hf` output (and a TimeSformer's safetensors or pth) takes.
@@ -297,7 +328,6 @@ struct Inflate: ParsableCommand {
     }
 }
 
-extension VideoModel: ExpressibleByArgument {}
 extension ViTArchitecture.Classifier: ExpressibleByArgument {}
 extension KernelInflation: ExpressibleByArgument {}
 extension PositionalEmbeddingMethod: ExpressibleByArgument {}

@@ -24,6 +24,9 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Read every tensor and report min, max, mean, std and NaN/Inf counts.")
     var stats = false
 
+    @Flag(name: [.short, .long], help: "Show every metadata entry (up to 2,000 characters each), not the first \(InspectReport.metadataShown).")
+    var verbose = false
+
     @Option(help: "Only tensors whose name matches this shell glob ('*' also matches '/').")
     var filter: String?
 
@@ -67,7 +70,7 @@ struct Inspect: ParsableCommand {
         if json {
             print(try report.jsonText())
         } else {
-            print(report.table(showStats: stats), terminator: "")
+            print(report.table(showStats: stats, verbose: verbose), terminator: "")
         }
     }
 }

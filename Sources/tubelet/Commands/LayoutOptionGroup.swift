@@ -28,6 +28,16 @@ struct LayoutOptionGroup: ParsableArguments {
     }
 
     /// The built-in layouts plus the user's.
+    /// Checks that `--to`/`--from` name a layout, as a usage error (exit 64) before any file is read.
+    func requireLayout(_ name: String?, option: String) throws {
+        guard let name else { return }
+        let names = try library().schemas.map(\.name).sorted()
+        guard names.contains(name) else {
+            throw ValidationError("\(option) \(name): no layout of this name."
+                + NameSuggestion.didYouMean(name, among: names) + " Known layouts: \(names.joined(separator: ", "))")
+        }
+    }
+
     func library() throws -> SchemaLibrary {
         var library = try SchemaLibrary.builtin()
         for file in schemaFiles { try library.add(file: file) }

@@ -16,6 +16,17 @@ func printError(_ text: String) {
     }
 }
 
+/// How much the run narrates; set once from `--quiet` before any work.
+enum Console {
+    nonisolated(unsafe) static var quiet = false
+}
+
+/// A note about the run (what was read, assumed, left out, written) on stderr, unless
+/// `--quiet`. Errors are never notes: they always print.
+func printNote(_ text: String) {
+    if !Console.quiet { printError(text) }
+}
+
 /// Notes the temporary files a killed tubelet run left beside `output` (a SIGKILL or power
 /// loss gives it no chance to remove them). They are never at the output's name, so the
 /// output itself is whole; only the user can tell whether another machine is still writing
@@ -24,7 +35,7 @@ func noteStaleTemporaries(beside output: String) {
     // Temporaries are made beside the file a symbolic link leads to.
     let target = (try? OutputTarget.resolve(output)) ?? output
     for (path, process) in AtomicOutput.staleTemporaries(beside: target) {
-        printError("note: \(path) was left by an interrupted tubelet run (process \(process) has ended); delete it unless another machine is writing \(output)")
+        printNote("note: \(path) was left by an interrupted tubelet run (process \(process) has ended); delete it unless another machine is writing \(output)")
     }
 }
 

@@ -7,9 +7,12 @@ import TensorIO
 /// be weighed before anything is written.
 struct DryRunPlan {
     let inflated: InflatedSource
+    /// Every tensor left out or initialised, not counts per reason.
+    let verbose: Bool
 
-    init(_ inflated: InflatedSource) {
+    init(_ inflated: InflatedSource, verbose: Bool = false) {
         self.inflated = inflated
+        self.verbose = verbose
     }
 
     var text: String {
@@ -30,7 +33,7 @@ struct DryRunPlan {
             + "= \(geometry.tokens) tokens\(config.classifier == "token" ? " + CLS" : "") per clip\n"
         text += "compute: \(significantDigits4(perView)) GFLOPs per view (multiply-accumulates, as the paper counts), "
             + "\(significantDigits4(perView * 12)) for 4 × 3 views\n"
-        text += inflated.report.summary + "\n"
+        text += inflated.report.summary(verbose: verbose) + "\n"
         return text
     }
 }

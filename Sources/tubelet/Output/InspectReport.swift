@@ -98,7 +98,11 @@ struct InspectReport: Encodable {
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
-    func table(showStats: Bool) -> String {
+    /// Metadata entries shown in full before the rest are folded into a count: a Keras 3 file
+    /// carries dozens of layer configs, which would bury the tensors.
+    static let metadataShown = 8
+
+    func table(showStats: Bool, verbose: Bool = false) -> String {
         var header = ["NAME", "DTYPE", "SHAPE", "PARAMS", "BYTES"]
         if showStats { header += ["MIN", "MAX", "MEAN", "STD", "NAN", "INF"] }
         var rows = [header]
@@ -119,10 +123,16 @@ struct InspectReport: Encodable {
         text += "\n" + layout.line + "\n"
         if !metadata.isEmpty {
             text += "metadata:\n"
-            for key in metadata.keys.sorted() {
+            let keys = metadata.keys.sorted()
+            let shownKeys = verbose ? keys : Array(keys.prefix(Self.metadataShown))
+            for key in shownKeys {
                 let value = metadata[key] ?? ""
-                let shown = value.count > 200 ? String(value.prefix(200)) + "… (\(value.count) characters)" : value
+                let limit = verbose ? 2_000 : 200
+                let shown = value.count > limit ? String(value.prefix(limit)) + "… (\(value.count) characters)" : value
                 text += "  \(key) = \(shown.replacing("\n", with: "\\n"))\n"
+            }
+            if shownKeys.count < keys.count {
+                text += "  … \(keys.count - shownKeys.count) more entries (--verbose shows them, --json in full)\n"
             }
         }
         return text
