@@ -159,17 +159,22 @@ def test_dry_run_with_good_outputs_writes_nothing_and_succeeds(tmp_path):
 
 @pytest.mark.parametrize("arguments,named,fragment", [
     (["{tmp}/absent/out.npz"], "absent", "directory does not exist"),
-    (["{tmp}/out.weights"], "out.weights", "cannot tell the output format"),
-    (["{tmp}/shards.npz", "--max-shard-size", "1MB"], "shards.npz", "only safetensors"),
     (["{tmp}/existing", "--max-shard-size", "1MB", "--force"], "existing", "not a directory"),
+    # Usage errors (exit 64): the arguments alone show them.
+    (["{tmp}/out.weights"], None, "cannot tell the output format from '{tmp}/out.weights'; pass --format"),
+    (["{tmp}/shards.npz", "--max-shard-size", "1MB"], None, "--max-shard-size splits safetensors output only, not npz"),
 ])
 def test_convert_refuses_its_output_before_reading_the_input(tmp_path, arguments, named, fragment):
     (tmp_path / "existing").write_bytes(b"a file")
     # An input that cannot be read: had it been opened, the error would be about it.
     bad_input = tmp_path / "unreadable.npz"
     bad_input.write_bytes(b"not a checkpoint at all")
-    process = run_tubelet(["convert", bad_input, *[a.format(tmp=tmp_path) for a in arguments]], expect_rc=1)
-    assert_error_line(process, tmp_path / named, fragment)
+    process = run_tubelet(["convert", bad_input, *[a.format(tmp=tmp_path) for a in arguments]],
+                          expect_rc=1 if named else 64)
+    if named:
+        assert_error_line(process, tmp_path / named, fragment)
+    else:
+        assert f"Error: {fragment.format(tmp=tmp_path)}" in process.stderr
     assert listing(tmp_path) == ["existing", "unreadable.npz"]
 
 

@@ -59,14 +59,20 @@ public struct LayoutDetector: Sendable {
 
     /// "closest: timm (80% of tensors): missing blocks.3.norm1.weight, …; unexpected …".
     public static func explain(_ match: LayoutMatch) -> String {
-        func list(_ names: [String]) -> String {
-            names.prefix(6).joined(separator: ", ") + (names.count > 6 ? ", … (\(names.count) in all)" : "")
-        }
         if match.bindings.isEmpty {
             // Naming a "closest" layout that explains nothing would only mislead.
             return "no known layout explains any of its tensors"
         }
-        var parts = ["the closest is \(match.layoutDescription), which explains \(Int((match.score * 100).rounded(.down)))% of it"]
+        return "the closest is \(match.layoutDescription), which explains \(Int((match.score * 100).rounded(.down)))% of it; "
+            + shortfall(match)
+    }
+
+    /// What `match` lacks: the tensors it misses, those it does not expect, the wrong shapes.
+    public static func shortfall(_ match: LayoutMatch) -> String {
+        func list(_ names: [String]) -> String {
+            names.prefix(6).joined(separator: ", ") + (names.count > 6 ? ", … (\(names.count) in all)" : "")
+        }
+        var parts: [String] = []
         if !match.missing.isEmpty { parts.append("missing \(list(match.missing))") }
         if !match.unexpected.isEmpty { parts.append("not expected \(list(match.unexpected))") }
         if !match.shapeProblems.isEmpty { parts.append("shapes: \(list(match.shapeProblems))") }

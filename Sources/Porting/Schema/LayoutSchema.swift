@@ -64,6 +64,10 @@ public struct LayoutSchema: Codable, Sendable, Equatable {
         do {
             schema = try JSONDecoder().decode(LayoutSchema.self, from: data)
         } catch {
+            if let syntax = JSONSyntaxError.find(in: [UInt8](data)) {
+                throw CheckpointError(.malformed, file: source, "not valid JSON at \(syntax)",
+                    fix: "Fix the JSON there; Schemas/README.md describes the format")
+            }
             throw CheckpointError(.malformed, file: source, "not a valid layout schema: \(SchemaDecodingText.describe(error))",
                 fix: "See Schemas/README.md for the format")
         }

@@ -27,6 +27,14 @@ enum FormatDetector {
             return path.hasSuffix(".safetensors.index.json") ? .safetensors : .pytorch
         }
         if looksLikeMsgpackTree(head) { return .msgpack }
+        if head.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }) == UInt8(ascii: "{") {
+            // A model's config.json (or another JSON file) given instead of its weights.
+            let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+            let hasWeights = (try? ModelDirectory.weightsFile(in: directory)) != nil
+            throw CheckpointError(.unrecognisedFormat, file: path, "a JSON file, not a weight file",
+                fix: hasWeights ? "Pass its directory, \(directory), to read the model it describes"
+                    : "Pass the weights file (.safetensors, .npz, .h5, .pth, .msgpack …) or a Hugging Face model directory")
+        }
         let shown = head.prefix(8).map { byte in
             (0x20..<0x7f).contains(byte) ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16, uppercase: false).leftPadded(to: 2)
         }.joined()

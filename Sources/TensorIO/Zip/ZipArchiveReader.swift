@@ -29,7 +29,9 @@ final class ZipArchiveReader {
         fileSize = Int(status.st_size)
         var code: Int32 = 0
         guard let archive = zip_open(path, ZIP_RDONLY, &code) else {
-            throw CheckpointError(code == ZIP_ER_OPEN ? .cannotOpen : .malformed, file: path, ZipErrorText.forOpenCode(code))
+            // An archive's directory is its last bytes: without it, the copy stopped short.
+            throw CheckpointError(code == ZIP_ER_OPEN ? .cannotOpen : .malformed, file: path, ZipErrorText.forOpenCode(code),
+                fix: code == ZIP_ER_NOZIP ? "If it is a download or copy, it is incomplete: compare its size with the original's and fetch it again" : nil)
         }
         self.archive = archive
         do throws(CheckpointError) {

@@ -127,6 +127,7 @@ struct Inflate: ParsableCommand {
         if let output, format == .hf, let kind = CheckpointFormat.forExtension(of: output) {
             throw ValidationError("--format hf writes a directory, but '\(output)' has the extension of a \(kind == .pytorch ? "pth" : kind.rawValue) file; name the directory without one")
         }
+        if let output { _ = try outputFormat(output) }
         try layouts.requireLayout(from, option: "--from")
         try validateModelOptions()
         if model == .timesformer { try validateTimeSformer() }

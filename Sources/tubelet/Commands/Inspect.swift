@@ -42,6 +42,11 @@ struct Inspect: ParsableCommand {
         try sandbox.enter()
         let source = try Checkpoint.open(file, options: reading.readOptions)
         let selected = source.tensors.filter { info in filter.map { Glob.matches($0, info.name) } ?? true }
+        if let filter, selected.isEmpty, !source.tensors.isEmpty {
+            // The usual slip: a word where the glob must match the whole name.
+            printError("note: no tensor name matches '\(filter)'; the glob matches whole names ('*' also matches '/')"
+                       + (filter.contains("*") ? "" : ", so try '*\(filter)*'"))
+        }
         var rows: [InspectReport.TensorRow] = []
         let bar = stats ? progressOptions.bar("stats", json: json) : nil
         defer { bar?.clear() }

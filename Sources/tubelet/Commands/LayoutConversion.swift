@@ -70,9 +70,14 @@ enum LayoutConversion {
         let schema = try detector.library.schema(named: from)
         let candidates = detector.rank(source.tensors).filter { $0.schema.name == schema.name }
         if let fit = candidates.first(where: \.isFull) { return fit }
+        // What the file is, when detection can tell: the likeliest fix is to drop --from.
+        let detected = (try? detector.detect(source)).map { $0.schema.name }
+        let fix = detected.map { "It is \($0): drop --from, or pass --from \($0)" }
         guard let closest = candidates.first else {
-            throw CheckpointError(.unsupported, file: source.path, "the \(from) layout does not fit")
+            throw CheckpointError(.unsupported, file: source.path, "the \(from) layout does not fit", fix: fix)
         }
-        throw CheckpointError(.unsupported, file: source.path, "the \(from) layout does not fit: \(LayoutDetector.explain(closest))")
+        let explained = Int((closest.score * 100).rounded(.down))
+        throw CheckpointError(.unsupported, file: source.path,
+            "the \(from) layout does not fit: it explains \(explained)% of the tensors (\(LayoutDetector.shortfall(closest)))", fix: fix)
     }
 }
