@@ -6,8 +6,8 @@
 #     Scripts/install.sh --prefix ~/.local  # → ~/.local/bin/tubelet, no root needed
 #     PREFIX=/opt/tubelet Scripts/install.sh
 #
-# Installs PREFIX/bin/tubelet and the completions bash, zsh and fish look for under
-# PREFIX/share. The release binary carries the Swift runtime and libhdf5, so it keeps working
+# Installs PREFIX/bin/tubelet, the completions bash, zsh and fish look for under
+# PREFIX/share, and the man page PREFIX/share/man/man1/tubelet.1 (Scripts/man.sh). The release binary carries the Swift runtime and libhdf5, so it keeps working
 # when the toolchain is removed; it still needs Debian's libzip, libsz and zlib at run time
 # (Scripts/setup.sh installs them).
 set -euo pipefail
@@ -35,6 +35,7 @@ done
 install -D -m 644 "$completions/bash" "$prefix/share/bash-completion/completions/tubelet"
 install -D -m 644 "$completions/zsh" "$prefix/share/zsh/site-functions/_tubelet"
 install -D -m 644 "$completions/fish" "$prefix/share/fish/vendor_completions.d/tubelet.fish"
+install -D -m 644 "$(Scripts/man.sh "$binary" "$completions/man")" "$prefix/share/man/man1/tubelet.1"
 
 echo "installed $prefix/bin/tubelet"
 case ":$PATH:" in

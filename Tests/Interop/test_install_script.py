@@ -44,6 +44,16 @@ def test_installs_the_binary_and_completions(prefix):
         assert marker in text and "inflate" in text, path
 
 
+def test_installs_the_man_page_generated_from_the_help(prefix):
+    """tubelet(1) comes from the same definitions as --help: every command, the exit statuses,
+    the examples and the options of each command are in it."""
+    page = (prefix / "share" / "man" / "man1" / "tubelet.1").read_text()
+    assert ".Dt TUBELET 1" in page
+    for word in ("inspect", "convert", "inflate", "diff", "schemas", "timesformer", "--max-shard-size",
+                 "64 on a usage error", "tubelet inflate ViT-B_16.npz"):
+        assert word in page, word
+
+
 def test_the_installed_binary_needs_no_swift_toolchain(prefix):
     """The Swift runtime and Foundation are linked in, and every library it does need is found."""
     libraries = subprocess.run(["ldd", str(prefix / "bin" / "tubelet")], capture_output=True, text=True, check=True).stdout

@@ -88,6 +88,8 @@ struct CommandLineTests {
          "--image-mean and --image-std go together"),
         (["inflate", vit, "-o", "out.npz", "--model", "timesformer"], "TimeSformer is a PyTorch model"),
         (["inflate", vit, "-o", "out.pth", "--model", "timesformer", "--kernel-init", "average"], "--kernel-init"),
+        (["schemas", "timmm"], "schemas timmm: no layout of this name. Did you mean 'timm'?"),
+        (["schemas", "--heads", "4"], "schemas lists layouts, which store none of them"),
     ]
 
     @Test("Mistakes in the arguments are usage errors that say what to change", arguments: usageErrors)

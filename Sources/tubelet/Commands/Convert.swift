@@ -8,6 +8,11 @@ struct Convert: ParsableCommand {
         commandName: "convert",
         abstract: "Convert a weight file to another format, keeping names, dtypes and metadata.",
         discussion: """
+            Examples:
+              tubelet convert ViT-B_16.npz ViT-B_16.safetensors
+              tubelet convert vit.pth vit-hf --to hf-vit-classifier --format hf
+              tubelet convert ViT-L_16.npz shards --max-shard-size 2GB
+
             The output format follows OUT's extension unless --format names it. The output is \
             written to a temporary file and renamed into place when complete; an existing OUT \
             is replaced only with --force. With --max-shard-size, OUT is a directory of \
@@ -73,8 +78,6 @@ struct Convert: ParsableCommand {
     @Flag(name: .customLong("drop-head"), help: "With --to: leave out the image classifier, and pre_logits where the target layout has no place for it (a backbone layout such as keras-hub-vit); recorded like --exclude.")
     var dropHead = false
 
-    @OptionGroup var reading: ReadOptionGroup
-
     @OptionGroup var progressOptions: ProgressOptionGroup
 
     @OptionGroup var layouts: LayoutOptionGroup
@@ -82,6 +85,8 @@ struct Convert: ParsableCommand {
     @OptionGroup var verbosity: VerbosityOptionGroup
 
     @OptionGroup var sandbox: SandboxOptionGroup
+
+    @OptionGroup(title: "Reading untrusted input") var reading: ReadOptionGroup
 
     func validate() throws {
         let compressionChosen = try compression()

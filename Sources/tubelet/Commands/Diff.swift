@@ -9,6 +9,10 @@ struct Diff: ParsableCommand {
         commandName: "diff",
         abstract: "Compare two weight files tensor by tensor.",
         discussion: """
+            Examples:
+              tubelet diff vivit.npz vivit.safetensors
+              tubelet diff ViT-B_16.npz vit-hf --atol 1e-6 --json
+
             When both files have a known layout they are compared under canonical names, so a \
             timm .pth and a vision_transformer .npz of the same weights compare equal; \
             otherwise by the files' own names. Two values match when |a - b| <= atol + rtol * |b| \
@@ -32,11 +36,11 @@ struct Diff: ParsableCommand {
     @Flag(help: "Write one JSON document to stdout instead of a table.")
     var json = false
 
-    @OptionGroup var reading: ReadOptionGroup
-
     @OptionGroup var layouts: LayoutOptionGroup
 
     @OptionGroup var sandbox: SandboxOptionGroup
+
+    @OptionGroup(title: "Reading untrusted input") var reading: ReadOptionGroup
 
     func validate() throws {
         guard atol >= 0, rtol >= 0, atol.isFinite, rtol.isFinite else {

@@ -9,6 +9,11 @@ struct Inflate: ParsableCommand {
         commandName: "inflate",
         abstract: "Inflate an image ViT checkpoint into a ViViT (Models 1-4, as scenic initialises one) or a TimeSformer.",
         discussion: """
+            Examples:
+              tubelet inflate ViT-B_16.npz -o vivit.npz --model 1 --classes 400
+              tubelet inflate vit-base/ -o vivit-hf --format hf --model 1 --frames 16
+              tubelet inflate vit.pth -o ts-hf --format hf --model timesformer --heads 12
+
             The source may be any readable format and any known layout. Every output tensor is \
             accounted for in the report (copied, inflated, tiled/resized, initialised with its \
             initialiser and seed), and every input tensor left out is listed with the reason. \
@@ -105,8 +110,6 @@ struct Inflate: ParsableCommand {
     @Flag(help: "Replace OUT (and the report) if they exist.")
     var force = false
 
-    @OptionGroup var reading: ReadOptionGroup
-
     @OptionGroup var progressOptions: ProgressOptionGroup
 
     @OptionGroup var layouts: LayoutOptionGroup
@@ -114,6 +117,8 @@ struct Inflate: ParsableCommand {
     @OptionGroup var verbosity: VerbosityOptionGroup
 
     @OptionGroup var sandbox: SandboxOptionGroup
+
+    @OptionGroup(title: "Reading untrusted input") var reading: ReadOptionGroup
 
     func validate() throws {
         if output == nil && !dryRun { throw ValidationError("name the output with -o OUT (or pass --dry-run)") }

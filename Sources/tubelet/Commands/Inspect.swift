@@ -10,6 +10,11 @@ struct Inspect: ParsableCommand {
         commandName: "inspect",
         abstract: "List the tensors of a weight file: name, dtype, shape, parameters, bytes.",
         discussion: """
+            Examples:
+              tubelet inspect Checkpoints/ViT-tiny_16.npz
+              tubelet inspect vit-base-patch16-224/ --json
+              tubelet inspect model.safetensors --stats --filter '*/query/*'
+
             Reads headers only, unless --stats is given. --json writes one JSON document to \
             stdout (see the README for its fields).
             """
@@ -30,13 +35,13 @@ struct Inspect: ParsableCommand {
     @Option(help: "Only tensors whose name matches this shell glob ('*' also matches '/').")
     var filter: String?
 
-    @OptionGroup var reading: ReadOptionGroup
-
     @OptionGroup var progressOptions: ProgressOptionGroup
 
     @OptionGroup var layouts: LayoutOptionGroup
 
     @OptionGroup var sandbox: SandboxOptionGroup
+
+    @OptionGroup(title: "Reading untrusted input") var reading: ReadOptionGroup
 
     func run() throws {
         try sandbox.enter()

@@ -7,13 +7,27 @@ struct Schemas: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schemas",
         abstract: "List the known checkpoint layouts, or print one as JSON.",
-        discussion: "Built-in layouts are compiled in; --schema FILE adds your own (format: Schemas/README.md)."
+        discussion: """
+            Examples:
+              tubelet schemas
+              tubelet schemas timm
+              tubelet schemas --schema my-layout.json
+
+            Built-in layouts are compiled in; --schema FILE adds your own (format: Schemas/README.md).
+            """
     )
 
     @Argument(help: "A layout to print in full.")
     var name: String?
 
     @OptionGroup var layouts: LayoutOptionGroup
+
+    func validate() throws {
+        if layouts.heads != nil || layouts.activation != nil || layouts.layerNormEpsilon != nil {
+            throw ValidationError("--heads, --activation and --layer-norm-eps describe a model; schemas lists layouts, which store none of them")
+        }
+        try layouts.requireLayout(name, option: "schemas")
+    }
 
     func run() throws {
         let library = try layouts.library()
