@@ -55,7 +55,8 @@ let package = Package(
         .target(
             name: "Porting",
             dependencies: ["TensorIO"],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            plugins: ["EmbedBuiltinSchemas"]
         ),
         .executableTarget(
             name: "tubelet",
@@ -75,6 +76,9 @@ let package = Package(
         .target(name: "CInterruptCleanup"),
         // The seccomp filter the command puts on itself (see its source for what it covers).
         .target(name: "CSandbox"),
+        // Schemas/*.json compiled into Porting at build time (see the plugin).
+        .plugin(name: "EmbedBuiltinSchemas", capability: .buildTool(), dependencies: ["SchemaCompiler"]),
+        .executableTarget(name: "SchemaCompiler"),
         .systemLibrary(
             name: "CHDF5",
             pkgConfig: staticHDF5 ? nil : hdf5PkgConfig,
