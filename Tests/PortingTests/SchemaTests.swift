@@ -106,6 +106,18 @@ struct SchemaTests {
         if let index, index >= 0 {
             #expect(NamePattern(pattern).name(block: index) == name, "a match is the name the pattern writes")
         }
+        // The one-pass form detection uses gives the same index, among names that do not match.
+        let names = ["", "cls", "blocks.3.attn.qkv.weight", "T/block_9", "layer5/x", "7", name]
+        let highest = names.compactMap { NamePattern(pattern).match($0) }.filter { $0 >= 0 }.max()
+        #expect(NamePattern(pattern).highestIndex(in: names.map { Array($0.utf8) }) == highest)
+    }
+
+    @Test("The highest block index is the largest of every name's, whatever their order")
+    func highestIndex() {
+        let names = ["blocks.2.mlp.fc1.weight", "blocks.10.mlp.fc1.weight", "blocks.9.mlp.fc1.weight", "head.weight", "blocks.01.mlp.fc1.weight"]
+        #expect(NamePattern("blocks.{i}.mlp.fc1.weight").highestIndex(in: names.map { Array($0.utf8) }) == 10)
+        #expect(NamePattern("blocks.{i}.norm1.weight").highestIndex(in: names.map { Array($0.utf8) }) == nil)
+        #expect(NamePattern("head.weight").highestIndex(in: names.map { Array($0.utf8) }) == nil, "no placeholder, no index")
     }
 
     @Test("Every transform step is undone by its inverse")

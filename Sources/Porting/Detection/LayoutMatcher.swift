@@ -12,8 +12,8 @@ struct LayoutMatcher {
     /// detection fits every layout to the same file.
     struct Names {
         let byName: [String: TensorInfo]
-        /// The keys of `byName`, as an array: cheaper to walk for every per-block pattern.
-        let inside: [String]
+        /// The keys of `byName` as UTF-8 bytes: cheaper to walk for every per-block pattern.
+        let inside: [[UInt8]]
         let outside: [String]
 
         init(_ infos: [TensorInfo], prefix: String) {
@@ -29,7 +29,7 @@ struct LayoutMatcher {
                 }
             }
             self.byName = byName
-            self.inside = Array(byName.keys)
+            self.inside = byName.keys.map { Array($0.utf8) }
             self.outside = outside
         }
     }
@@ -125,16 +125,14 @@ struct LayoutMatcher {
 
     /// Blocks are numbered 0..<depth; the depth is one past the highest index any per-block
     /// pattern matches, or the leading axis of a stacked tensor.
-    private func blockCount(_ byName: [String: TensorInfo], _ names: [String]) -> Int {
+    private func blockCount(_ byName: [String: TensorInfo], _ names: [[UInt8]]) -> Int {
         var depth = 0
         for rule in schema.tensors {
             for pattern in rule.sources {
                 if rule.stacked {
                     if let info = byName[pattern.text], let leading = info.shape.first { depth = max(depth, leading) }
-                } else if pattern.isPerBlock {
-                    for name in names {
-                        if let index = pattern.match(name) { depth = max(depth, index + 1) }
-                    }
+                } else if let index = pattern.highestIndex(in: names) {
+                    depth = max(depth, index + 1)
                 }
             }
         }
