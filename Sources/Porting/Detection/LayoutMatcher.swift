@@ -176,21 +176,22 @@ struct LayoutMatcher {
     private func bind(_ rule: TensorRule, block: Int?, _ byName: [String: TensorInfo], _ heads: Int?,
                       _ claimed: inout Set<String>, _ result: inout Plan) {
         let names = rule.sources.map { rule.stacked ? $0.text : $0.name(block: block ?? -1) }
+        // Each name looked up once: this runs for every rule of every layout and block.
+        let found = names.map { byName[$0] }
         // A stacked tensor serves every block; any other tensor serves one rule only.
-        let present = names.filter { byName[$0] != nil && (rule.stacked || !claimed.contains($0)) }
-        guard present.count == names.count else {
+        guard !found.contains(where: { $0 == nil }), rule.stacked || !names.contains(where: claimed.contains) else {
             if !rule.optional {
-                result.missing += names.filter { byName[$0] == nil }.map { prefix + $0 }
+                result.missing += zip(names, found).filter { $0.1 == nil }.map { prefix + $0.0 }
             }
             return
         }
-        var shapes = names.compactMap { byName[$0]?.shape }
-        let dtypes = Set(names.compactMap { byName[$0]?.dtype })
+        let infos = found.compactMap { $0 }
+        var shapes = infos.map(\.shape)
         if rule.stacked {
             guard let block, shapes.allSatisfy({ ($0.first ?? 0) > block }) else { return }
             shapes = shapes.map { Array($0.dropFirst()) }
         }
-        guard dtypes.count == 1, let dtype = dtypes.first else {
+        guard let dtype = infos.first?.dtype, infos.allSatisfy({ $0.dtype == dtype }) else {
             result.shapeProblems.append("\(names.map { prefix + $0 }.joined(separator: ", ")): the tensors of one rule must share a dtype")
             return
         }
