@@ -45,7 +45,7 @@ public struct LayoutDetector: Sendable {
         guard let closest = ranked.first else {
             throw CheckpointError(.unsupported, file: source.path, "no layouts are loaded")
         }
-        if let problem = closest.headsProblem, closest.missing.isEmpty, closest.unexpected.isEmpty {
+        if let problem = closest.headsProblem, closest.missing.isEmpty, closest.unclaimed.isEmpty {
             throw CheckpointError(.invalidRequest, file: source.path, "a \(closest.layoutDescription) ViT, but \(problem)",
                 fix: LibraryFix.headCount)
         }

@@ -82,7 +82,7 @@ struct LayoutMatcher {
         let unexpected = infos.map(\.name).filter { $0.hasPrefix(prefix) && !claimed.contains($0) }
         return LayoutMatch(schema: schema, prefix: prefix, depth: depth, headCount: headCount,
                            contradictedHeads: contradicted, headsProblem: headsProblem, transformHeads: transformHeads,
-                           unexpected: unexpected.sorted(), outside: outside, missing: attempt.missing,
+                           unclaimed: unexpected, outside: outside, missing: attempt.missing,
                            shapeProblems: attempt.shapeProblems, bindings: attempt.bindings)
     }
 
