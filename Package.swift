@@ -91,19 +91,22 @@ let package = Package(
         ),
 
         // MARK: - Tests
+        // What the test targets share: the repository's paths, temporary directories, and
+        // running the built `tubelet`.
+        .target(name: "TubeletTestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "TensorIOTests",
-            dependencies: ["TensorIO"],
+            dependencies: ["TensorIO", "TubeletTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "PortingTests",
-            dependencies: ["Porting", "TensorIO"],
+            dependencies: ["Porting", "TensorIO", "TubeletTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "tubeletTests",
-            dependencies: ["tubelet", "TensorIO"],
+            dependencies: ["tubelet", "TensorIO", "TubeletTestSupport"],
             swiftSettings: strictSettings
         ),
     ],

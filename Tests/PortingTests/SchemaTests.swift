@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import TubeletTestSupport
 import TensorIO
 @testable import Porting
 
 @Suite("Schemas")
 struct SchemaTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = TestSupport.repositoryRoot
 
     @Test("The compiled-in schemas are exactly what Schemas/*.json decode to")
     func compiledMatchesFiles() throws {
@@ -31,9 +32,7 @@ struct SchemaTests {
 
     @Test("A user schema for a renamed layout is used without recompiling")
     func userSchema() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tubelet-schema-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = TestDirectory()
         // timm's layout with every name moved under "backbone." and the blocks renamed "layers".
         var timm = try SchemaLibrary.builtin().schema(named: "timm")
         timm.name = "renamed-timm"
@@ -41,7 +40,7 @@ struct SchemaTests {
         timm.prefixes = ["backbone."]
         let json = try JSONEncoder().encode(timm)
         let text = String(decoding: json, as: UTF8.self).replacingOccurrences(of: "blocks.{i}", with: "layers.{i}")
-        let path = directory.appendingPathComponent("renamed.json").path
+        let path = directory.file("renamed.json")
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
 
         var library = try SchemaLibrary.builtin()
