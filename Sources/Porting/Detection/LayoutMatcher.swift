@@ -34,6 +34,20 @@ struct LayoutMatcher {
         }
     }
 
+    /// False when the file lacks a tensor this layout requires, which `match` would record as
+    /// missing (so the match could not be full): every name of a required rule with no block
+    /// index, and of a required per-block rule for block 0, which is always fitted. A cheap
+    /// test before fitting in full.
+    func mayFit(_ names: Names) -> Bool {
+        for rule in schema.tensors where !rule.optional {
+            let perBlock = !rule.stacked && rule.targets.contains(where: \.isPerBlock)
+            for pattern in rule.sources where names.byName[perBlock ? pattern.name(block: 0) : pattern.text] == nil {
+                return false
+            }
+        }
+        return true
+    }
+
     func match(_ infos: [TensorInfo]) -> LayoutMatch {
         match(infos, Names(infos, prefix: prefix))
     }
