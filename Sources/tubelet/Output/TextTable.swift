@@ -5,7 +5,7 @@ enum TextTable {
         guard let columnCount = rows.map(\.count).max() else { return "" }
         // Each cell's width is counted once (in Characters, as a terminal shows them), and
         // the text is built in place: `inspect` renders a row per tensor.
-        let cellWidths = rows.map { $0.map(width) }
+        let cellWidths = rows.map { $0.map(\.count) }
         var widths = [Int](repeating: 0, count: columnCount)
         for row in cellWidths {
             for (column, width) in row.enumerated() { widths[column] = max(widths[column], width) }
@@ -25,17 +25,5 @@ enum TextTable {
             text += "\n"
         }
         return text
-    }
-
-    /// A cell's width in Characters. ASCII text without a carriage return (which joins a
-    /// following line feed into one Character) has one per byte, counted without grapheme
-    /// breaking, which made counting most of rendering a large table.
-    static func width(_ cell: String) -> Int {
-        var bytes = 0
-        for byte in cell.utf8 {
-            guard byte < 0x80, byte != UInt8(ascii: "\r") else { return cell.count }
-            bytes += 1
-        }
-        return bytes
     }
 }
