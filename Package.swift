@@ -55,7 +55,8 @@ let package = Package(
         .target(
             name: "Porting",
             dependencies: ["TensorIO"],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            plugins: ["EmbedBuiltinSchemas"]
         ),
         .executableTarget(
             name: "tubelet",
@@ -75,6 +76,9 @@ let package = Package(
         .target(name: "CInterruptCleanup"),
         // The seccomp filter the command puts on itself (see its source for what it covers).
         .target(name: "CSandbox"),
+        // Schemas/*.json compiled into Porting at build time (see the plugin).
+        .plugin(name: "EmbedBuiltinSchemas", capability: .buildTool(), dependencies: ["SchemaCompiler"]),
+        .executableTarget(name: "SchemaCompiler"),
         .systemLibrary(
             name: "CHDF5",
             pkgConfig: staticHDF5 ? nil : hdf5PkgConfig,
@@ -87,19 +91,22 @@ let package = Package(
         ),
 
         // MARK: - Tests
+        // What the test targets share: the repository's paths, temporary directories, and
+        // running the built `tubelet`.
+        .target(name: "TubeletTestSupport", path: "Tests/TestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "TensorIOTests",
-            dependencies: ["TensorIO"],
+            dependencies: ["TensorIO", "TubeletTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "PortingTests",
-            dependencies: ["Porting", "TensorIO"],
+            dependencies: ["Porting", "TensorIO", "TubeletTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "tubeletTests",
-            dependencies: ["tubelet", "TensorIO"],
+            dependencies: ["tubelet", "TensorIO", "TubeletTestSupport"],
             swiftSettings: strictSettings
         ),
     ],

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TubeletTestSupport
 import TensorIO
 @testable import Porting
 
@@ -12,8 +13,7 @@ struct LayoutSampleTests {
         do { return try SchemaLibrary.builtin() } catch { fatalError("built-in schemas do not load: \(error)") }
     }()
 
-    static let checkpoints = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Checkpoints")
+    static let checkpoints = TestSupport.checkpointsDirectory
 
     @Test("Each sample is detected as its own layout, with ViT-tiny_16's architecture", arguments: [
         ("ViT-tiny_16.npz", "vision_transformer", ""),

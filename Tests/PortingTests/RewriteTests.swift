@@ -174,6 +174,20 @@ struct RewriteTests {
         #expect(refusal.message.contains(structure) && refusal.message.contains(refusal.tensors[0]))
     }
 
+    @Test("Block patterns and name searches: the byte path for ASCII names agrees with the Character path", arguments: [
+        "Transformer/encoderblock_11/MlpBlock_0/Dense_1/bias", "Transformer/encoderblock_/x", "Transformer/encoderblock_1a/x",
+        "encoderblock_0", "Transformer/encoder_norm/scale", "a//encoderblock_3//", "", "/", "Transformer/encoderblock_٣/LayerNorm_0/scale",
+        "Transformer/encoderblock_3/LayerNorm\u{301}_0/scale", "x/LayerNorm", "LayerNor", "cls",
+    ])
+    func asciiPaths(name: String) {
+        let characterPattern = name.split(separator: "/", omittingEmptySubsequences: false).map { part in
+            part.hasPrefix("encoderblock_") && part.dropFirst("encoderblock_".count).allSatisfy(\.isNumber) ? "encoderblock_{i}" : String(part)
+        }.joined(separator: "/")
+        #expect(RewrittenSource.pattern(name) == characterPattern)
+        #expect(RewrittenSource.contains(name, "LayerNorm") == name.contains("LayerNorm"))
+        #expect(RewrittenSource.contains(name, "encoder_norm") == name.contains("encoder_norm"))
+    }
+
     @Test("A gate packed into fc1 is seen in the file's shapes (timm GluMlp: fc1 [2M, D], fc2 [D, M])")
     func packedGateInFile() throws {
         let infos = [TensorInfo(name: "blocks.0.mlp.fc1.weight", dtype: .float32, shape: [1024, 192]),

@@ -1,21 +1,23 @@
 import Foundation
 import Testing
+import TubeletTestSupport
 import TensorIO
 @testable import Porting
 
 @Suite("Schemas")
 struct SchemaTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = TestSupport.repositoryRoot
 
-    @Test("The compiled-in schemas are exactly Schemas/*.json (run Scripts/embed-schemas.sh after editing)")
-    func embeddedMatchesFiles() throws {
+    @Test("The compiled-in schemas are exactly what Schemas/*.json decode to")
+    func compiledMatchesFiles() throws {
         let directory = Self.repository.appendingPathComponent("Schemas")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasSuffix(".json") && $0 != "schema.schema.json" }.sorted()
-        #expect(BuiltinSchemas.sources.map(\.file) == files)
-        for (file, json) in BuiltinSchemas.sources {
-            let onDisk = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
-            #expect(json + "\n" == onDisk, "\(file) differs from its compiled-in copy")
+        #expect(BuiltinSchemas.compiled.map(\.file) == files)
+        for (file, compiled) in BuiltinSchemas.compiled {
+            let data = try Data(contentsOf: directory.appendingPathComponent(file))
+            let decoded = try LayoutSchema.decode(data, source: file)
+            #expect(compiled == decoded, "\(file): the build plugin's values differ from the file's")
         }
     }
 
@@ -31,9 +33,7 @@ struct SchemaTests {
 
     @Test("A user schema for a renamed layout is used without recompiling")
     func userSchema() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tubelet-schema-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let directory = TestDirectory()
         // timm's layout with every name moved under "backbone." and the blocks renamed "layers".
         var timm = try SchemaLibrary.builtin().schema(named: "timm")
         timm.name = "renamed-timm"
@@ -41,7 +41,7 @@ struct SchemaTests {
         timm.prefixes = ["backbone."]
         let json = try JSONEncoder().encode(timm)
         let text = String(decoding: json, as: UTF8.self).replacingOccurrences(of: "blocks.{i}", with: "layers.{i}")
-        let path = directory.appendingPathComponent("renamed.json").path
+        let path = directory.file("renamed.json")
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
 
         var library = try SchemaLibrary.builtin()
@@ -106,6 +106,18 @@ struct SchemaTests {
         if let index, index >= 0 {
             #expect(NamePattern(pattern).name(block: index) == name, "a match is the name the pattern writes")
         }
+        // The one-pass form detection uses gives the same index, among names that do not match.
+        let names = ["", "cls", "blocks.3.attn.qkv.weight", "T/block_9", "layer5/x", "7", name]
+        let highest = names.compactMap { NamePattern(pattern).match($0) }.filter { $0 >= 0 }.max()
+        #expect(NamePattern(pattern).highestIndex(in: names.map { Array($0.utf8) }) == highest)
+    }
+
+    @Test("The highest block index is the largest of every name's, whatever their order")
+    func highestIndex() {
+        let names = ["blocks.2.mlp.fc1.weight", "blocks.10.mlp.fc1.weight", "blocks.9.mlp.fc1.weight", "head.weight", "blocks.01.mlp.fc1.weight"]
+        #expect(NamePattern("blocks.{i}.mlp.fc1.weight").highestIndex(in: names.map { Array($0.utf8) }) == 10)
+        #expect(NamePattern("blocks.{i}.norm1.weight").highestIndex(in: names.map { Array($0.utf8) }) == nil)
+        #expect(NamePattern("head.weight").highestIndex(in: names.map { Array($0.utf8) }) == nil, "no placeholder, no index")
     }
 
     @Test("Every transform step is undone by its inverse")

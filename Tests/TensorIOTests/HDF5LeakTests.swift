@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TubeletTestSupport
 @testable import TensorIO
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TubeletTestSupport
 @testable import TensorIO
 
 extension HDF5Tests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TubeletTestSupport
 @testable import TensorIO
 
 /// Every in-process HDF5 test, serialized: the leak checks count libhdf5's open identifiers
@@ -7,9 +8,7 @@ import Testing
 /// run `tubelet` in child processes and do not count.)
 @Suite("HDF5", .serialized)
 struct HDF5Tests {
-    /// The repository root, from this file's path (`<root>/Tests/TensorIOTests/HDF5Tests.swift`).
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repositoryRoot = TestSupport.repositoryRoot
 
     static func checkpoint(_ name: String) -> String {
         repositoryRoot.appendingPathComponent("Checkpoints/\(name)").path

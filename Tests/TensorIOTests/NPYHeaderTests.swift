@@ -33,6 +33,42 @@ struct NPYHeaderTests {
         }
     }
 
+    @Test("np.save's own form is read directly, to the general parser's value; any other text is left to it", arguments: [
+        ("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }          \n", true),
+        ("{'descr': '|b1', 'fortran_order': True, 'shape': (), }\n", true),
+        ("{'descr': '>i8', 'fortran_order': False, 'shape': (123456789012345678,), }", true),
+        ("{'descr': '<V2', 'fortran_order': False, 'shape': (0, 1, 2, 3, 4), }  \n", true),
+        ("{'descr': '<f4', 'fortran_order': False, 'shape': (01, 2), }", true),
+        // Not np.save's form, or beyond what the fast path reads.
+        ("{'descr': '<f4', 'fortran_order': False, 'shape': (1234567890123456789,), }", false),
+        ("{'descr': '<f4', 'fortran_order': False, 'shape': (3), }", false),
+        ("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3,), }", false),
+        ("{'descr': 'a\\'b', 'fortran_order': False, 'shape': (2,), }", false),
+        ("{'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", false),
+        ("{'fortran_order': False, 'descr': '<f4', 'shape': (2,), }", false),
+        ("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\t", false),
+        ("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), } x", false),
+        ("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", false),
+        ("{'descr': 'é', 'fortran_order': False, 'shape': (2,), }", false),
+    ])
+    func canonicalForm(text: String, takesFastPath: Bool) throws {
+        let fast = NPYHeader.canonicalLiteral(Array(text.utf8))
+        #expect((fast != nil) == takesFastPath)
+        if let fast {
+            #expect(fast == (try PythonLiteralParser.parse(text)))
+        }
+    }
+
+    @Test("Every header np.save writes takes the fast path", arguments: [[], [0], [5], [2, 3], [1, 197, 768], [16, 16, 3, 768]])
+    func renderedHeadersAreCanonical(shape: [Int]) {
+        for dtype in DType.allCases {
+            let bytes = NPYHeader.render(dtype: dtype, shape: shape)
+            let text = Array(bytes[10...])
+            #expect(NPYHeader.canonicalLiteral(text) != nil, "\(dtype) \(shape)")
+            #expect(NPYHeader.canonicalLiteral(text) == (try? PythonLiteralParser.parse(String(decoding: text, as: UTF8.self))))
+        }
+    }
+
     @Test("Reads every descr spelling numpy accepts for our dtypes", arguments: [
         ("<f4", DType.float32, false), (">f8", .float64, true), ("=i2", .int16, false), ("f2", .float16, false),
         ("|b1", .bool, false), ("|u1", .uint8, false), (">i1", .int8, false), ("<u8", .uint64, false),

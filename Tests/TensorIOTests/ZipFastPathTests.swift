@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TubeletTestSupport
 @testable import TensorIO
 
 /// The npz fast paths: stored members read in place from the mapped file with their CRC

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TubeletTestSupport
 
 /// Malformed and unsupported HDF5 / Keras inputs: `tubelet` must exit 1 with one clear line
 /// (no `HDF5-DIAG` dump from libhdf5), leave no output, and never crash.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TubeletTestSupport
 
 @Suite("Malformed inputs and bad invocations fail cleanly")
 struct MalformedInputTests {

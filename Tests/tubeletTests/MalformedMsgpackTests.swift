@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TubeletTestSupport
 
 /// Malformed Flax msgpack checkpoints (Tests/Fixtures/malformed-msgpack, made by the
 /// generator there): every one gives exit status 1, one `Error: FILE: …` line naming the

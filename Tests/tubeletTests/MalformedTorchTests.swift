@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TubeletTestSupport
 
 /// The PyTorch and safetensors counterpart of `MalformedInputTests`: every malformed file
 /// in Tests/Fixtures/malformed-torch and malformed-safetensors (made by the generator

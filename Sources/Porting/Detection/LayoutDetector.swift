@@ -21,31 +21,55 @@ public struct LayoutDetector: Sendable {
     /// Every candidate, best first.
     public func rank(_ tensors: [TensorInfo]) -> [LayoutMatch] {
         var matches: [LayoutMatch] = []
+        forEachCandidate(tensors) { matcher, names in matches.append(matcher.match(tensors, names)) }
+        return matches.sorted(by: Self.ranksBefore)
+    }
+
+    /// The best candidate, `rank(tensors).first`, without fitting every layout in full when
+    /// one fits: a layout that lacks a tensor it requires cannot fit, so it is fitted only
+    /// when no layout does (and the closest one is wanted). `inspect` needs no more.
+    public func best(_ tensors: [TensorInfo]) -> LayoutMatch? {
+        var fits: [LayoutMatch] = []
+        forEachCandidate(tensors) { matcher, names in
+            guard matcher.mayFit(names) else { return }
+            let match = matcher.match(tensors, names)
+            if match.isFull { fits.append(match) }
+        }
+        // Full matches rank before all others, so the first of them is the first overall.
+        return fits.isEmpty ? rank(tensors).first : fits.sorted(by: Self.ranksBefore).first
+    }
+
+    /// Calls `body` with a matcher for every schema and prefix, in the library's order, and
+    /// the file's names as that prefix sees them (indexed once per prefix).
+    private func forEachCandidate(_ tensors: [TensorInfo], _ body: (LayoutMatcher, LayoutMatcher.Names) -> Void) {
         var namesByPrefix: [String: LayoutMatcher.Names] = [:]
         for schema in library.schemas {
             for prefix in schema.prefixOptions {
                 let names = namesByPrefix[prefix] ?? LayoutMatcher.Names(tensors, prefix: prefix)
                 namesByPrefix[prefix] = names
-                matches.append(LayoutMatcher(schema: schema, prefix: prefix, heads: heads).match(tensors, names))
+                body(LayoutMatcher(schema: schema, prefix: prefix, heads: heads), names)
             }
         }
-        return matches.sorted { a, b in
-            if a.isFull != b.isFull { return a.isFull }
-            if a.score != b.score { return a.score > b.score }
-            if a.outside.count != b.outside.count { return a.outside.count < b.outside.count }
-            return a.bindings.count > b.bindings.count
-        }
+    }
+
+    /// The ranking: full matches first, then by score, fewer tensors outside the prefix, more
+    /// bindings.
+    static func ranksBefore(_ a: LayoutMatch, _ b: LayoutMatch) -> Bool {
+        if a.isFull != b.isFull { return a.isFull }
+        if a.score != b.score { return a.score > b.score }
+        if a.outside.count != b.outside.count { return a.outside.count < b.outside.count }
+        return a.bindings.count > b.bindings.count
     }
 
     /// The layout that explains every tensor of `source`, or an error naming the closest
     /// candidate and what it missed or did not expect.
     public func detect(_ source: any TensorSource) throws(CheckpointError) -> LayoutMatch {
-        let ranked = rank(source.tensors)
-        if let best = ranked.first, best.isFull { return best }
-        guard let closest = ranked.first else {
+        // The best candidate is the closest one when none fits.
+        guard let closest = best(source.tensors) else {
             throw CheckpointError(.unsupported, file: source.path, "no layouts are loaded")
         }
-        if let problem = closest.headsProblem, closest.missing.isEmpty, closest.unexpected.isEmpty {
+        if closest.isFull { return closest }
+        if let problem = closest.headsProblem, closest.missing.isEmpty, closest.unclaimed.isEmpty {
             throw CheckpointError(.invalidRequest, file: source.path, "a \(closest.layoutDescription) ViT, but \(problem)",
                 fix: LibraryFix.headCount)
         }

@@ -30,8 +30,11 @@ public struct LayoutMatch: Sendable {
     /// The head count the transforms split attention with: the known count, or 1 as an exact
     /// placeholder when it is unknown; nil for a layout that stores it.
     let transformHeads: Int?
-    /// File tensors under the prefix that no rule claimed.
-    public let unexpected: [String]
+    /// File tensors under the prefix that no rule claimed, in name order.
+    public var unexpected: [String] { unclaimed.sorted() }
+    /// The same in the file's order: detection fits every layout and ranks them by counts, and
+    /// only the one or two candidates shown need the names sorted.
+    let unclaimed: [String]
     /// File tensors outside the prefix: the rest of a training checkpoint (optimizer state,
     /// step counters), which is not part of the model. Every consumer lists what it leaves out.
     public let outside: [String]
@@ -42,13 +45,13 @@ public struct LayoutMatch: Sendable {
     let bindings: [Binding]
 
     /// Every tensor claimed, nothing required missing, every shape fits.
-    public var isFull: Bool { unexpected.isEmpty && missing.isEmpty && shapeProblems.isEmpty && !bindings.isEmpty }
+    public var isFull: Bool { unclaimed.isEmpty && missing.isEmpty && shapeProblems.isEmpty && !bindings.isEmpty }
 
     /// The share of the file's tensors this layout explains, less what it misses; for
     /// ranking the closest candidate when nothing fits.
     public var score: Double {
         let claimed = bindings.reduce(0) { $0 + $1.sourceNames.count }
-        let total = claimed + unexpected.count + missing.count + shapeProblems.count + (claimed == 0 ? outside.count : 0)
+        let total = claimed + unclaimed.count + missing.count + shapeProblems.count + (claimed == 0 ? outside.count : 0)
         return total == 0 ? 0 : Double(claimed) / Double(total)
     }
 

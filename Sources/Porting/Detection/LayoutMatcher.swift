@@ -12,8 +12,8 @@ struct LayoutMatcher {
     /// detection fits every layout to the same file.
     struct Names {
         let byName: [String: TensorInfo]
-        /// The keys of `byName`, as an array: cheaper to walk for every per-block pattern.
-        let inside: [String]
+        /// The keys of `byName` as UTF-8 bytes: cheaper to walk for every per-block pattern.
+        let inside: [[UInt8]]
         let outside: [String]
 
         init(_ infos: [TensorInfo], prefix: String) {
@@ -29,9 +29,23 @@ struct LayoutMatcher {
                 }
             }
             self.byName = byName
-            self.inside = Array(byName.keys)
+            self.inside = byName.keys.map { Array($0.utf8) }
             self.outside = outside
         }
+    }
+
+    /// False when the file lacks a tensor this layout requires, which `match` would record as
+    /// missing (so the match could not be full): every name of a required rule with no block
+    /// index, and of a required per-block rule for block 0, which is always fitted. A cheap
+    /// test before fitting in full.
+    func mayFit(_ names: Names) -> Bool {
+        for rule in schema.tensors where !rule.optional {
+            let perBlock = !rule.stacked && rule.targets.contains(where: \.isPerBlock)
+            for pattern in rule.sources where names.byName[perBlock ? pattern.name(block: 0) : pattern.text] == nil {
+                return false
+            }
+        }
+        return true
     }
 
     func match(_ infos: [TensorInfo]) -> LayoutMatch {
@@ -82,7 +96,7 @@ struct LayoutMatcher {
         let unexpected = infos.map(\.name).filter { $0.hasPrefix(prefix) && !claimed.contains($0) }
         return LayoutMatch(schema: schema, prefix: prefix, depth: depth, headCount: headCount,
                            contradictedHeads: contradicted, headsProblem: headsProblem, transformHeads: transformHeads,
-                           unexpected: unexpected.sorted(), outside: outside, missing: attempt.missing,
+                           unclaimed: unexpected, outside: outside, missing: attempt.missing,
                            shapeProblems: attempt.shapeProblems, bindings: attempt.bindings)
     }
 
@@ -125,16 +139,14 @@ struct LayoutMatcher {
 
     /// Blocks are numbered 0..<depth; the depth is one past the highest index any per-block
     /// pattern matches, or the leading axis of a stacked tensor.
-    private func blockCount(_ byName: [String: TensorInfo], _ names: [String]) -> Int {
+    private func blockCount(_ byName: [String: TensorInfo], _ names: [[UInt8]]) -> Int {
         var depth = 0
         for rule in schema.tensors {
             for pattern in rule.sources {
                 if rule.stacked {
                     if let info = byName[pattern.text], let leading = info.shape.first { depth = max(depth, leading) }
-                } else if pattern.isPerBlock {
-                    for name in names {
-                        if let index = pattern.match(name) { depth = max(depth, index + 1) }
-                    }
+                } else if let index = pattern.highestIndex(in: names) {
+                    depth = max(depth, index + 1)
                 }
             }
         }
@@ -178,21 +190,22 @@ struct LayoutMatcher {
     private func bind(_ rule: TensorRule, block: Int?, _ byName: [String: TensorInfo], _ heads: Int?,
                       _ claimed: inout Set<String>, _ result: inout Plan) {
         let names = rule.sources.map { rule.stacked ? $0.text : $0.name(block: block ?? -1) }
+        // Each name looked up once: this runs for every rule of every layout and block.
+        let found = names.map { byName[$0] }
         // A stacked tensor serves every block; any other tensor serves one rule only.
-        let present = names.filter { byName[$0] != nil && (rule.stacked || !claimed.contains($0)) }
-        guard present.count == names.count else {
+        guard !found.contains(where: { $0 == nil }), rule.stacked || !names.contains(where: claimed.contains) else {
             if !rule.optional {
-                result.missing += names.filter { byName[$0] == nil }.map { prefix + $0 }
+                result.missing += zip(names, found).filter { $0.1 == nil }.map { prefix + $0.0 }
             }
             return
         }
-        var shapes = names.compactMap { byName[$0]?.shape }
-        let dtypes = Set(names.compactMap { byName[$0]?.dtype })
+        let infos = found.compactMap { $0 }
+        var shapes = infos.map(\.shape)
         if rule.stacked {
             guard let block, shapes.allSatisfy({ ($0.first ?? 0) > block }) else { return }
             shapes = shapes.map { Array($0.dropFirst()) }
         }
-        guard dtypes.count == 1, let dtype = dtypes.first else {
+        guard let dtype = infos.first?.dtype, infos.allSatisfy({ $0.dtype == dtype }) else {
             result.shapeProblems.append("\(names.map { prefix + $0 }.joined(separator: ", ")): the tensors of one rule must share a dtype")
             return
         }

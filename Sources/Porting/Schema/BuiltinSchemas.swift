@@ -1,15 +1,15 @@
-import FoundationEssentials
 import TensorIO
 
-/// The layouts compiled into Tubelet, from `Schemas/*.json` (see `Scripts/embed-schemas.sh`).
+/// The layouts compiled into Tubelet: `Schemas/*.json`, turned into Swift values at build
+/// time by the `EmbedBuiltinSchemas` plugin (`compiled`), so a binary copied alone has them
+/// and start-up decodes no JSON.
 enum BuiltinSchemas {
-    /// Decoded once; a built-in that fails to decode is a build defect, caught by the tests,
-    /// so it is reported as an error rather than trusted.
+    /// The compiled values, checked as a file from `--schema` is: a built-in that fails is a
+    /// build defect, caught by the tests, so it is reported as an error rather than trusted.
     static func load() throws(CheckpointError) -> [LayoutSchema] {
-        var schemas: [LayoutSchema] = []
-        for (file, json) in sources {
-            schemas.append(try LayoutSchema.decode(Data(json.utf8), source: "built-in schema \(file)"))
+        for (file, schema) in compiled {
+            try schema.validate(source: "built-in schema \(file)")
         }
-        return schemas
+        return compiled.map(\.schema)
     }
 }

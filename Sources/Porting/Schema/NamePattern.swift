@@ -87,6 +87,22 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
         return Array(name.utf8).withUnsafeBufferPointer { match(bytes: $0, keras: keras) }
     }
 
+    /// The highest block index with which any of `names` (UTF-8 bytes) matches; nil when none
+    /// does or the pattern has no placeholder. Detection asks this of every per-block pattern
+    /// of every layout over every name of the file, so most names are turned away by their
+    /// first byte before a full match is tried.
+    func highestIndex(in names: [[UInt8]]) -> Int? {
+        guard let keras = firstPlaceholderIsKeras else { return nil }
+        let first = head.first
+        var highest: Int?
+        for name in names where first == nil || name.first == first {
+            if let index = name.withUnsafeBufferPointer({ match(bytes: $0, keras: keras) }), index > (highest ?? -1) {
+                highest = index
+            }
+        }
+        return highest
+    }
+
     private func match(bytes: UnsafeBufferPointer<UInt8>, keras: Bool) -> Int? {
         let count = bytes.count
         guard count >= head.count + tail.count,
@@ -136,14 +152,19 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
     /// The name for block `index` (the pattern itself when it has no placeholder).
     func name(block index: Int) -> String {
         guard isPerBlock else { return text }
-        var result = ""
+        // Built as bytes and decoded once: detection names every rule's tensors for every block.
+        var result: [UInt8] = []
+        result.reserveCapacity(text.utf8.count + 8)
         for piece in pieces {
             switch piece {
-            case .literal(let literal): result += String(decoding: literal, as: UTF8.self)
-            case .index(let keras): result += keras ? (index == 0 ? "" : "_\(index)") : String(index)
+            case .literal(let literal): result += literal
+            case .index(let keras):
+                if keras && index == 0 { continue }
+                if keras { result.append(UInt8(ascii: "_")) }
+                result += String(index).utf8
             }
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
     }
 
     static func == (a: NamePattern, b: NamePattern) -> Bool { a.text == b.text }

@@ -21,6 +21,15 @@ public struct TensorRule: Codable, Sendable, Equatable {
         case name, canonical, transform, optional, stacked
     }
 
+    /// A rule as its JSON spells it (the built-in schemas are compiled to these calls).
+    init(name: [String], canonical: [String], transform: [TransformStep] = [], optional: Bool = false, stacked: Bool = false) {
+        sources = name.map(NamePattern.init)
+        targets = canonical.map(NamePattern.init)
+        self.transform = transform
+        self.optional = optional
+        self.stacked = stacked
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         sources = try Self.decodeNames(container, .name).map(NamePattern.init)

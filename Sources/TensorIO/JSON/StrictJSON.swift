@@ -208,6 +208,15 @@ struct StrictJSON {
             guard position < bytes.count else { throw Problem(offset: start, reason: "a string is not terminated") }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
+                if scalars.isEmpty {
+                    // No escape, as in nearly every string: the bytes are the string, with no
+                    // detour through scalars (a safetensors header is mostly such strings).
+                    guard let text = String(validating: bytes[runStart..<position], as: UTF8.self) else {
+                        throw Problem(offset: runStart, reason: "a string is not valid UTF-8")
+                    }
+                    position += 1
+                    return text
+                }
                 try flush(self, to: position)
                 position += 1
                 return String(scalars)

@@ -60,25 +60,13 @@ struct NPYHeader: Equatable {
 
     /// Parses the header text (the Python dict literal).
     static func parseText(_ textBytes: some Collection<UInt8>, version: UInt8, dataOffset: Int, options: ReadOptions) throws(Problem) -> NPYHeader {
-        let text: String
-        if version == 3 {
-            guard let decoded = String(validating: Array(textBytes), as: UTF8.self) else {
-                throw Problem(kind: .malformed, reason: "the version 3.0 header is not valid UTF-8")
-            }
-            text = decoded
-        } else {
-            // Latin-1; headers are ASCII in practice, which is the same bytes in UTF-8.
-            if textBytes.allSatisfy({ $0 < 0x80 }) {
-                text = String(decoding: textBytes, as: UTF8.self)
-            } else {
-                text = String(String.UnicodeScalarView(textBytes.map { Unicode.Scalar($0) }))
-            }
-        }
+        // `np.save`'s own form is read directly (an npz holds one header per tensor); any
+        // other goes through the general literal parser, which gives the same values.
         let literal: PythonLiteral
-        do {
-            literal = try PythonLiteralParser.parse(text)
-        } catch {
-            throw Problem(kind: .malformed, reason: "malformed .npy header at column \(error.column): \(error.message)")
+        if let canonical = canonicalLiteral(textBytes) {
+            literal = canonical
+        } else {
+            literal = try parseLiteral(textBytes, version: version)
         }
         guard case .dictionary(let values, let order) = literal else {
             throw Problem(kind: .malformed, reason: "the .npy header is \(literal.kindDescription), not a dict")
@@ -126,6 +114,30 @@ struct NPYHeader: Equatable {
         }
         return NPYHeader(dtype: decoded.dtype, isBigEndian: decoded.isBigEndian, isFortranOrder: fortranOrder,
                          shape: shape, dataOffset: dataOffset)
+    }
+
+    /// The header text as a Python literal, by the general parser: latin-1 text for versions
+    /// 1 and 2, UTF-8 for 3.
+    private static func parseLiteral(_ textBytes: some Collection<UInt8>, version: UInt8) throws(Problem) -> PythonLiteral {
+        let text: String
+        if version == 3 {
+            guard let decoded = String(validating: Array(textBytes), as: UTF8.self) else {
+                throw Problem(kind: .malformed, reason: "the version 3.0 header is not valid UTF-8")
+            }
+            text = decoded
+        } else {
+            // Latin-1; headers are ASCII in practice, which is the same bytes in UTF-8.
+            if textBytes.allSatisfy({ $0 < 0x80 }) {
+                text = String(decoding: textBytes, as: UTF8.self)
+            } else {
+                text = String(String.UnicodeScalarView(textBytes.map { Unicode.Scalar($0) }))
+            }
+        }
+        do {
+            return try PythonLiteralParser.parse(text)
+        } catch {
+            throw Problem(kind: .malformed, reason: "malformed .npy header at column \(error.column): \(error.message)")
+        }
     }
 
     /// Parses a whole header from the start of `bytes`.

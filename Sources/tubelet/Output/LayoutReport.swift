@@ -30,8 +30,7 @@ struct LayoutReport: Encodable {
     ///   when a given head count contradicts the stored one: that is an error even here).
     static func describe(_ source: any TensorSource, detector: LayoutDetector,
                          values: (LayoutMatch) throws -> ModelValues) throws -> LayoutReport {
-        let ranked = detector.rank(source.tensors)
-        guard let best = ranked.first else {
+        guard let best = detector.best(source.tensors) else {
             return LayoutReport(line: "layout: none (no layouts loaded)")
         }
         if best.isFull {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TubeletTestSupport
 
 /// One malformed input and what `tubelet` must say about it: the suites of malformed
 /// npy/npz, PyTorch/safetensors and HDF5 files are tables of these, all checked by

@@ -1,10 +1,11 @@
 import Foundation
 
-/// A fresh directory per test (tests run in parallel), removed when the value goes away.
-final class TestDirectory {
-    let path: String
+/// A fresh directory per test (tests run in parallel), removed when the value goes away; for
+/// synchronous tests (``TestSupport/withTemporaryDirectory(_:)`` is the scoped form).
+public final class TestDirectory {
+    public let path: String
 
-    init() {
+    public init() {
         path = FileManager.default.temporaryDirectory
             .appendingPathComponent("tubelet-tests-\(UUID().uuidString)").path
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -14,10 +15,10 @@ final class TestDirectory {
         try? FileManager.default.removeItem(atPath: path)
     }
 
-    func file(_ name: String) -> String { path + "/" + name }
+    public func file(_ name: String) -> String { path + "/" + name }
 
     /// Every entry in the directory, hidden ones included.
-    var contents: [String] {
+    public var contents: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
     }
 }

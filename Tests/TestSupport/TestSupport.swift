@@ -1,32 +1,39 @@
 import Foundation
-import Testing
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Shared helpers for the command-line tests: where the repository and the built `tubelet`
-/// are, running `tubelet` with a timeout, and a fresh temporary directory per test.
-enum TestSupport {
+/// What every test target shares: where the repository, its sample checkpoints and fixtures
+/// and the built `tubelet` are, running `tubelet` with a timeout, and a fresh temporary
+/// directory per test.
+public enum TestSupport {
     /// The repository root, found from this file's path
-    /// (`<root>/Tests/tubeletTests/Support/TestSupport.swift`).
-    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // Support
-        .deletingLastPathComponent()  // tubeletTests
+    /// (`<root>/Tests/TestSupport/TestSupport.swift`).
+    public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // TestSupport
         .deletingLastPathComponent()  // Tests
         .deletingLastPathComponent()
 
+    /// `Checkpoints/`: the sample checkpoints, each written by its own ecosystem's library.
+    public static let checkpointsDirectory = repositoryRoot.appendingPathComponent("Checkpoints", isDirectory: true)
+
+    /// A sample checkpoint, e.g. `checkpoint("ViT-tiny_16.npz")`.
+    public static func checkpoint(_ name: String) -> URL {
+        checkpointsDirectory.appendingPathComponent(name)
+    }
+
     /// `Tests/Fixtures`.
-    static let fixturesDirectory = repositoryRoot.appendingPathComponent("Tests/Fixtures", isDirectory: true)
+    public static let fixturesDirectory = repositoryRoot.appendingPathComponent("Tests/Fixtures", isDirectory: true)
 
     /// A fixture file, e.g. `fixture("malformed/npy-empty.npy")`.
-    static func fixture(_ relativePath: String) -> URL {
+    public static func fixture(_ relativePath: String) -> URL {
         fixturesDirectory.appendingPathComponent(relativePath)
     }
 
-    struct BinaryNotFound: Error, CustomStringConvertible {
-        let searched: [String]
-        var description: String {
+    public struct BinaryNotFound: Error, CustomStringConvertible {
+        public let searched: [String]
+        public var description: String {
             "the built `tubelet` executable was not found; run `swift build` first (or set TUBELET to its path). Looked in:\n"
                 + searched.map { "  \($0)" }.joined(separator: "\n")
         }
@@ -35,7 +42,7 @@ enum TestSupport {
     /// The built `tubelet` executable: `$TUBELET` if set, else the one beside the test bundle
     /// or runner (SwiftPM puts every product of a build in one directory), else
     /// `<root>/.build/debug/tubelet`.
-    static func tubeletExecutable() throws -> URL {
+    public static func tubeletExecutable() throws -> URL {
         let fileManager = FileManager.default
         if let override = ProcessInfo.processInfo.environment["TUBELET"], !override.isEmpty {
             guard fileManager.isExecutableFile(atPath: override) else { throw BinaryNotFound(searched: ["$TUBELET=\(override)"]) }
@@ -72,21 +79,21 @@ enum TestSupport {
     // MARK: - Running tubelet
 
     /// How a run of `tubelet` ended.
-    struct RunResult: Sendable, CustomStringConvertible {
-        var arguments: [String]
+    public struct RunResult: Sendable, CustomStringConvertible {
+        public var arguments: [String]
         /// The exit status, or the signal number when ``terminatedBySignal``.
-        var status: Int32
-        var terminatedBySignal: Bool
+        public var status: Int32
+        public var terminatedBySignal: Bool
         /// The process did not finish within the timeout and was killed.
-        var timedOut: Bool
-        var stdout: String
-        var stderr: String
-        var duration: Duration
+        public var timedOut: Bool
+        public var stdout: String
+        public var stderr: String
+        public var duration: Duration
 
         /// The exit status, or nil when the process did not exit normally.
-        var exitStatus: Int32? { terminatedBySignal || timedOut ? nil : status }
+        public var exitStatus: Int32? { terminatedBySignal || timedOut ? nil : status }
 
-        var description: String {
+        public var description: String {
             let ending = timedOut ? "timed out after \(duration)"
                 : terminatedBySignal ? "killed by signal \(status)" : "exit status \(status)"
             return "tubelet \(arguments.joined(separator: " ")): \(ending)\n--- stdout ---\n\(stdout)--- stderr ---\n\(stderr)"
@@ -95,7 +102,7 @@ enum TestSupport {
 
     /// Runs the built `tubelet` with `arguments`, capturing stdout and stderr, and kills it
     /// if it has not finished within `timeout`.
-    static func runTubelet(_ arguments: [String], timeout: Duration = .seconds(10)) async throws -> RunResult {
+    public static func runTubelet(_ arguments: [String], timeout: Duration = .seconds(10)) async throws -> RunResult {
         let executable = try tubeletExecutable()
         // Output goes to files rather than pipes, so a chatty process can never block on a
         // full pipe while the test waits for it.
@@ -156,7 +163,7 @@ enum TestSupport {
 
     /// Runs `body` with a new, empty directory that is unique to this call (tests run in
     /// parallel) and removed afterwards.
-    static func withTemporaryDirectory<Result>(
+    public static func withTemporaryDirectory<Result>(
         _ body: (URL) async throws -> Result
     ) async throws -> Result {
         let directory = FileManager.default.temporaryDirectory
@@ -167,7 +174,7 @@ enum TestSupport {
     }
 
     /// The names in `directory`, hidden files included, sorted.
-    static func contents(of directory: URL) throws -> [String] {
+    public static func contents(of directory: URL) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
     }
 }
