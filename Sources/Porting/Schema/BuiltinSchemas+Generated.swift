@@ -486,6 +486,7 @@ extension BuiltinSchemas {
   "title": "Hugging Face transformers 5 ViTForImageClassification in the library's own names (save_pretrained(save_original_format=False): vit.layers.{i}.attention.q_proj, mlp.fc1)",
   "activation": "gelu",
   "layerNormEpsilon": 1e-12,
+  "huggingFaceClass": "ViTForImageClassification",
   "tensors": [
     {
       "name": "vit.embeddings.patch_embeddings.projection.weight",
@@ -689,6 +690,7 @@ extension BuiltinSchemas {
   "title": "Hugging Face transformers ViTForImageClassification as save_pretrained writes it ('vit.' names and a 'classifier'; transformers 4 and 5)",
   "activation": "gelu",
   "layerNormEpsilon": 1e-12,
+  "huggingFaceClass": "ViTForImageClassification",
   "tensors": [
     {
       "name": "vit.embeddings.patch_embeddings.projection.weight",
@@ -892,6 +894,7 @@ extension BuiltinSchemas {
   "title": "Hugging Face transformers 5 ViTModel in the library's own names (save_pretrained(save_original_format=False): layers.{i}.attention.q_proj, mlp.fc1)",
   "activation": "gelu",
   "layerNormEpsilon": 1e-12,
+  "huggingFaceClass": "ViTModel",
   "tensors": [
     {
       "name": "embeddings.patch_embeddings.projection.weight",
@@ -1080,6 +1083,7 @@ extension BuiltinSchemas {
   "title": "Hugging Face transformers ViTModel as save_pretrained writes it (the names of every Hub checkpoint; transformers 4 and 5)",
   "activation": "gelu",
   "layerNormEpsilon": 1e-12,
+  "huggingFaceClass": "ViTModel",
   "tensors": [
     {
       "name": "embeddings.patch_embeddings.projection.weight",
@@ -1268,6 +1272,7 @@ extension BuiltinSchemas {
   "title": "Hugging Face transformers VivitForVideoClassification (ViViT Model 1; Tubelet writes it with --format hf)",
   "activation": "gelu_fast",
   "layerNormEpsilon": 1e-06,
+  "huggingFaceClass": "VivitForVideoClassification",
   "tensors": [
     {
       "name": "vivit.embeddings.cls_token",

@@ -17,6 +17,9 @@ public struct LayoutSchema: Codable, Sendable, Equatable {
     /// The LayerNorm epsilon of models in this family (Flax and timm 1e-6, Hugging Face's
     /// ViTConfig 1e-12), for outputs whose config records it; it is not stored in the weights.
     public var layerNormEpsilon: Double?
+    /// The transformers class that loads files in this layout with no missing or unexpected
+    /// keys, for layouts that can be written as a Hugging Face model directory.
+    public var huggingFaceClass: HuggingFaceClass?
     /// Prefixes a file may put before every name (`module.`, `opt/target/`); the first is
     /// used when writing. An empty list means no prefix.
     public var prefixes: [String]?

@@ -31,11 +31,11 @@ public enum Checkpoint {
     public static func outputFormat(of path: String, format: CheckpointFormat?, sharded: Bool) throws(CheckpointError) -> CheckpointFormat {
         guard let format = format ?? CheckpointFormat.forExtension(of: path) ?? (sharded ? .safetensors : nil) else {
             throw CheckpointError(.invalidRequest, file: path, "cannot tell the output format from the file name",
-                fix: "Use a known extension or pass --format (writable: \(CheckpointFormat.writableNames))")
+                fix: "Use a known extension or pass \(setting: .outputFormat) (writable: \(CheckpointFormat.writableNames))")
         }
         if sharded, format != .safetensors {
             throw CheckpointError(.invalidRequest, file: path, "only safetensors output can be split into shards, not \(format.rawValue)",
-                fix: "Drop --max-shard-size, or write safetensors")
+                fix: "Drop \(setting: .maxShardBytes), or write safetensors")
         }
         return format
     }

@@ -109,7 +109,7 @@ public enum OutputPreflight {
         }
         guard overwrite else {
             throw CheckpointError(.outputRefused, file: path, "the output already exists",
-                fix: "Pass --force to replace it, or choose another path")
+                fix: "Pass \(setting: .overwrite) to replace it, or choose another path")
         }
     }
 
@@ -132,13 +132,13 @@ public enum OutputPreflight {
         }
         guard overwrite else {
             throw CheckpointError(.outputRefused, file: path, "the output already exists",
-                fix: "Pass --force to replace it, or choose another path")
+                fix: "Pass \(setting: .overwrite) to replace it, or choose another path")
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
         if let foreign = names.sorted().first(where: { !AtomicDirectoryOutput.isShardOutputName($0) }) {
             throw CheckpointError(.outputRefused, file: path,
                 "the output directory holds '\(foreign)', which is not part of a sharded safetensors checkpoint",
-                fix: "--force replaces only a directory of model*.safetensors shards and their index; choose another path")
+                fix: "\(setting: .overwrite) replaces only a directory of model*.safetensors shards and their index; choose another path")
         }
     }
 
