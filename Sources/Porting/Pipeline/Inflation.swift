@@ -5,10 +5,11 @@ import TensorIO
 public struct Inflation {
     /// What an inflation can be written as.
     public enum Format: String, CaseIterable, Sendable {
-        case hdf5, npz, safetensors, msgpack, pth
+        case hdf5, npz
         /// A Hugging Face `VivitForVideoClassification` directory: `config.json` and
         /// `model.safetensors` in the `hf-vivit` layout (Model 1 only).
         case hf
+        case safetensors, msgpack, pth
 
         /// The format a file name's extension names; nil for none (a directory, or no
         /// extension Tubelet writes).

@@ -16,11 +16,6 @@ struct Inflate: ParsableCommand {
             """
     )
 
-    /// Output formats of an inflation.
-    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-        case hdf5, npz, hf, safetensors, msgpack, pth
-    }
-
     @Argument(help: "The image ViT checkpoint.", completion: .file())
     var source: String
 
@@ -34,10 +29,10 @@ struct Inflate: ParsableCommand {
     var frames = 32
 
     @Option(help: "Tubelet size TxHxW (default 2xPxP, P the ViT's patch).")
-    var tubelet: String?
+    var tubelet: Checked<TubeletSize>?
 
     @Option(name: .customLong("image-size"), help: "Input size, N or HxW (default the ViT's).")
-    var imageSize: String?
+    var imageSize: Checked<ImageSize>?
 
     @Option(name: .customLong("kernel-init"), help: "Tubelet kernel from the 2-D patch kernel: central (scenic's default), average, arp.")
     var kernelInit: KernelInflation = .central
@@ -64,7 +59,7 @@ struct Inflate: ParsableCommand {
     var copySpatialClassToken = false
 
     @Option(help: "Output format (default: from OUT's extension).")
-    var format: OutputFormat?
+    var format: Inflation.Format?
 
     @Option(help: "Cast every floating-point output tensor to this dtype (default float32).")
     var dtype: DType?
@@ -94,42 +89,23 @@ struct Inflate: ParsableCommand {
 
     func validate() throws {
         if output == nil && !dryRun { throw ValidationError("name the output with -o OUT (or pass --dry-run)") }
-        _ = try tubeletSize()
-        _ = try imageDimensions()
+        _ = try tubelet?.value()
+        _ = try imageSize?.value()
         if let dtype, !dtype.isFloatingPoint { throw ValidationError("--dtype must be a floating-point dtype") }
-        if let classes, classes <= 0 { throw ValidationError("--classes must be positive") }
-        if frames <= 0 { throw ValidationError("--frames must be positive") }
-    }
-
-    func tubeletSize() throws -> [Int]? {
-        guard let tubelet else { return nil }
-        let parts = tubelet.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--tubelet must be TxHxW, e.g. 2x16x16, not '\(tubelet)'")
-        }
-        return parts
-    }
-
-    func imageDimensions() throws -> [Int]? {
-        guard let imageSize else { return nil }
-        let parts = imageSize.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard (parts.count == 1 || parts.count == 2), parts.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--image-size must be N or HxW, e.g. 224, not '\(imageSize)'")
-        }
-        return parts.count == 1 ? [parts[0], parts[0]] : parts
+        if let invalid = try options().invalidOption { throw ValidationError(CommandLineNames.render(invalid)) }
     }
 
     func options() throws -> InflationOptions {
         var options = InflationOptions(model: model)
         options.frames = frames
-        if let tubelet = try tubeletSize() {
-            options.tubeletFrames = tubelet[0]
-            options.tubeletHeight = tubelet[1]
-            options.tubeletWidth = tubelet[2]
+        if let tubelet = try tubelet?.value() {
+            options.tubeletFrames = tubelet.frames
+            options.tubeletHeight = tubelet.height
+            options.tubeletWidth = tubelet.width
         }
-        if let image = try imageDimensions() {
-            options.imageHeight = image[0]
-            options.imageWidth = image[1]
+        if let image = try imageSize?.value() {
+            options.imageHeight = image.height
+            options.imageWidth = image.width
         }
         options.kernelInflation = kernelInit
         options.positionalEmbedding = posemb
@@ -147,71 +123,38 @@ struct Inflate: ParsableCommand {
         try sandbox.enter()
         try checkOutputs()
         let input = try Checkpoint.open(source, options: reading.readOptions)
-        let detector = try layouts.detector(for: source)
-        let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
-        let values = try layouts.values(for: match, path: source)
-        // The exact rewrites (LayerScale, a CLS token without a position, missing biases)
-        // put the ViT in the plain form every ViViT holds; the report records each.
-        let canonical = try RewrittenSource(CanonicalSource(input, match: match))
-        let architecture = try ViTArchitecture.infer(canonical.tensors, file: source, heads: match.headCount)
-        let inflated = try Inflater.inflate(canonical, architecture: architecture, layout: match.layoutDescription,
-                                            options: options(), values: values)
-        try checkWritable(inflated, values: values, detector: detector, depth: architecture.depth)
-        printError("\(source): \(match.layoutDescription) — \(architecture.summary)")
-        // Every output splits attention by head; only a Hugging Face config states the rest.
-        let recorded: Set<String> = (try? outputFormat(output ?? "")) == .hf ? ["heads", "activation", "layer_norm_eps"] : ["heads"]
-        for note in AssumptionNotes.lines(values, recorded: recorded) { printError(note) }
+        let vit = try layouts.pipeline(reading).recognise(input, layout: from)
+        let inflation = try vit.inflate(options())
+        // What the output cannot hold (a Hugging Face directory: Model 1, a CLS token,
+        // --classes, square images) is refused before anything is printed or written.
+        let prepared = try output.map { try inflation.output(outputFormat($0), dtype: dtype) }
+        printError("\(source): \(vit.match.layoutDescription) — \(inflation.architecture.summary)")
+        for note in inflation.notes(for: (try? outputFormat(output ?? "")) ?? .npz) { printError(CommandLineNames.render(note.text)) }
         if dryRun {
-            print(DryRunPlan(inflated).text, terminator: "")
+            print(DryRunPlan(inflation.inflated).text, terminator: "")
             return
         }
-        guard let output else { return }
-        var result: any TensorSource = inflated
-        if let dtype { result = try CastingSource(result, to: dtype) }
-        let chosen = try outputFormat(output)
-        switch chosen {
-        case .hf:
-            let schema = try detector.library.schema(named: "hf-vivit")
-            let config = try HuggingFaceConfig.vivit(inflated, values: values, dtype: dtype ?? .float32)
+        guard let output, let prepared else { return }
+        let format = prepared.format
+        do {
             let bar = progressOptions.bar("inflate")
             defer { bar?.clear() }
-            try Checkpoint.writeModelDirectory(try LayoutSource(result, schema: schema, depth: architecture.depth),
-                                               config: config, to: output, overwrite: force, progress: bar?.handler)
-        default:
-            let format: CheckpointFormat = switch chosen {
-            case .hdf5: .hdf5
-            case .safetensors: .safetensors
-            case .pth: .pytorch
-            case .msgpack: .msgpack
-            default: .npz
-            }
-            if format == .hdf5 {
-                // HDF5 keeps the provenance report with the weights, as a root attribute.
-                result = AnnotatedSource(result, adding: ["tubelet.report": inflated.report.jsonText()])
-            }
-            let bar = progressOptions.bar("inflate")
-            defer { bar?.clear() }
-            try Checkpoint.write(result, to: output, format: format, options: WriteOptions(progress: bar?.handler), overwrite: force)
+            try prepared.write(to: output, overwrite: force, progress: bar?.handler)
         }
         if let report {
-            try writeReport(inflated.report.jsonText(), to: report)
+            try writeReport(inflation.report.jsonText(naming: CommandLineNames.flag), to: report)
         }
-        printError(inflated.report.summary)
+        printError(inflation.report.summary(naming: CommandLineNames.flag))
         noteStaleTemporaries(beside: output)
-        printError("wrote \(output) (\(chosen.rawValue)): ViViT Model \(model.number) (\(model.rawValue)), \(inflated.tensors.count) tensors")
+        printError("wrote \(output) (\(format.rawValue)): ViViT Model \(model.number) (\(model.rawValue)), \(inflation.inflated.tensors.count) tensors")
     }
 
-    func outputFormat(_ output: String) throws -> OutputFormat {
+    func outputFormat(_ output: String) throws -> Inflation.Format {
         if let format { return format }
-        switch CheckpointFormat.forExtension(of: output) {
-        case .hdf5?: return .hdf5
-        case .npz?: return .npz
-        case .safetensors?: return .safetensors
-        case .pytorch?: return .pth
-        case .msgpack?: return .msgpack
-        default:
+        guard let format = Inflation.Format(pathExtensionOf: output) else {
             throw ValidationError("cannot tell the output format from '\(output)'; pass --format (hdf5, npz, hf, safetensors, msgpack, pth)")
         }
+        return format
     }
 
     /// Written like every output (temporary file, fsync, rename), so a crash leaves the
@@ -224,6 +167,7 @@ struct Inflate: ParsableCommand {
 }
 
 extension ViViTModel: ExpressibleByArgument {}
+extension Inflation.Format: ExpressibleByArgument {}
 extension ViTArchitecture.Classifier: ExpressibleByArgument {}
 extension KernelInflation: ExpressibleByArgument {}
 extension PositionalEmbeddingMethod: ExpressibleByArgument {}

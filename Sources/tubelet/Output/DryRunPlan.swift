@@ -17,7 +17,7 @@ struct DryRunPlan {
         let geometry = inflated.geometry
         var rows = [["NAME", "SHAPE", "PARAMS", "ORIGIN"]]
         for (info, output) in zip(inflated.tensors, inflated.report.outputs) {
-            rows.append([info.name, Shape.describe(info.shape), InspectReport.grouped(info.elementCount), output.origin])
+            rows.append([info.name, Shape.describe(info.shape), InspectReport.grouped(info.elementCount), output.origin.rawValue])
         }
         var text = TextTable.render(rows, rightAligned: [2])
         let parameters = inflated.tensors.reduce(0) { $0 + $1.elementCount }
