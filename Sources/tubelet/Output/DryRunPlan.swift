@@ -30,7 +30,7 @@ struct DryRunPlan {
             + "= \(geometry.tokens) tokens\(config.classifier == "token" ? " + CLS" : "") per clip\n"
         text += "compute: \(significantDigits4(perView)) GFLOPs per view (multiply-accumulates, as the paper counts), "
             + "\(significantDigits4(perView * 12)) for 4 × 3 views\n"
-        text += inflated.report.summary + "\n"
+        text += inflated.report.summary(naming: CommandLineNames.flag) + "\n"
         return text
     }
 }
