@@ -99,7 +99,7 @@ let package = Package(
         ),
         .testTarget(
             name: "tubeletTests",
-            dependencies: ["tubelet", "TensorIO"],
+            dependencies: ["tubelet", "TensorIO", "Porting"],
             swiftSettings: strictSettings
         ),
     ],
