@@ -18,11 +18,11 @@ public struct SettingText: Sendable, Hashable, CustomStringConvertible, Expressi
 
     /// Text that names no setting.
     public init(verbatim text: String) {
-        pieces = [.text(text)]
+        pieces = text.isEmpty ? [] : [.text(text)]
     }
 
     public init(stringLiteral value: String) {
-        pieces = [.text(value)]
+        self.init(verbatim: value)
     }
 
     public init(stringInterpolation: StringInterpolation) {
@@ -35,7 +35,17 @@ public struct SettingText: Sendable, Hashable, CustomStringConvertible, Expressi
         public init(literalCapacity: Int, interpolationCount: Int) {}
 
         public mutating func appendLiteral(_ literal: String) {
-            if !literal.isEmpty { pieces.append(.text(literal)) }
+            appendText(literal)
+        }
+
+        /// Text joins the text before it, so equal sentences have equal pieces.
+        mutating func appendText(_ text: String) {
+            guard !text.isEmpty else { return }
+            if case .text(let previous)? = pieces.last {
+                pieces[pieces.count - 1] = .text(previous + text)
+            } else {
+                pieces.append(.text(text))
+            }
         }
 
         /// A setting, named by whoever renders the text.
@@ -44,11 +54,16 @@ public struct SettingText: Sendable, Hashable, CustomStringConvertible, Expressi
         }
 
         public mutating func appendInterpolation<Value>(_ value: Value) {
-            pieces.append(.text(String(describing: value)))
+            appendText(String(describing: value))
         }
 
         public mutating func appendInterpolation(_ text: SettingText) {
-            pieces += text.pieces
+            for piece in text.pieces {
+                switch piece {
+                case .text(let text): appendText(text)
+                case .setting(let setting): pieces.append(.setting(setting))
+                }
+            }
         }
     }
 
@@ -72,6 +87,6 @@ public struct SettingText: Sendable, Hashable, CustomStringConvertible, Expressi
 
     /// This text followed by `other`.
     public static func + (lhs: SettingText, rhs: SettingText) -> SettingText {
-        SettingText(pieces: lhs.pieces + rhs.pieces)
+        "\(lhs)\(rhs)"
     }
 }

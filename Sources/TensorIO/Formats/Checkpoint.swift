@@ -51,7 +51,7 @@ public enum Checkpoint {
     /// file or the previous one, never half a file.
     /// - Parameters:
     ///   - format: the output format; by default the one `path`'s extension names.
-    ///   - overwrite: replace an existing `path` (`--force`); an input is never replaced.
+    ///   - overwrite: replace an existing `path`; an input is never replaced.
     public static func write(
         _ source: any TensorSource,
         to path: String,
