@@ -106,7 +106,7 @@ let package = Package(
         ),
         .testTarget(
             name: "tubeletTests",
-            dependencies: ["tubelet", "TensorIO", "TubeletTestSupport"],
+            dependencies: ["tubelet", "TensorIO", "Porting", "TubeletTestSupport"],
             swiftSettings: strictSettings
         ),
     ],

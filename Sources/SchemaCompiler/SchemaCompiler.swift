@@ -98,6 +98,11 @@ struct SchemaCompiler {
         var arguments = ["name: \(literal(try schema.string("name")))", "title: \(literal(try schema.string("title")))"]
         if let activation = try schema.optionalString("activation") { arguments.append("activation: \(literal(activation))") }
         if let epsilon = try schema.optionalNumber("layerNormEpsilon") { arguments.append("layerNormEpsilon: \(epsilon)") }
+        if let modelClass = try schema.optionalString("huggingFaceClass") {
+            // A class name Porting does not know decodes to nil here and fails the test that
+            // compares every compiled schema with the decoded file.
+            arguments.append("huggingFaceClass: HuggingFaceClass(rawValue: \(literal(modelClass)))")
+        }
         if let prefixes = try schema.optionalStrings("prefixes") { arguments.append("prefixes: \(literal(prefixes))") }
         let rules = try schema.array("tensors").enumerated().map { index, rule in
             try compileRule(Object(rule, at: "tensors[\(index)]", of: path))

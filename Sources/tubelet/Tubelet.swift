@@ -28,7 +28,13 @@ struct Tubelet: ParsableCommand {
     static func main() {
         InterruptCleanup.install()
         let limit = ProcessInfo.processInfo.environment["TUBELET_LIBHDF5_TIMEOUT"].flatMap { UInt32($0) } ?? 60
-        CrashGuard.install(libraryTimeLimit: limit)
+        CrashGuard.install(libraryTimeLimit: limit, messages: CrashGuard.Messages(
+            crash: { path, version in
+                "Error: \(path): the process crashed inside libhdf5 \(version) while reading the file, which is corrupt in a way libhdf5 does not check. Re-save it with h5py or Keras, or get it again\n"
+            },
+            hang: { path, version, seconds in
+                "Error: \(path): libhdf5 \(version) did not return within \(seconds) s while reading the file, which is corrupt in a way libhdf5 does not check (it loops). Re-save it with h5py or Keras, or get it again; for a huge trusted file on slow storage, set TUBELET_LIBHDF5_TIMEOUT to more seconds (0: no limit)\n"
+            }))
         if let problem = CommandSpelling.problem(in: Array(CommandLine.arguments.dropFirst())) {
             printError(problem)
             Glibc.exit(64)
@@ -36,17 +42,9 @@ struct Tubelet: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch var error as CheckpointError {
-            // The libraries cannot name options; the fixes that need one are worded here.
-            switch error.fix {
-            case LibraryFix.headCount?:
-                error.fix = "Pass --heads N, or put the model's config.json (Hugging Face's or timm's) beside the weights"
-            case LibraryFix.unplacedTensors?:
-                error.fix = "Leave them out with --drop-head (the classifier, and pre_logits where the target has no place for it) or --exclude GLOB, choose a layout that has them, or convert without --to to keep the file's own names"
-            default:
-                break
-            }
-            exit(withError: error)
+        } catch let error as CheckpointError {
+            // The libraries name settings as values; the command line names them by its flags.
+            exit(withError: CommandLineError(error: error))
         } catch {
             exit(withError: error)
         }

@@ -72,7 +72,7 @@ struct HeadCountTests {
                                      options: InflationOptions(model: .spacetime))
             Issue.record("inflation of a ViT with an unknown head count was not refused")
         } catch {
-            #expect(error.fix == LibraryFix.headCount)
+            #expect(error.fixText == SettingText.headCountFix && error.settings.contains(.heads))
             #expect(error.reason.contains("number of attention heads"))
         }
     }

@@ -96,8 +96,8 @@ struct InflationTreeTests {
         #expect(shapes["TemporalTransformer/encoder_norm/scale"] == [768])
         #expect(shapes["cls"] == nil && shapes["Transformer/posembed_input/pos_embedding"] == nil)
         let report = Dictionary(uniqueKeysWithValues: result.report.outputs.map { ($0.name, $0) })
-        #expect(report["cls_SpatialTransformer"]?.origin == "initialised")
-        #expect(report["SpatialTransformer/posembed_input/pos_embedding"]?.origin == "copied")
+        #expect(report["cls_SpatialTransformer"]?.origin == .initialised)
+        #expect(report["SpatialTransformer/posembed_input/pos_embedding"]?.origin == .copied)
         #expect(report["TemporalTransformer/posembed_input/pos_embedding"]?.method?.hasPrefix("normal(stddev 0.02)") == true)
         #expect(report["TemporalTransformer/encoderblock_0/MlpBlock_0/Dense_0/bias"]?.method?.hasPrefix("normal(stddev 1e-06)") == true)
         #expect(report["TemporalTransformer/encoderblock_0/MultiHeadDotProductAttention_0/query/kernel"]?.method?
@@ -120,7 +120,7 @@ struct InflationTreeTests {
                 #expect(shapes[block + part] != nil, "\(part)")
             }
             let origin = result.report.outputs.first { $0.name == block + "MultiHeadDotProductAttention_time/out/kernel" }?.origin
-            #expect(origin == (attention == .copy ? "copied" : "initialised"))
+            #expect(origin == (attention == .copy ? .copied : .initialised))
             #expect(result.report.outputs.first { $0.name == block + "MultiHeadDotProductAttention_time/out/kernel" }?.from
                     == (attention == .copy ? [block + "MultiHeadDotProductAttention_0/out/kernel"] : nil))
         }
@@ -173,7 +173,7 @@ struct InflationTreeTests {
         options.imageWidth = 256
         let result = try Self.inflate(options)
         #expect(Self.shapes(result)["Transformer/posembed_input/pos_embedding"] == [1, 1 + 16 * 16 * 16, 768])
-        #expect(result.report.outputs.first { $0.name.hasSuffix("pos_embedding") }?.origin == "resized+tiled")
+        #expect(result.report.outputs.first { $0.name.hasSuffix("pos_embedding") }?.origin == .resizedTiled)
         var encoder = InflationOptions(model: .factorisedEncoder)
         encoder.imageHeight = 256
         encoder.imageWidth = 256

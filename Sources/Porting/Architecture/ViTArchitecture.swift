@@ -114,7 +114,7 @@ public struct ViTArchitecture: Codable, Sendable, Equatable {
         guard let heads else {
             throw CheckpointError(.invalidRequest, file: file,
                 "\(purpose) depends on the number of attention heads, which this layout does not store (attention is [\(width), \(width)]) and no config file gives; \(width) wide, \(depth) blocks and MLP \(mlpWidth) match no standard configuration",
-                fix: LibraryFix.headCount)
+                fix: SettingText.headCountFix)
         }
         return heads
     }

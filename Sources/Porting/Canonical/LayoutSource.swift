@@ -72,7 +72,7 @@ public final class LayoutSource: TensorSource {
         if !unused.isEmpty {
             throw CheckpointError(.invalidRequest, file: canonical.path, tensor: unused[0],
                 "the \(schema.name) layout has no place for \(unused.count == 1 ? "this tensor" : "\(unused.count) tensors: \(unused.prefix(8).joined(separator: ", "))\(unused.count > 8 ? ", …" : "")")",
-                fix: LibraryFix.unplacedTensors)
+                fix: SettingText.unplacedTensorsFix)
         }
         for plan in plans {
             var shapes: [[Int]] = plan.canonicalNames[0].compactMap { available[$0]?.shape }

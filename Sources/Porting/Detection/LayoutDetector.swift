@@ -71,14 +71,14 @@ public struct LayoutDetector: Sendable {
         if closest.isFull { return closest }
         if let problem = closest.headsProblem, closest.missing.isEmpty, closest.unclaimed.isEmpty {
             throw CheckpointError(.invalidRequest, file: source.path, "a \(closest.layoutDescription) ViT, but \(problem)",
-                fix: LibraryFix.headCount)
+                fix: SettingText.headCountFix)
         }
         if let refusal = StructuralRefusal.recognise(source.tensors) {
             // A known structure that no ViViT has says more than the closest layout's score.
             throw CheckpointError(.unsupported, file: source.path, tensor: refusal.tensors.first, refusal.message, fix: refusal.fix)
         }
         throw CheckpointError(.unsupported, file: source.path, "no known layout fits this file; \(Self.explain(closest))",
-            fix: "Describe the layout in a schema file and pass it with --schema (see Schemas/README.md)")
+            fix: "Describe the layout in a schema file and pass it with \(setting: .schemaFile) (see Schemas/README.md)")
     }
 
     /// "closest: timm (80% of tensors): missing blocks.3.norm1.weight, …; unexpected …".

@@ -20,16 +20,16 @@ extension Inflater {
         guard architecture.classifier == .token else {
             throw CheckpointError(.unsupported, file: vit.path,
                 "TimeSformer pools with its CLS token, which this ViT (a gap classifier, pooling by averaging) does not have",
-                fix: "Inflate it into a ViViT (--model spacetime … factorised-dot-product), which can pool by averaging")
+                fix: "Inflate it into a ViViT (\(setting: .model) spacetime … factorised-dot-product), which can pool by averaging")
         }
         if options.classifier == .gap {
             throw CheckpointError(.invalidRequest, file: vit.path,
-                "TimeSformer pools with its CLS token and has no gap classifier", fix: "Leave out --classifier")
+                "TimeSformer pools with its CLS token and has no gap classifier", fix: "Leave out \(setting: .classifier)")
         }
         guard architecture.patchSize[0] == architecture.patchSize[1], geometry.imageSize[0] == geometry.imageSize[1] else {
             throw CheckpointError(.unsupported, file: vit.path,
                 "Hugging Face's TimeSformer takes square patches and square images (one patch_size, one image_size), not \(architecture.patchSize[0])x\(architecture.patchSize[1]) patches of \(geometry.imageSize[0])x\(geometry.imageSize[1]) images",
-                fix: architecture.patchSize[0] == architecture.patchSize[1] ? "Pass a square --image-size" : "Inflate it into a ViViT instead")
+                fix: architecture.patchSize[0] == architecture.patchSize[1] ? "Pass a square \(setting: .imageSize)" : "Inflate it into a ViViT instead")
         }
 
         plan.copy("embedding/kernel", from: "embedding/kernel", shape: [architecture.patchSize[0], architecture.patchSize[1], architecture.channels, width],
@@ -64,7 +64,7 @@ extension Inflater {
                     plan.copy(target, from: part.name, shape: part.shape,
                               method: "copy of the spatial attention (the authors' temporal_attn from attn)")
                 case .zero:
-                    plan.initialise(target, shape: part.shape, .zeros, why: "zero temporal attention (--temporal-attention zero)")
+                    plan.initialise(target, shape: part.shape, .zeros, why: "zero temporal attention (\(setting: .temporalAttention) zero)")
                 }
             }
             plan.initialise(prefix + "temporal_dense/kernel", shape: [width, width], .zeros,
@@ -85,7 +85,7 @@ extension Inflater {
         }
         for name in ["head/kernel", "head/bias"] where names.contains(name) {
             plan.drop(name, "the image classifier is never carried over; the video model gets a new classifier"
-                      + (options.classes == nil ? " (pass --classes to create one)" : ""))
+                      + (options.classes == nil ? " (pass \(setting: .classes) to create one)" : ""))
         }
     }
 }

@@ -26,9 +26,7 @@ public enum Inflater {
                 "Model 4 splits the heads half over time, half over space, but the ViT has \(heads) heads",
                 fix: "Choose another model for a ViT with an odd number of heads")
         }
-        if let classes = options.classes, classes <= 0 {
-            throw CheckpointError(.invalidRequest, file: vit.path, "--classes must be positive, not \(classes)")
-        }
+        try options.validate(file: vit.path)
         if model == .timesformer {
             try planTimeSformer(&plan, vit: vit, architecture: architecture, geometry: geometry, options: options)
             return try finish(plan, vit: vit, geometry: geometry, architecture: architecture, layout: layout,
@@ -47,7 +45,7 @@ public enum Inflater {
         if options.classifier == .token && !model.allowsClassToken {
             throw CheckpointError(.invalidRequest, file: vit.path,
                 "\(model.title) has no CLS token in scenic (it pools by averaging)",
-                fix: "Use --classifier gap, or Model 1 or 2")
+                fix: "Use \(setting: .classifier) gap, or Model 1 or 2")
         }
         let targetHasClass = options.resolvedClassifier(for: architecture) == .token
 
@@ -70,16 +68,16 @@ public enum Inflater {
         case (.factorisedEncoder, true):
             if options.copySpatialClassToken && hasClass {
                 plan.copy("cls_SpatialTransformer", from: "cls", shape: [1, 1, width],
-                          method: "ViT cls copied (--copy-spatial-cls; scenic leaves it zero)")
+                          method: "ViT cls copied (\(setting: .copySpatialClassToken); scenic leaves it zero)")
             } else {
                 plan.initialise("cls_SpatialTransformer", shape: [1, 1, width], .zeros,
-                                why: hasClass ? "scenic does not map the ViT's cls here (its name differs); --copy-spatial-cls copies it"
+                                why: hasClass ? "scenic does not map the ViT's cls here (its name differs); \(setting: .copySpatialClassToken) copies it"
                                     : "scenic's CLS initialiser (the ViT has none)")
-                if hasClass { plan.drop("cls", "scenic leaves cls_SpatialTransformer zero; pass --copy-spatial-cls to copy it") }
+                if hasClass { plan.drop("cls", "scenic leaves cls_SpatialTransformer zero; pass \(setting: .copySpatialClassToken) to copy it") }
             }
         default:
             if hasClass {
-                plan.drop("cls", model.allowsClassToken ? "the video model pools by averaging (--classifier gap)"
+                plan.drop("cls", model.allowsClassToken ? "the video model pools by averaging (\(setting: .classifier) gap)"
                           : "\(model.title) pools by averaging and has no CLS token")
             }
         }
@@ -123,7 +121,7 @@ public enum Inflater {
         // Model 2's temporal transformer: scenic initialises it at random.
         if model == .factorisedEncoder {
             guard options.temporalLayers > 0 else {
-                throw CheckpointError(.invalidRequest, file: vit.path, "--temporal-layers must be positive")
+                throw CheckpointError(.invalidRequest, file: vit.path, "\(setting: .temporalLayers) must be positive")
             }
             plan.initialiseTemporalTransformer(layers: options.temporalLayers, architecture: architecture, heads: heads,
                                                temporalTokens: geometry.temporalTokens, classToken: targetHasClass)
@@ -132,13 +130,13 @@ public enum Inflater {
         // Heads.
         if options.keepPreLogits && !names.contains("pre_logits/kernel") {
             throw CheckpointError(.invalidRequest, file: vit.path,
-                "--keep-pre-logits keeps the ViT's pre_logits layer, but this ViT has none", fix: "Leave out --keep-pre-logits")
+                "\(setting: .keepPreLogits) keeps the ViT's pre_logits layer, but this ViT has none", fix: "Leave out \(setting: .keepPreLogits)")
         }
         for name in ["pre_logits/kernel", "pre_logits/bias"] where names.contains(name) {
             if options.keepPreLogits, let info = vit.info(name) {
                 plan.copy(name, from: name, shape: info.shape)
             } else {
-                plan.drop(name, "scenic removes pre_logits unless the video model has a representation layer; --keep-pre-logits keeps it")
+                plan.drop(name, "scenic removes pre_logits unless the video model has a representation layer; \(setting: .keepPreLogits) keeps it")
             }
         }
         if let classes = options.classes {
@@ -147,7 +145,7 @@ public enum Inflater {
         }
         for name in ["head/kernel", "head/bias"] where names.contains(name) {
             plan.drop(name, "the image classifier is never carried over; the video model gets a new output_projection"
-                      + (options.classes == nil ? " (pass --classes to create one)" : ""))
+                      + (options.classes == nil ? " (pass \(setting: .classes) to create one)" : ""))
         }
 
         return try finish(plan, vit: vit, geometry: geometry, architecture: architecture, layout: layout,
@@ -206,13 +204,13 @@ public enum Inflater {
         }
         if chosen == .tile && changes {
             throw CheckpointError(.invalidRequest, file: file,
-                "the patch grid changes with --image-size, which tiling cannot do",
-                fix: perFrame ? "Use --posemb resize" : "Use --posemb resize-tile")
+                "the patch grid changes with \(setting: .imageSize), which tiling cannot do",
+                fix: perFrame ? "Use \(setting: .positionalEmbedding) resize" : "Use \(setting: .positionalEmbedding) resize-tile")
         }
         if chosen == .resize && !perFrame {
             throw CheckpointError(.invalidRequest, file: file,
-                "--posemb resize gives one frame's positions, but \(model.title) needs \(tokens.temporalTokens) frames' worth; resizing the whole space-time sequence as one grid (as scenic does) mixes time into space",
-                fix: "Use --posemb resize-tile")
+                "\(setting: .positionalEmbedding) resize gives one frame's positions, but \(model.title) needs \(tokens.temporalTokens) frames' worth; resizing the whole space-time sequence as one grid (as scenic does) mixes time into space",
+                fix: "Use \(setting: .positionalEmbedding) resize-tile")
         }
         return chosen
     }

@@ -1,6 +1,6 @@
 import TensorIO
 
-/// Everything `tubelet inflate` is asked for. Defaults are scenic's ViViT-B/16x2 K400 ones.
+/// Everything an inflation is asked for. Defaults are scenic's ViViT-B/16x2 K400 ones.
 public struct InflationOptions: Codable, Sendable, Equatable {
     public var model: VideoModel
     /// Frames per clip.
@@ -41,5 +41,22 @@ public struct InflationOptions: Codable, Sendable, Equatable {
     public init(model: VideoModel) {
         self.model = model
         if model == .timesformer { tubeletFrames = 1 }
+    }
+
+    /// The first option whose value no inflation can take, as a sentence naming it ("classes
+    /// must be positive"); nil when every value is usable. The one home of these checks: the
+    /// command line reports them as usage errors, ``Inflater`` refuses them all the same.
+    public var invalidOption: SettingText? {
+        if let classes, classes <= 0 { return "\(setting: .classes) must be positive, not \(classes)" }
+        if frames <= 0 { return "\(setting: .frames) must be positive, not \(frames)" }
+        if tubeletFrames > 0, frames % tubeletFrames != 0 {
+            return "\(frames) frames do not divide into tubelets of \(tubeletFrames) frames; choose \(setting: .frames) as a multiple of \(tubeletFrames)"
+        }
+        return nil
+    }
+
+    /// Throws ``invalidOption`` as an error about `file`.
+    public func validate(file: String) throws(CheckpointError) {
+        if let invalidOption { throw CheckpointError(.invalidRequest, file: file, invalidOption) }
     }
 }

@@ -1,3 +1,5 @@
+import TensorIO
+
 extension InflationPlan {
     /// Model 2's temporal transformer, which an image ViT cannot provide: scenic initialises
     /// it at random (maintainers' answer in scenic #351), with its own initialiser for each
@@ -20,7 +22,7 @@ extension InflationPlan {
     /// One encoder block as scenic's `Encoder1DBlock` initialises it: LayerNorm 1/0, attention
     /// kernels `xavier_uniform` (on the flattened `[D, D]`) with zero biases, MLP kernels
     /// `xavier_uniform` with `normal(1e-6)` biases.
-    mutating func initialiseEncoderBlock(_ prefix: String, architecture: ViTArchitecture, heads: Int, why: String) {
+    mutating func initialiseEncoderBlock(_ prefix: String, architecture: ViTArchitecture, heads: Int, why: SettingText) {
         let width = architecture.width, mlp = architecture.mlpWidth, headDim = width / heads
         initialise(prefix + "LayerNorm_0/scale", shape: [width], .ones, why: why)
         initialise(prefix + "LayerNorm_0/bias", shape: [width], .zeros, why: why)

@@ -36,27 +36,28 @@ struct InflationPlan {
     /// The input file's tensors behind each canonical ViT tensor, for the report.
     let fileTensors: (String) -> [String]?
 
-    mutating func copy(_ name: String, from source: String, shape: [Int], method: String? = nil) {
+    mutating func copy(_ name: String, from source: String, shape: [Int], method: SettingText? = nil) {
         entries.append(Entry(name: name, shape: shape, recipe: .copy(source), report: .init(
-            name: name, shape: shape, dtype: "float32", origin: "copied", from: [source], fileTensors: fileTensors(source), method: method)))
+            name: name, shape: shape, dtype: .float32, origin: .copied, from: [source], fileTensors: fileTensors(source), methodText: method)))
     }
 
-    mutating func initialise(_ name: String, shape: [Int], _ initialiser: Initialiser, why: String) {
+    mutating func initialise(_ name: String, shape: [Int], _ initialiser: Initialiser, why: SettingText) {
         entries.append(Entry(name: name, shape: shape, recipe: .initialise(initialiser), report: .init(
-            name: name, shape: shape, dtype: "float32", origin: "initialised", method: "\(initialiser.description): \(why)",
+            name: name, shape: shape, dtype: .float32, origin: .initialised,
+            initialisation: PortReport.Initialisation(initialiser: initialiser.description, reason: why),
             seed: initialiser.isRandom ? seed : nil)))
     }
 
     mutating func inflateKernel(_ name: String, from source: String, shape: [Int], method: KernelInflation) {
         let weights = method.frameWeights(frames: shape[0]).map { String(format4($0)) }.joined(separator: ", ")
         entries.append(Entry(name: name, shape: shape, recipe: .kernel(source, method), report: .init(
-            name: name, shape: shape, dtype: "float32", origin: "inflated", from: [source], fileTensors: fileTensors(source),
-            method: "\(method.rawValue) over \(shape[0]) frames (weights \(weights))")))
+            name: name, shape: shape, dtype: .float32, origin: .inflated, from: [source], fileTensors: fileTensors(source),
+            methodText: "\(method.rawValue) over \(shape[0]) frames (weights \(weights))")))
     }
 
     mutating func positions(_ name: String, shape: [Int], _ recipe: PositionRecipe) {
         let resized = recipe.sourceGrid != recipe.targetGrid
-        let origin = resized ? (recipe.tiles > 1 ? "resized+tiled" : "resized") : (recipe.tiles > 1 ? "tiled" : "copied")
+        let origin: PortReport.Origin = resized ? (recipe.tiles > 1 ? .resizedTiled : .resized) : (recipe.tiles > 1 ? .tiled : .copied)
         var notes: [String] = []
         if resized {
             notes.append("grid \(recipe.sourceGrid[0])x\(recipe.sourceGrid[1]) → \(recipe.targetGrid[0])x\(recipe.targetGrid[1]) by linear interpolation (scipy.ndimage.zoom order 1)")
@@ -68,12 +69,12 @@ struct InflationPlan {
         case .none: if recipe.sourceHasClassRow { notes.append("CLS row dropped (this model has no CLS token)") }
         }
         entries.append(Entry(name: name, shape: shape, recipe: .positions(recipe), report: .init(
-            name: name, shape: shape, dtype: "float32", origin: origin, from: [recipe.source],
-            fileTensors: fileTensors(recipe.source), method: notes.isEmpty ? nil : notes.joined(separator: "; "),
+            name: name, shape: shape, dtype: .float32, origin: origin, from: [recipe.source],
+            fileTensors: fileTensors(recipe.source), methodText: notes.isEmpty ? nil : SettingText(verbatim: notes.joined(separator: "; ")),
             seed: recipe.classRow == .fresh ? seed : nil)))
     }
 
-    mutating func drop(_ name: String, _ reason: String) {
+    mutating func drop(_ name: String, _ reason: SettingText) {
         dropped.append(PortReport.Dropped(name: name, fileTensors: fileTensors(name), reason: reason))
     }
 }

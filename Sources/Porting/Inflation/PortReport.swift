@@ -4,40 +4,93 @@ import TensorIO
 /// Where every output tensor came from, and why each input tensor left out was left out.
 ///
 /// Nothing is silent: a partial load is the most common failure users of other tools hit.
-/// JSON (`--report FILE`, and the `tubelet.report` attribute of HDF5 output): `{"source",
+/// JSON (the report file, and the `tubelet.report` attribute of HDF5 output): `{"source",
 /// "layout", "model", "options", "values": {heads, activation, layer_norm_eps: {value,
 /// origin, assumed}}, "outputs": [{name, shape, dtype, origin, from, file_tensors, method,
 /// seed}], "dropped": [{name, file_tensors, reason}], "rewrites": [{method, tensors,
 /// file_tensors, detail}]}`. `rewrites` lists the exact rewrites (``ExactRewrite``) that put
-/// the ViT into the form a ViViT holds (LayerScale folded, a zero CLS position, zero biases). `origin` is one of `copied`,
-/// `inflated`, `tiled`, `resized`, `resized+tiled`, `initialised`.
+/// the ViT into the form a ViViT holds (LayerScale folded, a zero CLS position, zero biases).
+/// `origin` is an ``Origin``. Settings a method or reason names are written as `naming` names
+/// them (``jsonText(naming:)``).
 public struct PortReport: Encodable, Sendable {
-    public struct Output: Codable, Sendable, Equatable {
+    /// How an output tensor was made.
+    public enum Origin: String, Codable, Sendable, CaseIterable {
+        case copied, inflated, tiled, resized
+        case resizedTiled = "resized+tiled"
+        case initialised
+    }
+
+    /// How an initialised tensor was made: the initialiser and why it was chosen.
+    public struct Initialisation: Sendable, Equatable {
+        /// The initialiser as the report names it ("zeros", "normal(stddev 0.02)").
+        public var initialiser: String
+        public var reason: SettingText
+    }
+
+    public struct Output: Encodable, Sendable, Equatable {
         public var name: String
         public var shape: [Int]
-        public var dtype: String
-        public var origin: String
+        public var dtype: DType
+        public var origin: Origin
         /// Canonical ViT tensors it was made from.
         public var from: [String]?
         /// The input file's own tensors behind `from`.
         public var fileTensors: [String]?
-        public var method: String?
+        /// How it was made, for a tensor made from the ViT's.
+        public var methodText: SettingText?
+        /// The initialiser and its reason, for an initialised tensor.
+        public var initialisation: Initialisation?
         public var seed: UInt64?
+
+        /// How it was made, in one line: the method, or "initialiser: reason".
+        public var method: String? { methodLine?.description }
+
+        var methodLine: SettingText? {
+            initialisation.map { "\($0.initialiser): \($0.reason)" } ?? methodText
+        }
 
         enum CodingKeys: String, CodingKey {
             case name, shape, dtype, origin, from, method, seed
             case fileTensors = "file_tensors"
         }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(shape, forKey: .shape)
+            try container.encode(dtype.rawValue, forKey: .dtype)
+            try container.encode(origin, forKey: .origin)
+            try container.encodeIfPresent(from, forKey: .from)
+            try container.encodeIfPresent(fileTensors, forKey: .fileTensors)
+            try container.encodeIfPresent(methodLine.map { SettingNames.render($0, for: encoder) }, forKey: .method)
+            try container.encodeIfPresent(seed, forKey: .seed)
+        }
     }
 
-    public struct Dropped: Codable, Sendable, Equatable {
+    public struct Dropped: Encodable, Sendable, Equatable {
         public var name: String
         public var fileTensors: [String]?
-        public var reason: String
+        public var reasonText: SettingText
+
+        public init(name: String, fileTensors: [String]?, reason: SettingText) {
+            self.name = name
+            self.fileTensors = fileTensors
+            self.reasonText = reason
+        }
+
+        /// Why it was left out, settings named as the Swift API names them.
+        public var reason: String { reasonText.description }
 
         enum CodingKeys: String, CodingKey {
             case name, reason
             case fileTensors = "file_tensors"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encodeIfPresent(fileTensors, forKey: .fileTensors)
+            try container.encode(SettingNames.render(reasonText, for: encoder), forKey: .reason)
         }
     }
 
@@ -64,38 +117,40 @@ public struct PortReport: Encodable, Sendable {
         self.rewrites = rewrites
     }
 
-    /// The report as sorted, indented JSON.
-    public func jsonText() -> String {
+    /// The report as sorted, indented JSON, settings named by `naming` (as the Swift API names
+    /// them by default).
+    public func jsonText(naming: @escaping @Sendable (Setting) -> String = \.rawValue) -> String {
         let encoder = JSONEncoder()
+        encoder.userInfo[SettingNames.key] = SettingNames(name: naming)
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     /// A few lines for people: counts by origin, and what was dropped.
-    public var summary: String { summary(verbose: false) }
+    public var summary: String { summary(naming: \.rawValue) }
 
-    /// The summary; with `verbose`, every tensor left out or initialised by name, otherwise
-    /// runs of more than three for one reason as first … last (count): an optimizer's moments
-    /// left out of a TrainState are hundreds of tensors with one reason.
-    public func summary(verbose: Bool) -> String {
-        var counts: [String: Int] = [:]
+    /// ``summary``, settings named by `name`; with `verbose`, every tensor left out or
+    /// initialised by name, otherwise runs of more than three for one reason as first … last
+    /// (count): an optimizer's moments left out of a TrainState are hundreds of tensors with
+    /// one reason.
+    public func summary(naming name: (Setting) -> String, verbose: Bool = false) -> String {
+        var counts: [Origin: Int] = [:]
         for output in outputs { counts[output.origin, default: 0] += 1 }
-        let order = ["copied", "inflated", "tiled", "resized", "resized+tiled", "initialised"]
-        var lines = ["\(outputs.count) tensors: " + order.compactMap { key in counts[key].map { "\($0) \(key)" } }.joined(separator: ", ")]
+        var lines = ["\(outputs.count) tensors: " + Origin.allCases.compactMap { key in counts[key].map { "\($0) \(key.rawValue)" } }.joined(separator: ", ")]
         let assumed = values.assumptions.map { "\($0.name) \($0.value) (\($0.origin.basis))" }
         if !assumed.isEmpty { lines.append("assumed: " + assumed.joined(separator: "; ")) }
         var initialised: [(reason: String, names: [String])] = []
-        for output in outputs where output.origin != "copied" {
-            if output.origin == "initialised" {
+        for output in outputs where output.origin != .copied {
+            if output.origin == .initialised {
                 // Group by reason: a temporal transformer is dozens of tensors made one way.
-                let reason = output.method.flatMap { $0.split(separator: ":", maxSplits: 1).last.map { String($0.dropFirst()) } } ?? ""
+                let reason = output.initialisation.map { $0.reason.rendered(name) } ?? ""
                 if let index = initialised.firstIndex(where: { $0.reason == reason }) {
                     initialised[index].names.append(output.name)
                 } else {
                     initialised.append((reason, [output.name]))
                 }
             } else {
-                lines.append("  \(output.origin) \(output.name) \(Shape.describe(output.shape))" + (output.method.map { ": \($0)" } ?? ""))
+                lines.append("  \(output.origin.rawValue) \(output.name) \(Shape.describe(output.shape))" + (output.methodLine.map { ": \($0.rendered(name))" } ?? ""))
             }
         }
         for group in initialised {
@@ -111,10 +166,11 @@ public struct PortReport: Encodable, Sendable {
             lines.append("\(dropped.count) input tensors left out:")
             var byReason: [(reason: String, names: [String])] = []
             for entry in dropped {
-                if !verbose, let index = byReason.firstIndex(where: { $0.reason == entry.reason }) {
+                let reason = entry.reasonText.rendered(name)
+                if !verbose, let index = byReason.firstIndex(where: { $0.reason == reason }) {
                     byReason[index].names.append(entry.name)
                 } else {
-                    byReason.append((entry.reason, [entry.name]))
+                    byReason.append((reason, [entry.name]))
                 }
             }
             for group in byReason {

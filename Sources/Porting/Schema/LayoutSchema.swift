@@ -8,7 +8,7 @@ import TensorIO
 /// its transforms are a fixed vocabulary (``TransformStep``) whose inverses are derived, so
 /// one schema serves reading and writing.
 public struct LayoutSchema: Codable, Sendable, Equatable {
-    /// Short identifier used on the command line (`--to timm`).
+    /// Short identifier that names the layout (`timm`), as a conversion target or source.
     public var name: String
     /// One line for people: what writes files in this layout.
     public var title: String
@@ -17,6 +17,9 @@ public struct LayoutSchema: Codable, Sendable, Equatable {
     /// The LayerNorm epsilon of models in this family (Flax and timm 1e-6, Hugging Face's
     /// ViTConfig 1e-12), for outputs whose config records it; it is not stored in the weights.
     public var layerNormEpsilon: Double?
+    /// The transformers class that loads files in this layout with no missing or unexpected
+    /// keys, for layouts that can be written as a Hugging Face model directory.
+    public var huggingFaceClass: HuggingFaceClass?
     /// Prefixes a file may put before every name (`module.`, `opt/target/`); the first is
     /// used when writing. An empty list means no prefix.
     public var prefixes: [String]?
@@ -37,7 +40,7 @@ public struct LayoutSchema: Codable, Sendable, Equatable {
 
     /// Whether files in this layout say how many attention heads there are (q/k/v kernels
     /// `[D, H, hd]`). Layouts that store attention as `[D, D]` split heads when read, so the
-    /// number comes from `--heads` or the 64-dimensional default.
+    /// number comes from a config beside them, the caller, or the standard table.
     public var storesHeadCount: Bool {
         !tensors.contains { rule in rule.transform.contains { if case .splitHeads = $0 { true } else { false } } }
     }

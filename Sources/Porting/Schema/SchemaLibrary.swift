@@ -1,7 +1,7 @@
 import FoundationEssentials
 import TensorIO
 
-/// The layouts Tubelet knows: the built-in ones plus any a user adds with `--schema FILE`.
+/// The layouts Tubelet knows: the built-in ones plus any a user adds from a schema file.
 public struct SchemaLibrary: Sendable {
     public private(set) var schemas: [LayoutSchema]
 

@@ -1,6 +1,6 @@
 extension TensorStatistics {
     /// The statistics of a float32 tensor, the dtype of nearly every checkpoint, without a
-    /// closure call and a conversion per element: `inspect --stats` reads gigabytes of them.
+    /// closure call and a conversion per element: statistics of a whole checkpoint read gigabytes of them.
     ///
     /// The same two passes as the general path (range, counts and sum; then squared
     /// deviations from the mean), over the two halves of the tensor at once where there are

@@ -1,8 +1,9 @@
 /// The one error type a checkpoint operation throws: it names the file, the tensor or
 /// archive member where there is one, the cause, and a fix where there is one.
 ///
-/// Its `description` is exactly what the command line prints after `Error: `, so every
-/// message is written for the person who ran the command.
+/// Every message is written for the person who ran the command; the settings it names (a
+/// limit, an option) are ``Setting`` values that the command line prints as its flags
+/// (``description(naming:)``).
 public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The broad class of failure, for programs that want to react to it.
     public enum Kind: String, Sendable {
@@ -20,7 +21,7 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         case limitExceeded
         /// Reading or writing failed at the operating-system level.
         case io
-        /// The output exists and `--force` was not given, or the output is an input.
+        /// The output exists and overwriting it was not asked for, or the output is an input.
         case outputRefused
         /// The request itself is inconsistent with the data (a cast of a non-float, …).
         case invalidRequest
@@ -31,24 +32,39 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
     public var file: String
     /// The tensor (or archive member) the error is about, if any.
     public var tensor: String?
-    /// What went wrong, as one sentence without a trailing period.
-    public var reason: String
-    /// What the user can do about it, if anything.
-    public var fix: String?
+    /// What went wrong, as one sentence without a trailing period; the settings it names are
+    /// values, for the caller to name its own way.
+    public var reasonText: SettingText
+    /// What the user can do about it, if anything, naming settings as values.
+    public var fixText: SettingText?
 
-    public init(_ kind: Kind, file: String, tensor: String? = nil, _ reason: String, fix: String? = nil) {
+    public init(_ kind: Kind, file: String, tensor: String? = nil, _ reason: SettingText, fix: SettingText? = nil) {
         self.kind = kind
         self.file = file
         self.tensor = tensor
-        self.reason = reason
-        self.fix = fix
+        self.reasonText = reason
+        self.fixText = fix
     }
 
-    public var description: String {
+    public init(_ kind: Kind, file: String, tensor: String? = nil, _ reason: String, fix: String? = nil) {
+        self.init(kind, file: file, tensor: tensor, SettingText(verbatim: reason), fix: fix.map(SettingText.init(verbatim:)))
+    }
+
+    /// What went wrong, settings named as the Swift API names them.
+    public var reason: String { reasonText.description }
+    /// What the user can do about it, settings named as the Swift API names them.
+    public var fix: String? { fixText?.description }
+    /// The settings the reason and the fix name: which limit, which option.
+    public var settings: [Setting] { reasonText.settings + (fixText?.settings ?? []) }
+
+    public var description: String { description(naming: \.rawValue) }
+
+    /// The message with each setting named by `name` (a command line's flags).
+    public func description(naming name: (Setting) -> String) -> String {
         var text = file
         if let tensor { text += ": '\(tensor)'" }
-        text += ": \(reason)"
-        if let fix { text += ". \(fix)" }
+        text += ": \(reasonText.rendered(name))"
+        if let fixText { text += ". \(fixText.rendered(name))" }
         return text
     }
 

@@ -10,7 +10,7 @@ import Glibc
 /// (`H5F__accum_read`), and the process gets SIGSEGV or SIGBUS before the library returns.
 /// Swift cannot stop a C library from doing that, and nothing is safe to run afterwards. So
 /// while a libhdf5 call is in progress (``HDF5Library/withLock(_:)``), the handler installed
-/// here writes a message prepared in advance, removes the output's temporary file, and exits;
+/// here writes a message prepared in advance (worded by the caller, ``Messages``), removes the output's temporary file, and exits;
 /// all three are async-signal-safe. A fault anywhere else is not libhdf5's: the previous
 /// handler is put back and the fault recurs, so Tubelet's own bugs still crash visibly.
 ///
@@ -41,13 +41,29 @@ public enum CrashGuard {
     /// a signal could arrive while the handler reads one that was just replaced.
     nonisolated(unsafe) private static var retained: [UnsafeMutableRawPointer] = []
     nonisolated(unsafe) private static var lastPath: String?
+    nonisolated(unsafe) private static var messages: Messages?
+
+    /// What the handler writes on a crash or a hang inside libhdf5, made by the program that
+    /// installs the guard (a library has no say in how its host reports errors). Each gets the
+    /// file being read and libhdf5's version; the hang message also the time limit in seconds.
+    public struct Messages: Sendable {
+        public var crash: @Sendable (_ path: String, _ libraryVersion: String) -> String
+        public var hang: @Sendable (_ path: String, _ libraryVersion: String, _ seconds: UInt32) -> String
+
+        public init(crash: @escaping @Sendable (_ path: String, _ libraryVersion: String) -> String,
+                    hang: @escaping @Sendable (_ path: String, _ libraryVersion: String, _ seconds: UInt32) -> String) {
+            self.crash = crash
+            self.hang = hang
+        }
+    }
 
     /// Installs the handler for SIGSEGV, SIGBUS, SIGFPE and SIGABRT, on an alternate stack (a
     /// stack overflow inside libhdf5 must still reach it), and for SIGALRM when
     /// `libraryTimeLimit` (seconds) is not 0. Call once, at program start.
-    public static func install(libraryTimeLimit: UInt32) {
+    public static func install(libraryTimeLimit: UInt32, messages: Messages) {
         #if os(Linux)
         guard state == nil else { return }
+        self.messages = messages
         let previous = UnsafeMutablePointer<sigaction>.allocate(capacity: Int(NSIG))
         previous.initialize(repeating: sigaction(), count: Int(NSIG))
         let shared = UnsafeMutablePointer<State>.allocate(capacity: 1)
@@ -92,8 +108,9 @@ public enum CrashGuard {
     static func reading(_ path: String) {
         guard let state, path != lastPath else { return }
         lastPath = path
-        let text = "Error: \(path): the process crashed inside libhdf5 \(libraryVersion) while reading the file, which is corrupt in a way libhdf5 does not check. Re-save it with h5py or Keras, or get it again\n"
-        let hang = "Error: \(path): libhdf5 \(libraryVersion) did not return within \(state.pointee.timeLimit) s while reading the file, which is corrupt in a way libhdf5 does not check (it loops). Re-save it with h5py or Keras, or get it again; for a huge trusted file on slow storage, set TUBELET_LIBHDF5_TIMEOUT to more seconds (0: no limit)\n"
+        guard let messages else { return }
+        let text = messages.crash(path, libraryVersion)
+        let hang = messages.hang(path, libraryVersion, state.pointee.timeLimit)
         guard let copy = strdup(text), let hangCopy = strdup(hang) else { return }
         retained.append(UnsafeMutableRawPointer(copy))
         retained.append(UnsafeMutableRawPointer(hangCopy))

@@ -28,7 +28,7 @@ public enum DType: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// Whether this is a floating-point type, the only kind `--dtype` casts.
+    /// Whether this is a floating-point type, the only kind ``CastingSource`` casts.
     public var isFloatingPoint: Bool {
         switch self {
         case .float16, .bfloat16, .float32, .float64: true

@@ -1,6 +1,6 @@
 /// Another source without some of its tensors: the rest, read lazily from the base.
 ///
-/// For leaving tensors out on purpose (`convert --exclude`); the caller records what it left
+/// For leaving tensors out on purpose (a conversion's exclusions); the caller records what it left
 /// out, since nothing may be dropped silently.
 public final class SubsetSource: TensorSource {
     private let base: any TensorSource

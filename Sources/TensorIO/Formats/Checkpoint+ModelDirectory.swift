@@ -7,7 +7,7 @@ extension Checkpoint {
     /// Writes a Hugging Face model directory: `config.json` and `model.safetensors`, both
     /// complete or neither (written into a temporary directory renamed into place).
     ///
-    /// `--force` replaces an existing directory only when it holds nothing but such files.
+    /// `overwrite` replaces an existing directory only when it holds nothing but such files.
     /// `progress` is called as in ``write(_:to:format:options:overwrite:)``.
     /// `preprocessorConfig`, when given, is written as `preprocessor_config.json`.
     public static func writeModelDirectory(

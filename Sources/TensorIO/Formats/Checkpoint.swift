@@ -31,11 +31,11 @@ public enum Checkpoint {
     public static func outputFormat(of path: String, format: CheckpointFormat?, sharded: Bool) throws(CheckpointError) -> CheckpointFormat {
         guard let format = format ?? CheckpointFormat.forExtension(of: path) ?? (sharded ? .safetensors : nil) else {
             throw CheckpointError(.invalidRequest, file: path, "cannot tell the output format from the file name",
-                fix: "Use a known extension or pass --format (writable: \(CheckpointFormat.writableNames))")
+                fix: "Use a known extension or pass \(setting: .outputFormat) (writable: \(CheckpointFormat.writableNames))")
         }
         if sharded, format != .safetensors {
             throw CheckpointError(.invalidRequest, file: path, "only safetensors output can be split into shards, not \(format.rawValue)",
-                fix: "Drop --max-shard-size, or write safetensors")
+                fix: "Drop \(setting: .maxShardBytes), or write safetensors")
         }
         return format
     }
@@ -51,7 +51,7 @@ public enum Checkpoint {
     /// file or the previous one, never half a file.
     /// - Parameters:
     ///   - format: the output format; by default the one `path`'s extension names.
-    ///   - overwrite: replace an existing `path` (`--force`); an input is never replaced.
+    ///   - overwrite: replace an existing `path`; an input is never replaced.
     public static func write(
         _ source: any TensorSource,
         to path: String,

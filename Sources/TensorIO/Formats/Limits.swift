@@ -3,7 +3,7 @@
 /// message instead of exhausting memory.
 ///
 /// The defaults sit far above what any real ViT checkpoint declares; a trusted file that
-/// needs more can raise them (``ReadOptions/limits``, the CLI's `--max-…` flags).
+/// needs more can raise them (``ReadOptions/limits``; the command line has a flag for each).
 public struct Limits: Sendable, Equatable {
     /// numpy's own `max_header_size` default.
     public static let defaultMaxNPYHeaderBytes = 10_000

@@ -19,8 +19,8 @@ struct HDF5Dataset: Sendable {
     /// `dtype = "bfloat16"` attribute when that is what made it bfloat16: it is part of the
     /// dtype, not metadata). Call inside ``HDF5Library/withLock(_:)``.
     static func inspect(_ path: String, in file: HDF5File, options: ReadOptions) throws(CheckpointError) -> (HDF5Dataset, [HDF5Attribute]) {
-        func failure(_ kind: CheckpointError.Kind, _ reason: String, fix: String? = "The file is corrupt; re-save it") -> CheckpointError {
-            CheckpointError(kind, file: file.path, tensor: path, reason, fix: fix)
+        func failure(_ kind: CheckpointError.Kind, _ reason: String, fix: SettingText? = "The file is corrupt; re-save it") -> CheckpointError {
+            CheckpointError(kind, file: file.path, tensor: path, SettingText(verbatim: reason), fix: fix)
         }
         guard let dataset = HDF5ID(H5Dopen2(file.id.raw, "/" + path, chdf5_p_default()), .dataset) else {
             let stack = HDF5ErrorStack.current()
@@ -71,7 +71,7 @@ struct HDF5Dataset: Sendable {
             guard rank >= 0, rank <= maxRank else {
                 throw CheckpointError(.limitExceeded, file: file.path, tensor: path,
                     "the dataset has \(rank) dimensions, over the limit of \(maxRank)",
-                    fix: "If the file is trusted, raise the limit with --max-rank")
+                    fix: "If the file is trusted, raise the limit with \(setting: .maxRank)")
             }
             var dimensions = [hsize_t](repeating: 0, count: Int(rank))
             guard H5Sget_simple_extent_dims(space.raw, &dimensions, nil) == rank else {
@@ -159,7 +159,7 @@ struct HDF5Dataset: Sendable {
         if byteCount > HDF5Limits.maxUnstoredBytes && !overflow && byteCount > bound {
             throw CheckpointError(.limitExceeded, file: file.path, tensor: path,
                 "the dataset declares shape \(Shape.describe(shape)) of \(dtype.rawValue) = \(byteCount) bytes but stores only \(stored) bytes in the file, more than any compression expands",
-                fix: "The file is corrupt, or the dataset was created and never written; re-save it (or, if it is trusted, raise --max-expansion-ratio)")
+                fix: "The file is corrupt, or the dataset was created and never written; re-save it (or, if it is trusted, raise \(setting: .maxExpansionRatio))")
         }
     }
 

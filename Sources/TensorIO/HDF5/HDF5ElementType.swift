@@ -18,7 +18,7 @@ struct HDF5ElementType: Sendable, Equatable {
     /// Why a type is not readable, and what to do about it.
     struct Problem: Error {
         var reason: String
-        var fix: String?
+        var fix: SettingText?
     }
 
     /// Classifies the datatype `type` of a dataset.
@@ -66,7 +66,7 @@ struct HDF5ElementType: Sendable, Equatable {
             }
             if size == 2 {
                 throw Problem(reason: "the dataset holds 2-byte opaque data (possibly bfloat16) without Keras's dtype=\"bfloat16\" attribute",
-                              fix: "If it is bfloat16, pass --npy-v2-as-bfloat16 to read it as such")
+                              fix: "If it is bfloat16, pass \(setting: .opaqueTwoByteAsBFloat16) to read it as such")
             }
             throw Problem(reason: "the dataset holds \(size)-byte opaque data, which has no tensor dtype", fix: nil)
         default:

@@ -73,7 +73,7 @@ struct HDF5Tree {
                         guard tree.datasets.count <= maxTensorCount else {
                             throw CheckpointError(.limitExceeded, file: file.path,
                                 "the file holds more than \(maxTensorCount) datasets",
-                                fix: "If the file is trusted, raise the limit with --max-tensors")
+                                fix: "If the file is trusted, raise the limit with \(setting: .maxTensorCount)")
                         }
                     default:
                         break  // named datatypes: types, not data
@@ -117,7 +117,7 @@ struct HDF5Tree {
             guard links.count <= maxTensorCount else {
                 throw CheckpointError(.limitExceeded, file: file.path, tensor: HDF5Attribute.displayPath(groupPath),
                     "the group holds more than \(maxTensorCount) members",
-                    fix: "If the file is trusted, raise the limit with --max-tensors")
+                    fix: "If the file is trusted, raise the limit with \(setting: .maxTensorCount)")
             }
             if !byCreationOrder {
                 links.sort { NaturalOrder.precedes($0.0, $1.0) }

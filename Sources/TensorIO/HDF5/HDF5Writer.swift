@@ -3,13 +3,13 @@
 /// Each tensor becomes a dataset at its name, `/` separating groups
 /// (`Transformer/encoder_norm/scale`); groups are created as needed. Datasets are contiguous
 /// and uncompressed, as Keras writes them, unless ``WriteOptions/compression`` asks for
-/// `deflate` (`--compress gzip[:LEVEL]`): then they are chunked (about 1 MiB a chunk) with the
+/// `deflate` (h5py's gzip): then they are chunked (about 1 MiB a chunk) with the
 /// shuffle and gzip filters; scalars and empty tensors are always contiguous, since HDF5
 /// cannot chunk them. Dtypes are written as h5py writes them (see ``HDF5FileType``). The
 /// checkpoint's metadata becomes variable-length UTF-8 string attributes of the root group,
 /// one per key, except Keras 2 weight lists (``KerasWeightLists``): those go back onto their
 /// groups as the string arrays Keras writes, so a Keras file read and written again, or a
-/// Keras layout written by `convert --to`, is one tf.keras `load_weights` reads.
+/// Keras layout written by a layout conversion, is one tf.keras `load_weights` reads.
 ///
 /// Tensors are read from the source and written one at a time, so memory stays bounded by the
 /// largest tensor.

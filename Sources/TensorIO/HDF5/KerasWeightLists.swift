@@ -79,7 +79,7 @@ public enum KerasWeightLists {
                 for weight in list.names where !datasets.contains(join(list.group, weight)) {
                     throw CheckpointError(.invalidRequest, file: path, tensor: join(list.group, weight),
                         "the metadata's Keras weight list '\(listKey)' names this weight, but no tensor has its name, so Keras could not load the file",
-                        fix: "The metadata comes from a Keras file whose tensors were renamed; write another format, or convert with --to a Keras layout")
+                        fix: "The metadata comes from a Keras file whose tensors were renamed; write another format, or convert with \(setting: .targetLayout) a Keras layout")
                 }
                 if list.names.isEmpty && !list.group.isEmpty && !groups.contains(list.group) { emptyGroups.insert(list.group) }
             } else {
@@ -89,7 +89,7 @@ public enum KerasWeightLists {
                     guard groups.contains(group) || weights?.names.isEmpty == true else {
                         throw CheckpointError(.invalidRequest, file: path, tensor: group,
                             "the metadata's Keras layer list '\(listKey)' names layer '\(layer)', but no tensor is in it and the metadata lists no weights for it, so Keras could not load the file",
-                            fix: "The metadata comes from a Keras file whose tensors were renamed; write another format, or convert with --to a Keras layout")
+                            fix: "The metadata comes from a Keras file whose tensors were renamed; write another format, or convert with \(setting: .targetLayout) a Keras layout")
                     }
                 }
             }

@@ -105,7 +105,7 @@ final class FlaxMsgpackSource: TensorSource {
         }
         guard tensors.count < limits.maxTensorCount else {
             throw CheckpointError(.limitExceeded, file: path, "more than \(limits.maxTensorCount) arrays",
-                fix: "If the file is trusted, raise the limit with --max-tensors")
+                fix: "If the file is trusted, raise the limit with \(setting: .maxTensorCount)")
         }
         locations[name] = Location(info: info, ranges: ranges)
         tensors.append(info)
@@ -132,7 +132,7 @@ final class FlaxMsgpackSource: TensorSource {
         guard shape.count <= limits.maxRank else {
             throw CheckpointError(.limitExceeded, file: path, tensor: name,
                 "the shape has \(shape.count) dimensions, over the limit of \(limits.maxRank)",
-                fix: "If the file is trusted, raise the limit with --max-rank")
+                fix: "If the file is trusted, raise the limit with \(setting: .maxRank)")
         }
         guard let expected = Shape.byteCount(shape, dtype) else {
             throw CheckpointError(.malformed, file: path, tensor: name,
@@ -179,7 +179,7 @@ final class FlaxMsgpackSource: TensorSource {
         guard shape.count <= limits.maxRank else {
             throw CheckpointError(.limitExceeded, file: path, tensor: name,
                 "the shape has \(shape.count) dimensions, over the limit of \(limits.maxRank)",
-                fix: "If the file is trusted, raise the limit with --max-rank")
+                fix: "If the file is trusted, raise the limit with \(setting: .maxRank)")
         }
         var ranges: [Range<Int>] = []
         var dtype: DType?

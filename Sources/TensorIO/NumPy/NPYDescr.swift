@@ -9,7 +9,7 @@ enum NPYDescr {
     /// Why a descriptor was refused, with the fix where there is one.
     struct Refusal: Error {
         let reason: String
-        let fix: String?
+        let fix: SettingText?
     }
 
     /// Decodes `descr`. `V2` decodes as bfloat16 only when `opaqueTwoByteAsBFloat16` says so.
@@ -41,7 +41,7 @@ enum NPYDescr {
             if opaqueTwoByteAsBFloat16 { return Decoded(dtype: .bfloat16, isBigEndian: bigEndian) }
             throw Refusal(
                 reason: "the array has dtype '\(descr)' (2 opaque bytes), which is how ml_dtypes and JAX save bfloat16, but the file does not say so",
-                fix: "If it is bfloat16, pass --npy-v2-as-bfloat16")
+                fix: "If it is bfloat16, pass \(setting: .opaqueTwoByteAsBFloat16)")
         }
         if text.hasPrefix("O") {
             throw Refusal(reason: "the array has dtype '\(descr)': object arrays hold pickled Python objects, which Tubelet refuses to load",

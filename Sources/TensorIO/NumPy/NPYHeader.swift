@@ -21,7 +21,7 @@ struct NPYHeader: Equatable {
     struct Problem: Error {
         let kind: CheckpointError.Kind
         let reason: String
-        var fix: String? = nil
+        var fix: SettingText? = nil
     }
 
     /// Reads the version and header length from the first bytes, and returns the offset of
@@ -53,7 +53,7 @@ struct NPYHeader: Equatable {
         guard textLength <= maxHeaderBytes else {
             throw Problem(kind: .limitExceeded,
                 reason: "the .npy header is \(textLength) bytes, over the limit of \(maxHeaderBytes) (numpy's max_header_size)",
-                fix: "If the file is trusted, raise the limit with --max-npy-header-bytes")
+                fix: "If the file is trusted, raise the limit with \(setting: .maxNPYHeaderBytes)")
         }
         return (textOffset, textLength, major)
     }
@@ -83,7 +83,7 @@ struct NPYHeader: Equatable {
         }
         guard dimensions.count <= options.limits.maxRank else {
             throw Problem(kind: .limitExceeded, reason: "the shape has \(dimensions.count) dimensions, over the limit of \(options.limits.maxRank)",
-                fix: "If the file is trusted, raise the limit with --max-rank")
+                fix: "If the file is trusted, raise the limit with \(setting: .maxRank)")
         }
         var shape: [Int] = []
         for dimension in dimensions {

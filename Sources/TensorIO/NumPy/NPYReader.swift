@@ -26,7 +26,7 @@ final class NPYFileSource: TensorSource {
         do {
             header = try NPYHeader.parse(file.bytes, options: options)
         } catch {
-            throw CheckpointError(error.kind, file: path, tensor: name, error.reason, fix: error.fix)
+            throw CheckpointError(error.kind, file: path, tensor: name, SettingText(verbatim: error.reason), fix: error.fix)
         }
         let expectedEnd = header.dataOffset + header.byteCount
         if expectedEnd > file.bytes.count {

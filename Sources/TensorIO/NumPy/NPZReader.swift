@@ -85,7 +85,7 @@ final class NPZSource: TensorSource {
             }
             return header
         } catch let problem as NPYHeader.Problem {
-            throw CheckpointError(problem.kind, file: path, tensor: name, problem.reason, fix: problem.fix)
+            throw CheckpointError(problem.kind, file: path, tensor: name, SettingText(verbatim: problem.reason), fix: problem.fix)
         } catch let error as CheckpointError {
             throw error.about(file: path, tensor: name)
         } catch {

@@ -9,7 +9,7 @@ import Glibc
 /// target, flushed, and renamed into place only when complete.
 ///
 /// With `overwrite`, an existing target directory is replaced only when it holds nothing but
-/// safetensors shards and their index (a previous output of the same kind), so `--force`
+/// safetensors shards and their index (a previous output of the same kind), so overwriting
 /// can never delete a directory of unrelated files. The old directory is moved aside, the new
 /// one renamed in, and only then is the old one removed.
 enum AtomicDirectoryOutput {

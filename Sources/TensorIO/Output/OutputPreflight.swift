@@ -6,7 +6,7 @@ import Glibc
 
 /// Every check that an output path must pass, in one place: made by the command line before
 /// any work (so a run that cannot write its output, or its report, says so at once instead of
-/// after minutes of reading, and `--dry-run` fails exactly where the run would), and made
+/// after minutes of reading, and a dry run fails exactly where the run would), and made
 /// again by ``AtomicOutput`` and ``AtomicDirectoryOutput`` just before they write, since the
 /// file system may have changed in between.
 ///
@@ -19,8 +19,8 @@ import Glibc
 ///   kind (a directory where a file goes, or the reverse), a directory holding files that are
 ///   not a previous output of the same kind, or anything at all without `overwrite`.
 ///
-/// The messages are the ones these checks had in the writers (`--force` is named there, as
-/// it was; the command line is the only caller that passes `overwrite`).
+/// The messages are the ones these checks had in the writers; the option that replaces an
+/// output is named as ``Setting/overwrite``.
 public enum OutputPreflight {
     /// What the output is.
     public enum Kind: Sendable {
@@ -109,7 +109,7 @@ public enum OutputPreflight {
         }
         guard overwrite else {
             throw CheckpointError(.outputRefused, file: path, "the output already exists",
-                fix: "Pass --force to replace it, or choose another path")
+                fix: "Pass \(setting: .overwrite) to replace it, or choose another path")
         }
     }
 
@@ -132,13 +132,13 @@ public enum OutputPreflight {
         }
         guard overwrite else {
             throw CheckpointError(.outputRefused, file: path, "the output already exists",
-                fix: "Pass --force to replace it, or choose another path")
+                fix: "Pass \(setting: .overwrite) to replace it, or choose another path")
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? []
         if let foreign = names.sorted().first(where: { !AtomicDirectoryOutput.isShardOutputName($0) }) {
             throw CheckpointError(.outputRefused, file: path,
                 "the output directory holds '\(foreign)', which is not part of a sharded safetensors checkpoint",
-                fix: "--force replaces only a directory of model*.safetensors shards and their index; choose another path")
+                fix: "\(setting: .overwrite) replaces only a directory of model*.safetensors shards and their index; choose another path")
         }
     }
 

@@ -56,11 +56,11 @@ final class PickleMachine {
 
     // MARK: - Errors
 
-    private func failure(_ reason: String, fix: String? = nil) -> CheckpointError {
+    private func failure(_ reason: String, fix: SettingText? = nil) -> CheckpointError {
         CheckpointError(.malformed, file: path, tensor: member, "\(reason) (pickle offset \(operationOffset))", fix: fix)
     }
 
-    private static let corruptFix = "The checkpoint is corrupt or was not written by torch.save; re-save it"
+    private static let corruptFix: SettingText = "The checkpoint is corrupt or was not written by torch.save; re-save it"
 
     // MARK: - Reading bytes
 
@@ -553,7 +553,7 @@ final class PickleMachine {
         }
         guard items.count <= limits.maxRank else {
             throw failure("a tensor has \(items.count) dimensions, over the limit of \(limits.maxRank)",
-                          fix: "If the file is trusted, raise the limit with --max-rank")
+                          fix: "If the file is trusted, raise the limit with \(setting: .maxRank)")
         }
         var numbers: [Int] = []
         for item in items {

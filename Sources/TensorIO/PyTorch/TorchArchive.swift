@@ -92,7 +92,7 @@ struct TorchArchive {
         guard entry.size <= maxBytes else {
             throw CheckpointError(.limitExceeded, file: path, tensor: entry.name,
                 "data.pkl is \(entry.size) bytes, over the limit of \(maxBytes)",
-                fix: "If the file is trusted, raise the limit with --max-header-bytes")
+                fix: "If the file is trusted, raise the limit with \(setting: .maxHeaderBytes)")
         }
         let stream = try reader.stream(entry)
         let bytes = try stream.read(entry.size)

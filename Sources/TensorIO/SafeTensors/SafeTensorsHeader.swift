@@ -39,7 +39,7 @@ struct SafeTensorsHeader: Sendable {
         guard declared <= UInt64(limits.maxHeaderBytes) else {
             throw CheckpointError(.limitExceeded, file: path,
                 "the safetensors header declares \(declared) bytes, over the limit of \(limits.maxHeaderBytes)",
-                fix: "The file is corrupt or not a safetensors file; if it is trusted, raise the limit with --max-header-bytes")
+                fix: "The file is corrupt or not a safetensors file; if it is trusted, raise the limit with \(setting: .maxHeaderBytes)")
         }
         let headerLength = Int(declared)
         guard headerLength <= file.count - 8 else {
@@ -74,7 +74,7 @@ struct SafeTensorsHeader: Sendable {
         guard members.count - 1 <= limits.maxTensorCount else {  // one may be __metadata__
             throw CheckpointError(.limitExceeded, file: path,
                 "the safetensors header lists \(members.count) entries, over the limit of \(limits.maxTensorCount)",
-                fix: "If the file is trusted, raise the limit with --max-tensors")
+                fix: "If the file is trusted, raise the limit with \(setting: .maxTensorCount)")
         }
         var entries: [Entry] = []
         var metadata: [String: String] = [:]
@@ -139,7 +139,7 @@ struct SafeTensorsHeader: Sendable {
         guard dimensions.count <= maxRank else {
             throw CheckpointError(.limitExceeded, file: path, tensor: name,
                 "the shape has \(dimensions.count) dimensions, over the limit of \(maxRank)",
-                fix: "If the file is trusted, raise the limit with --max-rank")
+                fix: "If the file is trusted, raise the limit with \(setting: .maxRank)")
         }
         var shape: [Int] = []
         for dimension in dimensions {

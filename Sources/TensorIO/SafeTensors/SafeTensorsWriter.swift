@@ -82,7 +82,7 @@ public struct SafeTensorsWriter: CheckpointWriter {
         guard text.count <= SafeTensorsHeader.maxHeaderBytes else {
             throw CheckpointError(.invalidRequest, file: path,
                 "the safetensors header would take \(text.count) bytes, over the format's limit of \(SafeTensorsHeader.maxHeaderBytes)",
-                fix: "Write fewer tensors or less metadata per file (--max-shard-size)")
+                fix: "Write fewer tensors or less metadata per file (\(setting: .maxShardBytes))")
         }
         let output = try OutputFile(path: path)
         var length = UInt64(text.count).littleEndian

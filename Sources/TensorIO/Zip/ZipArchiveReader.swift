@@ -38,7 +38,7 @@ final class ZipArchiveReader {
             let count = zip_get_num_entries(archive, 0)
             guard count >= 0, count <= Int64(limits.maxTensorCount) else {
                 throw CheckpointError(.limitExceeded, file: path, "the archive lists \(count) members, over the limit of \(limits.maxTensorCount)",
-                    fix: "If the file is trusted, raise the limit with --max-tensors")
+                    fix: "If the file is trusted, raise the limit with \(setting: .maxTensorCount)")
             }
             var entries: [ZipEntry] = []
             entries.reserveCapacity(min(Int(count), 1 << 16))
@@ -105,12 +105,12 @@ final class ZipArchiveReader {
             guard overflow || entry.size <= bound else {
                 throw CheckpointError(.limitExceeded, file: path, tensor: entry.name,
                     "the member claims \(entry.size) bytes from \(entry.compressedSize) compressed bytes, over the expansion limit of \(limits.maxExpansionRatio) : 1 (possible zip bomb)",
-                    fix: "The archive is corrupt or hostile; if it is trusted, raise the limit with --max-expansion-ratio")
+                    fix: "The archive is corrupt or hostile; if it is trusted, raise the limit with \(setting: .maxExpansionRatio)")
             }
             guard entry.size <= limits.maxDecompressedBytes else {
                 throw CheckpointError(.limitExceeded, file: path, tensor: entry.name,
                     "the member decompresses to \(entry.size) bytes, over the limit of \(limits.maxDecompressedBytes) (possible zip bomb)",
-                    fix: "If the file is trusted, raise the limit with --max-decompressed-bytes")
+                    fix: "If the file is trusted, raise the limit with \(setting: .maxDecompressedBytes)")
             }
         default:
             throw CheckpointError(.unsupported, file: path, tensor: entry.name,

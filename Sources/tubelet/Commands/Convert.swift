@@ -55,11 +55,11 @@ struct Convert: ParsableCommand {
     var dtype: DType?
 
     @Option(help: "Compression: 'none' (the default) or 'deflate[:LEVEL]' (LEVEL 1-9, default 6), also spelled 'gzip[:LEVEL]'. npz: deflated members; HDF5: chunked gzip datasets.")
-    var compress = "none"
+    var compress = Checked<CompressionOption>(argument: "none")
 
     @Option(name: .customLong("max-shard-size"),
             help: "Write a Hugging Face sharded safetensors directory OUT with shards of at most this size (5GB, 500MB, 2GiB or bytes).")
-    var maxShardSize: String?
+    var maxShardSize: Checked<ByteSize>?
 
     @Flag(help: "Replace OUT if it exists.")
     var force = false
@@ -89,8 +89,8 @@ struct Convert: ParsableCommand {
     @OptionGroup(title: "Reading untrusted input") var reading: ReadOptionGroup
 
     func validate() throws {
-        let compressionChosen = try compression()
-        let sharded = try maxShardBytes() != nil
+        let compression = try compress.value().compression
+        let sharded = try maxShardSize?.value() != nil
         if !writesModelDirectory {
             let fileFormat: CheckpointFormat? = if case .file(let chosen)? = format { chosen } else { nil }
             guard let written = fileFormat ?? CheckpointFormat.forExtension(of: output) ?? (sharded ? .safetensors : nil) else {
@@ -99,7 +99,7 @@ struct Convert: ParsableCommand {
             if sharded, written != .safetensors {
                 throw ValidationError("--max-shard-size splits safetensors output only, not \(written.rawValue)")
             }
-            if compressionChosen != .stored, written != .npz, written != .hdf5 {
+            if compression != .stored, written != .npz, written != .hdf5 {
                 throw ValidationError("--compress applies to npz and hdf5 output; \(written == .pytorch ? "pth" : written.rawValue) is written uncompressed")
             }
         } else if case .huggingFace? = format, let kind = CheckpointFormat.forExtension(of: output) {
@@ -117,36 +117,23 @@ struct Convert: ParsableCommand {
             throw ValidationError("--drop-head needs --to (the layout tells which tensors are the head); without --to, use --exclude with the file's names")
         }
         if writesModelDirectory {
-            guard let to, HuggingFaceViTConfig.modelClasses[to] != nil else {
+            // Layouts that cannot be loaded (a bad --schema file) are reported by run().
+            if let library = try? layouts.library(), Self.imageViTClass(of: to, in: library) == nil {
                 throw ValidationError("--format hf writes a Hugging Face ViT directory: pass --to hf-vit (ViTModel) or --to hf-vit-classifier (ViTForImageClassification)")
             }
             guard maxShardSize == nil else {
                 throw ValidationError("--format hf writes one model.safetensors beside config.json; drop --max-shard-size")
             }
-            guard try compression() == .stored else {
+            guard compression == .stored else {
                 throw ValidationError("--format hf writes safetensors, which are not compressed; drop --compress")
             }
         }
     }
 
-    func maxShardBytes() throws -> Int? {
-        guard let maxShardSize else { return nil }
-        guard let bytes = ByteSize.parse(maxShardSize), bytes > 0 else {
-            throw ValidationError("--max-shard-size must be a positive size such as 5GB, 500MB, 2GiB or a number of bytes, not '\(maxShardSize)'")
-        }
-        return bytes
-    }
-
-    func compression() throws -> WriteOptions.Compression {
-        if compress == "none" || compress == "stored" { return .stored }
-        // gzip is HDF5's (and h5py's) name for the same DEFLATE compression.
-        for method in ["deflate", "gzip"] {
-            if compress == method { return .deflate(level: 6) }
-            if compress.hasPrefix(method + ":"), let level = Int(compress.dropFirst(method.count + 1)), (1...9).contains(level) {
-                return .deflate(level: level)
-            }
-        }
-        throw ValidationError("--compress must be 'none', 'deflate[:LEVEL]' or 'gzip[:LEVEL]' with LEVEL 1-9, not '\(compress)'")
+    /// The transformers ViT class the layout `name` is loaded by, if its schema names one.
+    static func imageViTClass(of name: String?, in library: SchemaLibrary) -> HuggingFaceClass? {
+        guard let name, let modelClass = try? library.schema(named: name).huggingFaceClass, modelClass.isImageViT else { return nil }
+        return modelClass
     }
 
     func run() throws {
@@ -159,20 +146,20 @@ struct Convert: ParsableCommand {
             return
         }
         if let to {
-            let detector = try layouts.detector(for: source)
-            let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
-            let values = try layouts.values(for: match, path: source)
-            let conversion = try LayoutConversion.convert(input, match: match, to: detector.library.schema(named: to),
-                                                          exclusion: exclusion, values: values)
-            for note in conversion.notes { printNote(note) }
+            let checkpoint = try layouts.pipeline(reading).recognise(input, layout: from)
+            let conversion = try checkpoint.convert(to: to, excluding: exclusion)
+            for note in conversion.notes { printNote(CommandLineNames.render(note.text)) }
             input = conversion.source
         } else if !excludePatterns.isEmpty {
-            input = try excludingFileNames(input)
+            let (kept, leftOut) = try ExclusionRecord.excludingFileNames(input, exclusion)
+            printNote(ExclusionRecord.summary(leftOut))
+            input = kept
         }
         if let dtype { input = try CastingSource(input, to: dtype) }
         let bar = progressOptions.bar("convert")
         defer { bar?.clear() }
-        let options = WriteOptions(compression: try compression(), maxShardBytes: try maxShardBytes(), progress: bar?.handler)
+        let options = WriteOptions(compression: try compress.value().compression, maxShardBytes: try maxShardSize?.value().bytes,
+                                   progress: bar?.handler)
         let fileFormat: CheckpointFormat? = if case .file(let chosen)? = format { chosen } else { nil }
         try Checkpoint.write(input, to: output, format: fileFormat, options: options, overwrite: force)
         let bytes = input.tensors.reduce(0) { $0 + $1.byteCount }
@@ -186,18 +173,6 @@ struct Convert: ParsableCommand {
         TensorExclusion(patterns: excludePatterns, dropHead: dropHead, matches: Glob.matches)
     }
 
-    /// `input` without the tensors --exclude names by the file's own names (no --to).
-    func excludingFileNames(_ input: any TensorSource) throws -> any TensorSource {
-        let leftOut = input.tensors.compactMap { info in
-            excludePatterns.first { Glob.matches($0, info.name) }.map {
-                TensorExclusion.LeftOut(canonical: info.name, fileTensors: [info.name], reason: "excluded by '\($0)'")
-            }
-        }
-        try ExclusionRecord.requireEveryPatternUsed(exclusion, leftOut: leftOut, file: source)
-        printNote(ExclusionRecord.summary(leftOut))
-        return SubsetSource(AnnotatedSource(input, adding: ExclusionRecord.metadata(leftOut)), excluding: Set(leftOut.map(\.canonical)))
-    }
-
     /// Whether OUT is a Hugging Face model directory: `--format hf`, or `--to` a Hugging Face
     /// ViT layout with an OUT whose name says no file format (a directory has no extension).
     var writesModelDirectory: Bool {
@@ -205,7 +180,7 @@ struct Convert: ParsableCommand {
         case .huggingFace?: return true
         case .file?: return false
         case nil:
-            guard let to, HuggingFaceViTConfig.modelClasses[to] != nil, maxShardSize == nil else { return false }
+            guard maxShardSize == nil, let library = try? layouts.library(), Self.imageViTClass(of: to, in: library) != nil else { return false }
             return CheckpointFormat.forExtension(of: output) == nil
         }
     }
@@ -215,34 +190,17 @@ struct Convert: ParsableCommand {
     func writeModelDirectory(_ input: any TensorSource) throws {
         // validate() made sure --to names a Hugging Face ViT layout.
         guard let target = to else { throw ValidationError("--format hf needs --to hf-vit or --to hf-vit-classifier") }
-        let detector = try layouts.detector(for: source)
-        let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
-        let schema = try detector.library.schema(named: target)
-        let values = try layouts.values(for: match, path: source)
-        // The config.json written states the source's activation: no note needed.
-        let conversion = try LayoutConversion.convert(input, match: match, to: schema, exclusion: exclusion,
-                                                      values: ModelValues(heads: values.heads))
-        let result = conversion.source
-        // The architecture of what is written: without what --drop-head or --exclude left out.
-        let architecture = try ViTArchitecture.infer(result.canonical.tensors, file: source, heads: match.headCount)
-        let outputDType = dtype ?? match.canonicalTensors.first { $0.dtype.isFloatingPoint }?.dtype ?? .float32
-        let config = try HuggingFaceViTConfig.make(
-            layout: target, architecture: architecture, values: values,
-            preLogitsWidth: result.canonical.tensors.first { $0.name == "pre_logits/kernel" }?.shape.last,
-            dtype: outputDType, file: source)
-        var written: any TensorSource = result
-        if let dtype { written = try CastingSource(written, to: dtype) }
-        for note in conversion.notes { printNote(note) }
-        for note in AssumptionNotes.lines(values, recorded: ["heads", "activation", "layer_norm_eps"]) { printNote(note) }
-        let bar = progressOptions.bar("convert")
-        defer { bar?.clear() }
-        try Checkpoint.writeModelDirectory(written, config: config, to: output, overwrite: force, progress: bar?.handler)
-        let modelClass = HuggingFaceViTConfig.modelClasses[target] ?? "?"
-        if modelClass == "ViTModel" && !architecture.hasPreLogits {
-            printNote("note: this ViT has no pre_logits layer for ViTModel's pooler; load it with ViTModel.from_pretrained(\"\(output)\", add_pooling_layer=False)")
+        let checkpoint = try layouts.pipeline(reading).recognise(input, layout: from)
+        let export = try checkpoint.huggingFaceViT(target, excluding: exclusion, dtype: dtype)
+        for note in export.notes { printNote(CommandLineNames.render(note.text)) }
+        do {
+            let bar = progressOptions.bar("convert")
+            defer { bar?.clear() }
+            try export.write(to: output, overwrite: force, progress: bar?.handler)
         }
-        let bytes = written.tensors.reduce(0) { $0 + $1.byteCount }
+        if let advice = export.loadingAdvice(path: output) { printNote(CommandLineNames.render(advice.text)) }
+        let bytes = export.source.tensors.reduce(0) { $0 + $1.byteCount }
         noteStaleTemporaries(beside: output)
-        printNote("wrote \(output) (hf: config.json + model.safetensors, \(modelClass)): \(written.tensors.count) tensors, \(ByteCountText.format(bytes)) of tensor data")
+        printNote("wrote \(output) (hf: config.json + model.safetensors, \(export.modelClass.rawValue)): \(export.source.tensors.count) tensors, \(ByteCountText.format(bytes)) of tensor data")
     }
 }

@@ -53,33 +53,14 @@ struct Diff: ParsableCommand {
 
     func run() throws {
         try sandbox.enter()
-        var a = try Checkpoint.open(first, options: reading.readOptions)
-        var b = try Checkpoint.open(second, options: reading.readOptions)
-        var basis = "the files' own names"
-        if var matchA = try? layouts.detector(for: first).detect(a), var matchB = try? layouts.detector(for: second).detect(b),
-           matchA.schema.name != matchB.schema.name || matchA.prefix != matchB.prefix {
-            _ = try layouts.values(for: matchA, path: first)
-            _ = try layouts.values(for: matchB, path: second)
-            // Canonical kernels are split by head. When one file's head count is unknown, the
-            // other's (stored or given) is the same model's: split both alike, so the values
-            // are compared and not the placeholder split. When neither is known both use the
-            // same placeholder, and the comparison is exact all the same.
-            if matchA.headCount == .unknown, let heads = matchB.heads,
-               let again = try? LayoutDetector(library: layouts.library(), heads: Sourced(heads, .given)).detect(a) {
-                matchA = again
-            } else if matchB.headCount == .unknown, let heads = matchA.heads,
-                      let again = try? LayoutDetector(library: layouts.library(), heads: Sourced(heads, .given)).detect(b) {
-                matchB = again
-            }
-            a = CanonicalSource(a, match: matchA)
-            b = CanonicalSource(b, match: matchB)
-            basis = "canonical names (\(matchA.layoutDescription) vs \(matchB.layoutDescription))"
-        }
-        let report = try TensorComparison.compare(a, b, atol: atol, rtol: rtol)
+        let a = try Checkpoint.open(first, options: reading.readOptions)
+        let b = try Checkpoint.open(second, options: reading.readOptions)
+        let comparison = try layouts.pipeline(reading).compare(a, b, atol: atol, rtol: rtol)
+        let report = comparison.tensors
         if json {
-            print(try report.jsonText(first: first, second: second, basis: basis))
+            print(try report.jsonText(first: first, second: second, basis: comparison.basis))
         } else {
-            print(report.table(first: first, second: second, basis: basis), terminator: "")
+            print(report.table(first: first, second: second, basis: comparison.basis), terminator: "")
         }
         if !report.isEqual { throw ExitCode(2) }
     }

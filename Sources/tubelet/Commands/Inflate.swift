@@ -27,17 +27,6 @@ struct Inflate: ParsableCommand {
             """
     )
 
-    /// Output formats of an inflation.
-    enum OutputFormat: String, CaseIterable {
-        case hdf5, npz, hf, safetensors, msgpack, pth
-
-        /// The spellings `convert --format` takes too (``Spellings/formats``), less npy (one tensor).
-        static func parse(_ text: String) throws -> OutputFormat {
-            let choices = Spellings.formats.filter { $0.value != "npy" }
-            return OutputFormat(rawValue: try Spellings.parse(text, what: "an inflation output format", choices)) ?? .npz
-        }
-    }
-
     @Argument(help: "The image ViT checkpoint.", completion: .file())
     var source: String
 
@@ -52,10 +41,10 @@ struct Inflate: ParsableCommand {
     var frames = 32
 
     @Option(help: "Tubelet size TxHxW (default 2xPxP, P the ViT's patch; TimeSformer: 1xPxP).")
-    var tubelet: String?
+    var tubelet: Checked<TubeletSize>?
 
     @Option(name: .customLong("image-size"), help: "Input size, N or HxW (default the ViT's).")
-    var imageSize: String?
+    var imageSize: Checked<ImageSize>?
 
     @Option(name: .customLong("kernel-init"), help: "Tubelet kernel from the 2-D patch kernel: central (scenic's default), average, arp.")
     var kernelInit: KernelInflation?
@@ -88,8 +77,8 @@ struct Inflate: ParsableCommand {
     var imageStd: ChannelValues?
 
     @Option(help: "Output format: hdf5, npz, hf, safetensors, msgpack, pth (default: from OUT's extension).",
-            transform: OutputFormat.parse)
-    var format: OutputFormat?
+            transform: Spellings.inflationFormat)
+    var format: Inflation.Format?
 
     @Option(help: "Cast every output tensor to this dtype: float16, bfloat16, float32 (the default), float64 (also fp16, bf16…).",
             transform: Spellings.dtype)
@@ -122,13 +111,9 @@ struct Inflate: ParsableCommand {
 
     func validate() throws {
         if output == nil && !dryRun { throw ValidationError("name the output with -o OUT (or pass --dry-run)") }
-        let depth = try tubeletSize()?[0] ?? (model == .timesformer ? 1 : 2)
-        _ = try imageDimensions()
-        if let classes, classes <= 0 { throw ValidationError("--classes must be positive, not \(classes)") }
-        if frames <= 0 { throw ValidationError("--frames must be positive, not \(frames)") }
-        if frames % depth != 0 {
-            throw ValidationError("\(frames) frames do not divide into tubelets of \(depth) frames; choose --frames as a multiple of \(depth)")
-        }
+        _ = try tubelet?.value()
+        _ = try imageSize?.value()
+        if let invalid = try options().invalidOption { throw ValidationError(CommandLineNames.render(invalid)) }
         if let output, format == .hf, let kind = CheckpointFormat.forExtension(of: output) {
             throw ValidationError("--format hf writes a directory, but '\(output)' has the extension of a \(kind == .pytorch ? "pth" : kind.rawValue) file; name the directory without one")
         }
@@ -182,35 +167,17 @@ struct Inflate: ParsableCommand {
         }
     }
 
-    func tubeletSize() throws -> [Int]? {
-        guard let tubelet else { return nil }
-        let parts = tubelet.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 3, parts.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--tubelet must be TxHxW, e.g. 2x16x16, not '\(tubelet)'")
-        }
-        return parts
-    }
-
-    func imageDimensions() throws -> [Int]? {
-        guard let imageSize else { return nil }
-        let parts = imageSize.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard (parts.count == 1 || parts.count == 2), parts.allSatisfy({ $0 > 0 }) else {
-            throw ValidationError("--image-size must be N or HxW, e.g. 224, not '\(imageSize)'")
-        }
-        return parts.count == 1 ? [parts[0], parts[0]] : parts
-    }
-
     func options() throws -> InflationOptions {
         var options = InflationOptions(model: model)
         options.frames = frames
-        if let tubelet = try tubeletSize() {
-            options.tubeletFrames = tubelet[0]
-            options.tubeletHeight = tubelet[1]
-            options.tubeletWidth = tubelet[2]
+        if let tubelet = try tubelet?.value() {
+            options.tubeletFrames = tubelet.frames
+            options.tubeletHeight = tubelet.height
+            options.tubeletWidth = tubelet.width
         }
-        if let image = try imageDimensions() {
-            options.imageHeight = image[0]
-            options.imageWidth = image[1]
+        if let image = try imageSize?.value() {
+            options.imageHeight = image.height
+            options.imageWidth = image.width
         }
         options.kernelInflation = kernelInit ?? .central
         options.positionalEmbedding = posemb
@@ -229,100 +196,46 @@ struct Inflate: ParsableCommand {
         try sandbox.enter()
         try checkOutputs()
         let input = try Checkpoint.open(source, options: reading.readOptions)
-        let detector = try layouts.detector(for: source)
-        let match = try LayoutConversion.sourceLayout(input, from: from, detector: detector)
-        let values = try layouts.values(for: match, path: source)
-        // The exact rewrites (LayerScale, a CLS token without a position, missing biases)
-        // put the ViT in the plain form every ViViT holds; the report records each.
-        let canonical = try RewrittenSource(CanonicalSource(input, match: match))
-        let architecture = try ViTArchitecture.infer(canonical.tensors, file: source, heads: match.headCount)
-        let inflated = try Inflater.inflate(canonical, architecture: architecture, layout: match.layoutDescription,
-                                            options: options(), values: values)
-        try checkWritable(inflated, values: values, detector: detector, depth: architecture.depth)
-        printNote("\(source): \(match.layoutDescription) — \(architecture.summary)")
-        // Every output splits attention by head; only a Hugging Face config states the rest.
-        let recorded: Set<String> = (try? outputFormat(output ?? "")) == .hf ? ["heads", "activation", "layer_norm_eps"] : ["heads"]
-        for note in AssumptionNotes.lines(values, recorded: recorded) { printNote(note) }
+        let vit = try layouts.pipeline(reading).recognise(input, layout: from)
+        let inflation = try vit.inflate(options())
+        // What the output cannot hold (a Hugging Face directory: Model 1, a CLS token,
+        // --classes, square images) is refused before anything is printed or written.
+        let normalisation = model == .timesformer ? normalisation() : nil
+        let prepared = try output.map { try inflation.output(outputFormat($0), dtype: dtype, normalisation: normalisation) }
+        printNote("\(source): \(vit.match.layoutDescription) — \(inflation.architecture.summary)")
+        for note in inflation.notes(for: (try? outputFormat(output ?? "")) ?? .npz) { printNote(CommandLineNames.render(note.text)) }
+        if model == .timesformer, prepared?.format == .hf {
+            if let normalisation {
+                printNote("preprocessor_config.json: mean \(normalisation.mean), std \(normalisation.std) (\(normalisation.origin.basis))")
+            } else {
+                printNote("note: no preprocessor_config.json: the ViT's input normalisation is not stored in its weights and no preprocessor_config.json or timm config.json beside them says it; pass --image-mean and --image-std (0.5,0.5,0.5 for Google's ViTs, 0.485,0.456,0.406 and 0.229,0.224,0.225 for ImageNet-normalised ones) to write one")
+            }
+        }
         if dryRun {
-            print(DryRunPlan(inflated, verbose: verbosity.verbose).text, terminator: "")
+            print(DryRunPlan(inflation.inflated, verbose: verbosity.verbose).text, terminator: "")
             return
         }
-        guard let output else { return }
-        var result: any TensorSource = inflated
-        if let dtype { result = try CastingSource(result, to: dtype) }
-        let chosen = try outputFormat(output)
-        switch chosen {
-        case .hf:
-            let schema = try detector.library.schema(named: hfLayout(inflated))
-            let config = try hfConfig(inflated, values: values)
-            var preprocessor: Data?
-            if model == .timesformer {
-                if let normalisation = normalisation() {
-                    preprocessor = try HuggingFaceTimeSformerConfig.preprocessor(inflated, normalisation: normalisation)
-                    printNote("preprocessor_config.json: mean \(normalisation.mean), std \(normalisation.std) (\(normalisation.origin.basis))")
-                } else {
-                    printNote("note: no preprocessor_config.json: the ViT's input normalisation is not stored in its weights and no preprocessor_config.json or timm config.json beside them says it; pass --image-mean and --image-std (0.5,0.5,0.5 for Google's ViTs, 0.485,0.456,0.406 and 0.229,0.224,0.225 for ImageNet-normalised ones) to write one")
-                }
-            }
+        guard let output, let prepared else { return }
+        let format = prepared.format
+        do {
             let bar = progressOptions.bar("inflate")
             defer { bar?.clear() }
-            try Checkpoint.writeModelDirectory(try LayoutSource(result, schema: schema, depth: architecture.depth),
-                                               config: config, preprocessorConfig: preprocessor, to: output,
-                                               overwrite: force, progress: bar?.handler)
-        case .safetensors where model == .timesformer, .pth where model == .timesformer:
-            // TimeSformer has no scenic tree: its files hold Hugging Face's names.
-            let schema = try detector.library.schema(named: hfLayout(inflated))
-            let bar = progressOptions.bar("inflate")
-            defer { bar?.clear() }
-            try Checkpoint.write(try LayoutSource(result, schema: schema, depth: architecture.depth), to: output,
-                                 format: chosen == .pth ? .pytorch : .safetensors, options: WriteOptions(progress: bar?.handler),
-                                 overwrite: force)
-        default:
-            let format: CheckpointFormat = switch chosen {
-            case .hdf5: .hdf5
-            case .safetensors: .safetensors
-            case .pth: .pytorch
-            case .msgpack: .msgpack
-            default: .npz
-            }
-            if format == .hdf5 {
-                // HDF5 keeps the provenance report with the weights, as a root attribute.
-                result = AnnotatedSource(result, adding: ["tubelet.report": inflated.report.jsonText()])
-            }
-            let bar = progressOptions.bar("inflate")
-            defer { bar?.clear() }
-            try Checkpoint.write(result, to: output, format: format, options: WriteOptions(progress: bar?.handler), overwrite: force)
+            try prepared.write(to: output, overwrite: force, progress: bar?.handler)
         }
         if let report {
-            try writeReport(inflated.report.jsonText(), to: report)
+            try writeReport(inflation.report.jsonText(naming: CommandLineNames.flag), to: report)
         }
-        printNote(inflated.report.summary(verbose: verbosity.verbose))
+        printNote(inflation.report.summary(naming: CommandLineNames.flag, verbose: verbosity.verbose))
         noteStaleTemporaries(beside: output)
-        printNote("wrote \(output) (\(chosen.rawValue)): \(model.title), \(inflated.tensors.count) tensors")
+        printNote("wrote \(output) (\(format.rawValue)): \(model.title), \(inflation.inflated.tensors.count) tensors")
     }
 
-    /// The Hugging Face layout an `hf` output (and a TimeSformer's safetensors or pth) takes.
-    func hfLayout(_ inflated: InflatedSource) -> String {
-        model == .timesformer ? HuggingFaceTimeSformerConfig.layout(inflated.options) : "hf-vivit"
-    }
-
-    /// The `config.json` of an `hf` output.
-    func hfConfig(_ inflated: InflatedSource, values: ModelValues) throws -> Data {
-        model == .timesformer ? try HuggingFaceTimeSformerConfig.make(inflated, values: values, dtype: dtype ?? .float32)
-            : try HuggingFaceConfig.vivit(inflated, values: values, dtype: dtype ?? .float32)
-    }
-
-    func outputFormat(_ output: String) throws -> OutputFormat {
+    func outputFormat(_ output: String) throws -> Inflation.Format {
         if let format { return format }
-        switch CheckpointFormat.forExtension(of: output) {
-        case .hdf5?: return .hdf5
-        case .npz?: return .npz
-        case .safetensors?: return .safetensors
-        case .pytorch?: return .pth
-        case .msgpack?: return .msgpack
-        default:
+        guard let format = Inflation.Format(pathExtensionOf: output) else {
             throw ValidationError("cannot tell the output format from '\(output)'; pass --format (hdf5, npz, hf, safetensors, msgpack, pth)")
         }
+        return format
     }
 
     /// Written like every output (temporary file, fsync, rename), so a crash leaves the

@@ -70,9 +70,7 @@ struct Inspect: ParsableCommand {
         let report = InspectReport(
             file: file, format: source.format.rawValue, filter: filter, metadata: source.metadata,
             tensors: rows,
-            layout: try LayoutReport.describe(source, detector: layouts.detector(for: file)) { match in
-                try layouts.values(for: match, path: file)
-            },
+            layout: try LayoutReport.describe(source, pipeline: layouts.pipeline(reading)),
             totals: .init(
                 tensors: rows.count,
                 parameters: rows.reduce(0) { $0 + $1.parameters },

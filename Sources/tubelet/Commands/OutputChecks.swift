@@ -10,7 +10,7 @@ import TensorIO
 /// would. The rules themselves are ``OutputPreflight``'s, which the writers apply again.
 extension Convert {
     func checkOutputs() throws {
-        let sharded = try maxShardBytes() != nil
+        let sharded = maxShardSize != nil
         if !writesModelDirectory {
             let fileFormat: CheckpointFormat? = if case .file(let chosen)? = format { chosen } else { nil }
             _ = try Checkpoint.outputFormat(of: output, format: fileFormat, sharded: sharded)
@@ -35,15 +35,5 @@ extension Inflate {
                     fix: "Give the report its own file name")
             }
         }
-    }
-
-    /// The checks that need the inflation itself, not only the options: what a Hugging Face
-    /// directory can hold (Model 1 or TimeSformer, a CLS token, --classes, square images).
-    func checkWritable(_ inflated: InflatedSource, values: ModelValues, detector: LayoutDetector, depth: Int) throws {
-        guard let output else { return }
-        let chosen = try outputFormat(output)
-        guard chosen == .hf || model == .timesformer else { return }
-        if chosen == .hf { _ = try hfConfig(inflated, values: values) }
-        _ = try LayoutSource(inflated, schema: try detector.library.schema(named: hfLayout(inflated)), depth: depth)
     }
 }

@@ -44,6 +44,12 @@ enum Spellings {
         ("msgpack", ["flax"], "msgpack"), ("pth", ["pytorch", "pt", "torch"], "pth"), ("hf", ["huggingface"], "hf"),
     ]
 
+    /// `inflate --format`: the same words, less npy (an inflation is many tensors).
+    static func inflationFormat(_ text: String) throws -> Inflation.Format {
+        let choices = formats.filter { $0.value != "npy" }
+        return Inflation.Format(rawValue: try parse(text, what: "an inflation output format", choices)) ?? .npz
+    }
+
     /// The floating-point dtypes `--dtype` casts to, and their usual short names.
     static let dtypes: [(shown: String, also: [String], value: DType)] = [
         ("float16", ["fp16", "f16", "half"], .float16), ("bfloat16", ["bf16"], .bfloat16),

@@ -20,7 +20,7 @@ struct DryRunPlan {
         let geometry = inflated.geometry
         var rows = [["NAME", "SHAPE", "PARAMS", "ORIGIN"]]
         for (info, output) in zip(inflated.tensors, inflated.report.outputs) {
-            rows.append([info.name, Shape.describe(info.shape), InspectReport.grouped(info.elementCount), output.origin])
+            rows.append([info.name, Shape.describe(info.shape), InspectReport.grouped(info.elementCount), output.origin.rawValue])
         }
         var text = TextTable.render(rows, rightAligned: [2])
         let parameters = inflated.tensors.reduce(0) { $0 + $1.elementCount }
@@ -33,7 +33,7 @@ struct DryRunPlan {
             + "= \(geometry.tokens) tokens\(config.classifier == "token" ? " + CLS" : "") per clip\n"
         text += "compute: \(significantDigits4(perView)) GFLOPs per view (multiply-accumulates, as the paper counts), "
             + "\(significantDigits4(perView * 12)) for 4 × 3 views\n"
-        text += inflated.report.summary(verbose: verbose) + "\n"
+        text += inflated.report.summary(naming: CommandLineNames.flag, verbose: verbose) + "\n"
         return text
     }
 }

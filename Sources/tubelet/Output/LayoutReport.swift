@@ -26,11 +26,10 @@ struct LayoutReport: Encodable {
     /// The text for the table.
     var line: String
 
-    /// - Parameter values: the head count, activation and epsilon of a matched model (it throws
-    ///   when a given head count contradicts the stored one: that is an error even here).
-    static func describe(_ source: any TensorSource, detector: LayoutDetector,
-                         values: (LayoutMatch) throws -> ModelValues) throws -> LayoutReport {
-        guard let best = detector.best(source.tensors) else {
+    /// The model values of a matched model are the pipeline's (it throws when a given head
+    /// count contradicts the stored one: that is an error even here).
+    static func describe(_ source: any TensorSource, pipeline: Pipeline) throws -> LayoutReport {
+        guard let best = pipeline.detector(for: source.path).best(source.tensors) else {
             return LayoutReport(line: "layout: none (no layouts loaded)")
         }
         if best.isFull {
@@ -42,10 +41,10 @@ struct LayoutReport: Encodable {
                 architecture = try ViTArchitecture.infer(canonical, file: source.path, heads: best.headCount)
             } catch {
                 architecture = nil
-                unknown = error.reason
+                unknown = CommandLineNames.render(error.reasonText)
             }
             let summary = architecture?.summary
-            let modelValues = try values(best)
+            let modelValues = try pipeline.values(for: best, path: source.path)
             var line = "layout: \(best.layoutDescription)" + (summary.map { " — \($0)" } ?? unknown.map { " — no image-ViT architecture: \($0)" } ?? "")
             if !best.outside.isEmpty {
                 line += "; \(best.outside.count) tensors outside '\(best.prefix)' are not part of the model (\(best.outside.prefix(3).joined(separator: ", "))\(best.outside.count > 3 ? ", …" : ""))"

@@ -1,25 +1,27 @@
 import FoundationEssentials
-import Porting
 import TensorIO
 
-/// `config.json` of a Hugging Face `TimesformerForVideoClassification` (with `--classes`) or
-/// `TimesformerModel` (without) for an inflated TimeSformer, and the layout its weights take.
-enum HuggingFaceTimeSformerConfig {
+/// `config.json` of a Hugging Face `TimesformerForVideoClassification` (with a classifier) or
+/// `TimesformerModel` (without) for an inflated TimeSformer, its layout, and its
+/// `preprocessor_config.json`.
+public enum HuggingFaceTimeSformerConfig {
     /// The built-in layout of the weights: the classifier model's names when there is a classifier.
-    static func layout(_ options: InflationOptions) -> String {
+    public static func layout(_ options: InflationOptions) -> String {
         options.classes == nil ? "hf-timesformer" : "hf-timesformer-classifier"
     }
 
+    /// The config of `inflated` written in `dtype`.
     /// - Parameter values: the source's activation and epsilon, so the video model computes
     ///   what the ViT did.
-    static func make(_ inflated: InflatedSource, values: ModelValues, dtype: DType) throws(CheckpointError) -> Data {
+    public static func make(_ inflated: InflatedSource, values: ModelValues, dtype: DType) throws(CheckpointError) -> Data {
         let architecture = inflated.architecture
         let geometry = inflated.geometry
         let heads = try architecture.requireHeads(file: inflated.path, purpose: "A Hugging Face config (num_attention_heads)")
-        let (activation, layerNormEpsilon) = try HuggingFaceConfig.activationAndEpsilon(values, file: inflated.path)
+        let (activation, layerNormEpsilon) = try HuggingFaceValues.activationAndEpsilon(values, file: inflated.path)
+        let modelClass: HuggingFaceClass = inflated.options.classes == nil ? .timesformerModel : .timesformerForVideoClassification
         var object: [String: JSONLiteral] = [
-            "architectures": [inflated.options.classes == nil ? "TimesformerModel" : "TimesformerForVideoClassification"],
-            "model_type": "timesformer",
+            "architectures": [.string(modelClass.rawValue)],
+            "model_type": .string(modelClass.modelType),
             "attention_type": "divided_space_time",
             "hidden_size": .integer(architecture.width),
             "num_hidden_layers": .integer(architecture.depth),
@@ -38,13 +40,9 @@ enum HuggingFaceTimeSformerConfig {
             // Every inflated block has q, k and v biases: a ViT without them gets zero ones
             // (an exact rewrite the report lists).
             "qkv_bias": true,
-            "torch_dtype": .string(dtype == .float16 ? "float16" : dtype == .bfloat16 ? "bfloat16" : "float32"),
+            "torch_dtype": .string(HuggingFaceValues.torchDType(dtype)),
         ]
-        if let classes = inflated.options.classes {
-            let labels = (0..<classes).map { "LABEL_\($0)" }
-            object["id2label"] = .object(Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), .string($0.element)) }))
-            object["label2id"] = .object(Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, .integer($0.offset)) }))
-        }
+        if let classes = inflated.options.classes { object.merge(HuggingFaceValues.labels(classes)) { $1 } }
         return try JSONLiteral.fileData(object, file: inflated.path)
     }
 
@@ -52,7 +50,7 @@ enum HuggingFaceTimeSformerConfig {
     /// (`VideoMAEImageProcessor`), at the clip's size, with the ViT's input normalisation.
     /// Frames are resized so the shorter edge is the image size, then centre-cropped, as
     /// Kinetics fine-tuning does.
-    static func preprocessor(_ inflated: InflatedSource, normalisation: InputNormalisation) throws(CheckpointError) -> Data {
+    public static func preprocessor(_ inflated: InflatedSource, normalisation: InputNormalisation) throws(CheckpointError) -> Data {
         let size = inflated.geometry.imageSize[0]
         let object: [String: JSONLiteral] = [
             "image_processor_type": "VideoMAEImageProcessor",

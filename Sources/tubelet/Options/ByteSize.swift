@@ -1,10 +1,23 @@
-/// Byte counts as `--max-shard-size` takes them: Hugging Face's spellings (`5GB`, `500MB`,
+import ArgumentParser
+
+/// A positive byte count as `--max-shard-size` takes it: Hugging Face's spellings (`5GB`, `500MB`,
 /// `2GiB`) or a plain number of bytes.
 ///
 /// As in `transformers`' `convert_file_size_to_int`, `KB`/`MB`/`GB`/`TB` are powers of 1000
 /// and `KiB`/`MiB`/`GiB`/`TiB` powers of 1024. Units are case-insensitive here (Hugging Face
 /// reads a lower-case `b` as bits, a trap this does not copy).
-enum ByteSize {
+struct ByteSize: OptionValue, Equatable {
+    var bytes: Int
+
+    init?(parsing text: String) {
+        guard let bytes = Self.parse(text), bytes > 0 else { return nil }
+        self.bytes = bytes
+    }
+
+    static func invalidMessage(_ text: String) -> String {
+        "--max-shard-size must be a positive size such as 5GB, 500MB, 2GiB or a number of bytes, not '\(text)'"
+    }
+
     static func parse(_ text: String) -> Int? {
         let units: [(suffix: String, factor: Int)] = [
             ("KIB", 1 << 10), ("MIB", 1 << 20), ("GIB", 1 << 30), ("TIB", 1 << 40),
