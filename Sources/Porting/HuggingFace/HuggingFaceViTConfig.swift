@@ -16,11 +16,7 @@ public enum HuggingFaceViTConfig {
     ///     becomes the pooler, `pooler_output_size`).
     public static func make(schema: LayoutSchema, architecture: ViTArchitecture, values: ModelValues, preLogitsWidth: Int?,
                             dtype: DType, file: String) throws(CheckpointError) -> Data {
-        guard let modelClass = schema.huggingFaceClass, modelClass.isImageViT else {
-            throw CheckpointError(.invalidRequest, file: file,
-                "\(setting: .outputFormat) hf writes Hugging Face ViT directories; '\(schema.name)' is not a Hugging Face ViT layout",
-                fix: "Use \(setting: .targetLayout) with a layout whose schema names a Hugging Face ViT class (huggingFaceClass: ViTModel or ViTForImageClassification)")
-        }
+        let modelClass = try Self.modelClass(of: schema, file: file)
         guard architecture.classifier == .token else {
             throw CheckpointError(.unsupported, file: file,
                 "Hugging Face's ViT pools with a CLS token, which this ViT (a gap classifier) does not have",
@@ -65,5 +61,16 @@ public enum HuggingFaceViTConfig {
         ]
         object.merge(labels) { $1 }
         return try JSONLiteral.fileData(object, file: file)
+    }
+
+    /// The transformers ViT class that loads `schema`'s layout, or an error when its schema
+    /// names none.
+    public static func modelClass(of schema: LayoutSchema, file: String) throws(CheckpointError) -> HuggingFaceClass {
+        guard let modelClass = schema.huggingFaceClass, modelClass.isImageViT else {
+            throw CheckpointError(.invalidRequest, file: file,
+                "\(setting: .outputFormat) hf writes Hugging Face ViT directories; '\(schema.name)' is not a Hugging Face ViT layout",
+                fix: "Use \(setting: .targetLayout) with a layout whose schema names a Hugging Face ViT class (huggingFaceClass: ViTModel or ViTForImageClassification)")
+        }
+        return modelClass
     }
 }

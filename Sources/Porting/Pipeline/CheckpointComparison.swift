@@ -14,14 +14,19 @@ public struct CheckpointComparison: Sendable {
 
 extension Pipeline {
     /// Compares `first` and `second` (opened sources) with the tolerances of numpy's allclose.
-    public func compare(_ first: any TensorSource, _ second: any TensorSource,
+    /// - Parameters:
+    ///   - firstPath: the path `first` was opened as (a model directory's, where its `path` is
+    ///     the weights file inside), where a `config.json` is looked for; the same for
+    ///     `secondPath`.
+    public func compare(_ first: any TensorSource, _ second: any TensorSource, firstPath: String? = nil, secondPath: String? = nil,
                         atol: Double = 0, rtol: Double = 0) throws(CheckpointError) -> CheckpointComparison {
         var a = first, b = second
+        let pathA = firstPath ?? first.path, pathB = secondPath ?? second.path
         var basis = "the files' own names"
-        if var matchA = try? detector(for: first.path).detect(first), var matchB = try? detector(for: second.path).detect(second),
+        if var matchA = try? detector(for: pathA).detect(first), var matchB = try? detector(for: pathB).detect(second),
            matchA.schema.name != matchB.schema.name || matchA.prefix != matchB.prefix {
-            _ = try values(for: matchA, path: first.path)
-            _ = try values(for: matchB, path: second.path)
+            _ = try values(for: matchA, path: pathA)
+            _ = try values(for: matchB, path: pathB)
             (matchA, matchB) = reconcileHeads(matchA, first, matchB, second)
             a = CanonicalSource(first, match: matchA)
             b = CanonicalSource(second, match: matchB)

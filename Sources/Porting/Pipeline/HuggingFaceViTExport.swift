@@ -34,6 +34,7 @@ extension RecognisedCheckpoint {
     public func huggingFaceViT(_ target: String, excluding exclusion: TensorExclusion = .none,
                                dtype: DType? = nil) throws(CheckpointError) -> HuggingFaceViTExport {
         let schema = try pipeline.library.schema(named: target)
+        let modelClass = try HuggingFaceViTConfig.modelClass(of: schema, file: path)
         // The config.json written states the source's activation: no note needed.
         let conversion = try LayoutConversion.convert(source, match: match, to: schema, exclusion: exclusion,
                                                       values: ModelValues(heads: values.heads))
@@ -47,8 +48,7 @@ extension RecognisedCheckpoint {
         var written: any TensorSource = result
         if let dtype { written = try CastingSource(written, to: dtype) }
         let notes = conversion.notes + PipelineNote.assumptions(values, recorded: ["heads", "activation", "layer_norm_eps"])
-        // A schema that names a ViT class (make() checked it).
-        return HuggingFaceViTExport(source: written, config: config, modelClass: schema.huggingFaceClass ?? .vitModel,
+        return HuggingFaceViTExport(source: written, config: config, modelClass: modelClass,
                                     architecture: architecture, notes: notes)
     }
 }

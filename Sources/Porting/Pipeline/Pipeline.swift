@@ -42,15 +42,19 @@ public struct Pipeline: Sendable {
     /// Opens the checkpoint at `path` (any readable format) and recognises its layout.
     /// - Parameter layout: the layout to read it in, when detection should not choose it.
     public func open(_ path: String, layout: String? = nil) throws(CheckpointError) -> RecognisedCheckpoint {
-        try recognise(Checkpoint.open(path, options: readOptions), layout: layout)
+        try recognise(Checkpoint.open(path, options: readOptions), path: path, layout: layout)
     }
 
     /// Recognises the layout and model values of an opened `source`.
-    /// - Parameter layout: the layout to read it in, when detection should not choose it; an
-    ///   error when it does not fit every tensor.
-    public func recognise(_ source: any TensorSource, layout: String? = nil) throws(CheckpointError) -> RecognisedCheckpoint {
-        let match = try sourceLayout(source, named: layout)
-        return RecognisedCheckpoint(source: source, match: match, values: try values(for: match, path: source.path), pipeline: self)
+    /// - Parameters:
+    ///   - path: the path it was opened as (a model directory's, where `source.path` is the
+    ///     weights file inside): where a `config.json` is looked for, and the file errors name.
+    ///   - layout: the layout to read it in, when detection should not choose it; an error
+    ///     when it does not fit every tensor.
+    public func recognise(_ source: any TensorSource, path: String? = nil, layout: String? = nil) throws(CheckpointError) -> RecognisedCheckpoint {
+        let path = path ?? source.path
+        let match = try sourceLayout(source, path: path, named: layout)
+        return RecognisedCheckpoint(source: source, path: path, match: match, values: try values(for: match, path: path), pipeline: self)
     }
 
     /// The detector for the weights at `path`: the given head count, else the one a
@@ -60,9 +64,10 @@ public struct Pipeline: Sendable {
         LayoutDetector(library: library, heads: overrides.heads.map { Sourced($0, .given) } ?? SourceConfig.find(for: path)?.heads)
     }
 
-    /// The detected layout of `source`, or the named one if it fits every tensor.
-    public func sourceLayout(_ source: any TensorSource, named name: String?) throws(CheckpointError) -> LayoutMatch {
-        let detector = detector(for: source.path)
+    /// The detected layout of `source` (opened as `path`), or the named one if it fits every
+    /// tensor.
+    public func sourceLayout(_ source: any TensorSource, path: String, named name: String?) throws(CheckpointError) -> LayoutMatch {
+        let detector = detector(for: path)
         guard let name else { return try detector.detect(source) }
         let schema = try library.schema(named: name)
         let candidates = detector.rank(source.tensors).filter { $0.schema.name == schema.name }

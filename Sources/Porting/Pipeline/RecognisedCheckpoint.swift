@@ -4,14 +4,15 @@ import TensorIO
 public struct RecognisedCheckpoint {
     /// The file's tensors under its own names.
     public let source: any TensorSource
+    /// The path it was opened as (a model directory's, where `source.path` is the weights
+    /// file inside).
+    public let path: String
     /// The layout it is in, with the head count and where it came from.
     public let match: LayoutMatch
     /// The head count, activation and LayerNorm epsilon, each with its origin.
     public let values: ModelValues
     /// The pipeline that recognised it.
     public let pipeline: Pipeline
-
-    public var path: String { source.path }
 
     /// The tensors under canonical names, exactly as the file stores them.
     public var canonical: CanonicalSource { CanonicalSource(source, match: match) }

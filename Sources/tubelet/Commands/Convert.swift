@@ -146,7 +146,7 @@ struct Convert: ParsableCommand {
             return
         }
         if let to {
-            let checkpoint = try layouts.pipeline(reading).recognise(input, layout: from)
+            let checkpoint = try layouts.pipeline(reading).recognise(input, path: source, layout: from)
             let conversion = try checkpoint.convert(to: to, excluding: exclusion)
             for note in conversion.notes { printNote(CommandLineNames.render(note.text)) }
             input = conversion.source
@@ -180,8 +180,9 @@ struct Convert: ParsableCommand {
         case .huggingFace?: return true
         case .file?: return false
         case nil:
-            guard maxShardSize == nil, let library = try? layouts.library(), Self.imageViTClass(of: to, in: library) != nil else { return false }
-            return CheckpointFormat.forExtension(of: output) == nil
+            guard to != nil, maxShardSize == nil, CheckpointFormat.forExtension(of: output) == nil,
+                  let library = try? layouts.library() else { return false }
+            return Self.imageViTClass(of: to, in: library) != nil
         }
     }
 
@@ -190,7 +191,7 @@ struct Convert: ParsableCommand {
     func writeModelDirectory(_ input: any TensorSource) throws {
         // validate() made sure --to names a Hugging Face ViT layout.
         guard let target = to else { throw ValidationError("--format hf needs --to hf-vit or --to hf-vit-classifier") }
-        let checkpoint = try layouts.pipeline(reading).recognise(input, layout: from)
+        let checkpoint = try layouts.pipeline(reading).recognise(input, path: source, layout: from)
         let export = try checkpoint.huggingFaceViT(target, excluding: exclusion, dtype: dtype)
         for note in export.notes { printNote(CommandLineNames.render(note.text)) }
         do {

@@ -55,7 +55,7 @@ struct Diff: ParsableCommand {
         try sandbox.enter()
         let a = try Checkpoint.open(first, options: reading.readOptions)
         let b = try Checkpoint.open(second, options: reading.readOptions)
-        let comparison = try layouts.pipeline(reading).compare(a, b, atol: atol, rtol: rtol)
+        let comparison = try layouts.pipeline(reading).compare(a, b, firstPath: first, secondPath: second, atol: atol, rtol: rtol)
         let report = comparison.tensors
         if json {
             print(try report.jsonText(first: first, second: second, basis: comparison.basis))

@@ -196,7 +196,7 @@ struct Inflate: ParsableCommand {
         try sandbox.enter()
         try checkOutputs()
         let input = try Checkpoint.open(source, options: reading.readOptions)
-        let vit = try layouts.pipeline(reading).recognise(input, layout: from)
+        let vit = try layouts.pipeline(reading).recognise(input, path: source, layout: from)
         let inflation = try vit.inflate(options())
         // What the output cannot hold (a Hugging Face directory: Model 1, a CLS token,
         // --classes, square images) is refused before anything is printed or written.

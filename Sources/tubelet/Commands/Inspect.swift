@@ -70,7 +70,7 @@ struct Inspect: ParsableCommand {
         let report = InspectReport(
             file: file, format: source.format.rawValue, filter: filter, metadata: source.metadata,
             tensors: rows,
-            layout: try LayoutReport.describe(source, pipeline: layouts.pipeline(reading)),
+            layout: try LayoutReport.describe(source, path: file, pipeline: layouts.pipeline(reading)),
             totals: .init(
                 tensors: rows.count,
                 parameters: rows.reduce(0) { $0 + $1.parameters },

@@ -28,8 +28,8 @@ struct LayoutReport: Encodable {
 
     /// The model values of a matched model are the pipeline's (it throws when a given head
     /// count contradicts the stored one: that is an error even here).
-    static func describe(_ source: any TensorSource, pipeline: Pipeline) throws -> LayoutReport {
-        guard let best = pipeline.detector(for: source.path).best(source.tensors) else {
+    static func describe(_ source: any TensorSource, path: String, pipeline: Pipeline) throws -> LayoutReport {
+        guard let best = pipeline.detector(for: path).best(source.tensors) else {
             return LayoutReport(line: "layout: none (no layouts loaded)")
         }
         if best.isFull {
@@ -44,7 +44,7 @@ struct LayoutReport: Encodable {
                 unknown = CommandLineNames.render(error.reasonText)
             }
             let summary = architecture?.summary
-            let modelValues = try pipeline.values(for: best, path: source.path)
+            let modelValues = try pipeline.values(for: best, path: path)
             var line = "layout: \(best.layoutDescription)" + (summary.map { " — \($0)" } ?? unknown.map { " — no image-ViT architecture: \($0)" } ?? "")
             if !best.outside.isEmpty {
                 line += "; \(best.outside.count) tensors outside '\(best.prefix)' are not part of the model (\(best.outside.prefix(3).joined(separator: ", "))\(best.outside.count > 3 ? ", …" : ""))"
