@@ -94,7 +94,7 @@ public struct ViTArchitecture: Codable, Sendable, Equatable {
         }
         let query = try require("Transformer/encoderblock_0/MultiHeadDotProductAttention_0/query/kernel", rank: 3)
         let mlp = try require("Transformer/encoderblock_0/MlpBlock_0/Dense_0/kernel", rank: 2)
-        let head = shapes["head/kernel"]
+        let head = shapes["output_projection/kernel"]
         return ViTArchitecture(
             patchSize: [kernel[0], kernel[1]], channels: kernel[2], grid: [side, side],
             imageSize: [side * kernel[0], side * kernel[1]], width: width, depth: depth, heads: heads == .unknown ? nil : query[1],

@@ -143,12 +143,12 @@ extension BuiltinSchemas {
     },
     {
       "name": "head/kernel",
-      "canonical": "head/kernel",
+      "canonical": "output_projection/kernel",
       "optional": true
     },
     {
       "name": "head/bias",
-      "canonical": "head/bias",
+      "canonical": "output_projection/bias",
       "optional": true
     }
   ]
@@ -278,12 +278,12 @@ extension BuiltinSchemas {
     },
     {
       "name": "head/kernel",
-      "canonical": "head/kernel",
+      "canonical": "output_projection/kernel",
       "optional": true
     },
     {
       "name": "head/bias",
-      "canonical": "head/bias",
+      "canonical": "output_projection/bias",
       "optional": true
     }
   ]
@@ -667,7 +667,7 @@ extension BuiltinSchemas {
     },
     {
       "name": "classifier.weight",
-      "canonical": "head/kernel",
+      "canonical": "output_projection/kernel",
       "transform": [
         {
           "op": "transpose"
@@ -677,7 +677,7 @@ extension BuiltinSchemas {
     },
     {
       "name": "classifier.bias",
-      "canonical": "head/bias",
+      "canonical": "output_projection/bias",
       "optional": true
     }
   ]
@@ -870,7 +870,7 @@ extension BuiltinSchemas {
     },
     {
       "name": "classifier.weight",
-      "canonical": "head/kernel",
+      "canonical": "output_projection/kernel",
       "transform": [
         {
           "op": "transpose"
@@ -880,7 +880,7 @@ extension BuiltinSchemas {
     },
     {
       "name": "classifier.bias",
-      "canonical": "head/bias",
+      "canonical": "output_projection/bias",
       "optional": true
     }
   ]
@@ -1262,10 +1262,575 @@ extension BuiltinSchemas {
   ]
 }
 """#),
+        ("hf-vivit-model-v5.json", #"""
+{
+  "name": "hf-vivit-model-v5",
+  "title": "Hugging Face transformers 5 VivitModel in the library's own names (save_pretrained(save_original_format=False): layers.{i}.attention.q_proj, mlp.fc1)",
+  "activation": "gelu_fast",
+  "layerNormEpsilon": 1e-06,
+  "tensors": [
+    {
+      "name": "embeddings.cls_token",
+      "canonical": "cls"
+    },
+    {
+      "name": "embeddings.position_embeddings",
+      "canonical": "Transformer/posembed_input/pos_embedding"
+    },
+    {
+      "name": "embeddings.patch_embeddings.projection.weight",
+      "canonical": "embedding/kernel",
+      "transform": [
+        {
+          "op": "permute",
+          "axes": [
+            2,
+            3,
+            4,
+            1,
+            0
+          ]
+        }
+      ]
+    },
+    {
+      "name": "embeddings.patch_embeddings.projection.bias",
+      "canonical": "embedding/bias"
+    },
+    {
+      "name": "layers.{i}.layernorm_before.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/scale"
+    },
+    {
+      "name": "layers.{i}.layernorm_before.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/bias"
+    },
+    {
+      "name": "layers.{i}.attention.q_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.attention.q_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.attention.k_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.attention.k_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.attention.v_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.attention.v_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.attention.o_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.attention.o_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias"
+    },
+    {
+      "name": "layers.{i}.layernorm_after.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/scale"
+    },
+    {
+      "name": "layers.{i}.layernorm_after.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/bias"
+    },
+    {
+      "name": "layers.{i}.mlp.fc1.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.mlp.fc1.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/bias"
+    },
+    {
+      "name": "layers.{i}.mlp.fc2.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "layers.{i}.mlp.fc2.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/bias"
+    },
+    {
+      "name": "layernorm.weight",
+      "canonical": "Transformer/encoder_norm/scale"
+    },
+    {
+      "name": "layernorm.bias",
+      "canonical": "Transformer/encoder_norm/bias"
+    },
+    {
+      "name": "pooler.dense.weight",
+      "canonical": "pre_logits/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ],
+      "optional": true
+    },
+    {
+      "name": "pooler.dense.bias",
+      "canonical": "pre_logits/bias",
+      "optional": true
+    }
+  ]
+}
+"""#),
+        ("hf-vivit-model.json", #"""
+{
+  "name": "hf-vivit-model",
+  "title": "Hugging Face transformers VivitModel as save_pretrained writes it (no prefix, optional pooler; transformers 4 and 5; ViViT Model 1)",
+  "activation": "gelu_fast",
+  "layerNormEpsilon": 1e-06,
+  "tensors": [
+    {
+      "name": "embeddings.cls_token",
+      "canonical": "cls"
+    },
+    {
+      "name": "embeddings.position_embeddings",
+      "canonical": "Transformer/posembed_input/pos_embedding"
+    },
+    {
+      "name": "embeddings.patch_embeddings.projection.weight",
+      "canonical": "embedding/kernel",
+      "transform": [
+        {
+          "op": "permute",
+          "axes": [
+            2,
+            3,
+            4,
+            1,
+            0
+          ]
+        }
+      ]
+    },
+    {
+      "name": "embeddings.patch_embeddings.projection.bias",
+      "canonical": "embedding/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.layernorm_before.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/scale"
+    },
+    {
+      "name": "encoder.layer.{i}.layernorm_before.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.attention.attention.query.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.attention.attention.query.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.attention.attention.key.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.attention.attention.key.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.attention.attention.value.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.attention.attention.value.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.attention.output.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.attention.output.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.layernorm_after.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/scale"
+    },
+    {
+      "name": "encoder.layer.{i}.layernorm_after.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.intermediate.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.intermediate.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/bias"
+    },
+    {
+      "name": "encoder.layer.{i}.output.dense.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "encoder.layer.{i}.output.dense.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/bias"
+    },
+    {
+      "name": "layernorm.weight",
+      "canonical": "Transformer/encoder_norm/scale"
+    },
+    {
+      "name": "layernorm.bias",
+      "canonical": "Transformer/encoder_norm/bias"
+    },
+    {
+      "name": "pooler.dense.weight",
+      "canonical": "pre_logits/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ],
+      "optional": true
+    },
+    {
+      "name": "pooler.dense.bias",
+      "canonical": "pre_logits/bias",
+      "optional": true
+    }
+  ]
+}
+"""#),
+        ("hf-vivit-v5.json", #"""
+{
+  "name": "hf-vivit-v5",
+  "title": "Hugging Face transformers 5 VivitForVideoClassification in the library's own names (save_pretrained(save_original_format=False): vivit.layers.{i}.attention.q_proj, mlp.fc1)",
+  "activation": "gelu_fast",
+  "layerNormEpsilon": 1e-06,
+  "tensors": [
+    {
+      "name": "vivit.embeddings.cls_token",
+      "canonical": "cls"
+    },
+    {
+      "name": "vivit.embeddings.position_embeddings",
+      "canonical": "Transformer/posembed_input/pos_embedding"
+    },
+    {
+      "name": "vivit.embeddings.patch_embeddings.projection.weight",
+      "canonical": "embedding/kernel",
+      "transform": [
+        {
+          "op": "permute",
+          "axes": [
+            2,
+            3,
+            4,
+            1,
+            0
+          ]
+        }
+      ]
+    },
+    {
+      "name": "vivit.embeddings.patch_embeddings.projection.bias",
+      "canonical": "embedding/bias"
+    },
+    {
+      "name": "vivit.layers.{i}.layernorm_before.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/scale"
+    },
+    {
+      "name": "vivit.layers.{i}.layernorm_before.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_0/bias"
+    },
+    {
+      "name": "vivit.layers.{i}.attention.q_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "vivit.layers.{i}.attention.q_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "vivit.layers.{i}.attention.k_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "vivit.layers.{i}.attention.k_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "vivit.layers.{i}.attention.v_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 1
+        }
+      ]
+    },
+    {
+      "name": "vivit.layers.{i}.attention.v_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/bias",
+      "transform": [
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "vivit.layers.{i}.attention.o_proj.weight",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        },
+        {
+          "op": "splitHeads",
+          "axis": 0
+        }
+      ]
+    },
+    {
+      "name": "vivit.layers.{i}.attention.o_proj.bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias"
+    },
+    {
+      "name": "vivit.layers.{i}.layernorm_after.weight",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/scale"
+    },
+    {
+      "name": "vivit.layers.{i}.layernorm_after.bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_1/bias"
+    },
+    {
+      "name": "vivit.layers.{i}.mlp.fc1.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "vivit.layers.{i}.mlp.fc1.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_0/bias"
+    },
+    {
+      "name": "vivit.layers.{i}.mlp.fc2.weight",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "vivit.layers.{i}.mlp.fc2.bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock_0/Dense_1/bias"
+    },
+    {
+      "name": "vivit.layernorm.weight",
+      "canonical": "Transformer/encoder_norm/scale"
+    },
+    {
+      "name": "vivit.layernorm.bias",
+      "canonical": "Transformer/encoder_norm/bias"
+    },
+    {
+      "name": "classifier.weight",
+      "canonical": "output_projection/kernel",
+      "transform": [
+        {
+          "op": "transpose"
+        }
+      ]
+    },
+    {
+      "name": "classifier.bias",
+      "canonical": "output_projection/bias"
+    }
+  ]
+}
+"""#),
         ("hf-vivit.json", #"""
 {
   "name": "hf-vivit",
-  "title": "Hugging Face transformers VivitForVideoClassification (ViViT Model 1; Tubelet writes it with --format hf)",
+  "title": "Hugging Face transformers VivitForVideoClassification as save_pretrained writes it ('vivit.' names and a 'classifier'; transformers 4 and 5; ViViT Model 1, what inflate --format hf writes)",
   "activation": "gelu_fast",
   "layerNormEpsilon": 1e-06,
   "tensors": [
@@ -1554,10 +2119,377 @@ extension BuiltinSchemas {
   ]
 }
 """#),
+        ("scenic-vivit-factorised-encoder.json", #"""
+{
+  "name": "scenic-vivit-factorised-encoder",
+  "title": "scenic ViViT Model 2 (factorised encoder, SpaceTimeViViT): a spatial transformer per frame, then a temporal transformer of its own depth ({j}); Tubelet's canonical names",
+  "activation": "gelu_fast",
+  "layerNormEpsilon": 1e-06,
+  "prefixes": [
+    "",
+    "params/",
+    "optimizer/target/"
+  ],
+  "tensors": [
+    {
+      "name": "embedding/kernel",
+      "canonical": "embedding/kernel"
+    },
+    {
+      "name": "embedding/bias",
+      "canonical": "embedding/bias"
+    },
+    {
+      "name": "cls_SpatialTransformer",
+      "canonical": "cls_SpatialTransformer",
+      "optional": true
+    },
+    {
+      "name": "SpatialTransformer/posembed_input/pos_embedding",
+      "canonical": "SpatialTransformer/posembed_input/pos_embedding"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/LayerNorm_0/scale",
+      "canonical": "SpatialTransformer/encoderblock_{i}/LayerNorm_0/scale"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/LayerNorm_0/bias",
+      "canonical": "SpatialTransformer/encoderblock_{i}/LayerNorm_0/bias"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/kernel",
+      "canonical": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/kernel"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/bias",
+      "canonical": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/query/bias"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/kernel",
+      "canonical": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/kernel"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/bias",
+      "canonical": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/key/bias"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/kernel",
+      "canonical": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/kernel"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/bias",
+      "canonical": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/value/bias"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/kernel",
+      "canonical": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/kernel"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias",
+      "canonical": "SpatialTransformer/encoderblock_{i}/MultiHeadDotProductAttention_0/out/bias"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/LayerNorm_1/scale",
+      "canonical": "SpatialTransformer/encoderblock_{i}/LayerNorm_1/scale"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/LayerNorm_1/bias",
+      "canonical": "SpatialTransformer/encoderblock_{i}/LayerNorm_1/bias"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/MlpBlock_0/Dense_0/kernel",
+      "canonical": "SpatialTransformer/encoderblock_{i}/MlpBlock_0/Dense_0/kernel"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/MlpBlock_0/Dense_0/bias",
+      "canonical": "SpatialTransformer/encoderblock_{i}/MlpBlock_0/Dense_0/bias"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/MlpBlock_0/Dense_1/kernel",
+      "canonical": "SpatialTransformer/encoderblock_{i}/MlpBlock_0/Dense_1/kernel"
+    },
+    {
+      "name": "SpatialTransformer/encoderblock_{i}/MlpBlock_0/Dense_1/bias",
+      "canonical": "SpatialTransformer/encoderblock_{i}/MlpBlock_0/Dense_1/bias"
+    },
+    {
+      "name": "SpatialTransformer/encoder_norm/scale",
+      "canonical": "SpatialTransformer/encoder_norm/scale"
+    },
+    {
+      "name": "SpatialTransformer/encoder_norm/bias",
+      "canonical": "SpatialTransformer/encoder_norm/bias"
+    },
+    {
+      "name": "cls_TemporalTransformer",
+      "canonical": "cls_TemporalTransformer",
+      "optional": true
+    },
+    {
+      "name": "TemporalTransformer/posembed_input/pos_embedding",
+      "canonical": "TemporalTransformer/posembed_input/pos_embedding",
+      "optional": true
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/LayerNorm_0/scale",
+      "canonical": "TemporalTransformer/encoderblock_{j}/LayerNorm_0/scale"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/LayerNorm_0/bias",
+      "canonical": "TemporalTransformer/encoderblock_{j}/LayerNorm_0/bias"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/query/kernel",
+      "canonical": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/query/kernel"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/query/bias",
+      "canonical": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/query/bias"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/key/kernel",
+      "canonical": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/key/kernel"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/key/bias",
+      "canonical": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/key/bias"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/value/kernel",
+      "canonical": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/value/kernel"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/value/bias",
+      "canonical": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/value/bias"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/out/kernel",
+      "canonical": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/out/kernel"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/out/bias",
+      "canonical": "TemporalTransformer/encoderblock_{j}/MultiHeadDotProductAttention_0/out/bias"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/LayerNorm_1/scale",
+      "canonical": "TemporalTransformer/encoderblock_{j}/LayerNorm_1/scale"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/LayerNorm_1/bias",
+      "canonical": "TemporalTransformer/encoderblock_{j}/LayerNorm_1/bias"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/MlpBlock_0/Dense_0/kernel",
+      "canonical": "TemporalTransformer/encoderblock_{j}/MlpBlock_0/Dense_0/kernel"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/MlpBlock_0/Dense_0/bias",
+      "canonical": "TemporalTransformer/encoderblock_{j}/MlpBlock_0/Dense_0/bias"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/MlpBlock_0/Dense_1/kernel",
+      "canonical": "TemporalTransformer/encoderblock_{j}/MlpBlock_0/Dense_1/kernel"
+    },
+    {
+      "name": "TemporalTransformer/encoderblock_{j}/MlpBlock_0/Dense_1/bias",
+      "canonical": "TemporalTransformer/encoderblock_{j}/MlpBlock_0/Dense_1/bias"
+    },
+    {
+      "name": "TemporalTransformer/encoder_norm/scale",
+      "canonical": "TemporalTransformer/encoder_norm/scale",
+      "optional": true
+    },
+    {
+      "name": "TemporalTransformer/encoder_norm/bias",
+      "canonical": "TemporalTransformer/encoder_norm/bias",
+      "optional": true
+    },
+    {
+      "name": "pre_logits/kernel",
+      "canonical": "pre_logits/kernel",
+      "optional": true
+    },
+    {
+      "name": "pre_logits/bias",
+      "canonical": "pre_logits/bias",
+      "optional": true
+    },
+    {
+      "name": "output_projection/kernel",
+      "canonical": "output_projection/kernel",
+      "optional": true
+    },
+    {
+      "name": "output_projection/bias",
+      "canonical": "output_projection/bias",
+      "optional": true
+    }
+  ]
+}
+"""#),
+        ("scenic-vivit-factorised-self-attention.json", #"""
+{
+  "name": "scenic-vivit-factorised-self-attention",
+  "title": "scenic ViViT Model 3 (factorised self-attention: LayerNorm_time, MultiHeadDotProductAttention_time, then _space, LayerNorm_mlp, MlpBlock in every block; no CLS token); Tubelet's canonical names",
+  "activation": "gelu_fast",
+  "layerNormEpsilon": 1e-06,
+  "prefixes": [
+    "",
+    "params/",
+    "optimizer/target/"
+  ],
+  "tensors": [
+    {
+      "name": "embedding/kernel",
+      "canonical": "embedding/kernel"
+    },
+    {
+      "name": "embedding/bias",
+      "canonical": "embedding/bias"
+    },
+    {
+      "name": "Transformer/posembed_input/pos_embedding",
+      "canonical": "Transformer/posembed_input/pos_embedding"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/LayerNorm_time/scale",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_time/scale"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/LayerNorm_time/bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_time/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/query/kernel",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/query/kernel"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/query/bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/query/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/key/kernel",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/key/kernel"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/key/bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/key/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/value/kernel",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/value/kernel"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/value/bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/value/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/out/kernel",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/out/kernel"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/out/bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_time/out/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/LayerNorm_space/scale",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_space/scale"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/LayerNorm_space/bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_space/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/query/kernel",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/query/kernel"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/query/bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/query/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/key/kernel",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/key/kernel"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/key/bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/key/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/value/kernel",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/value/kernel"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/value/bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/value/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/out/kernel",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/out/kernel"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/out/bias",
+      "canonical": "Transformer/encoderblock_{i}/MultiHeadDotProductAttention_space/out/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/LayerNorm_mlp/scale",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_mlp/scale"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/LayerNorm_mlp/bias",
+      "canonical": "Transformer/encoderblock_{i}/LayerNorm_mlp/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MlpBlock/Dense_0/kernel",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock/Dense_0/kernel"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MlpBlock/Dense_0/bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock/Dense_0/bias"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MlpBlock/Dense_1/kernel",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock/Dense_1/kernel"
+    },
+    {
+      "name": "Transformer/encoderblock_{i}/MlpBlock/Dense_1/bias",
+      "canonical": "Transformer/encoderblock_{i}/MlpBlock/Dense_1/bias"
+    },
+    {
+      "name": "Transformer/encoder_norm/scale",
+      "canonical": "Transformer/encoder_norm/scale"
+    },
+    {
+      "name": "Transformer/encoder_norm/bias",
+      "canonical": "Transformer/encoder_norm/bias"
+    },
+    {
+      "name": "pre_logits/kernel",
+      "canonical": "pre_logits/kernel",
+      "optional": true
+    },
+    {
+      "name": "pre_logits/bias",
+      "canonical": "pre_logits/bias",
+      "optional": true
+    },
+    {
+      "name": "output_projection/kernel",
+      "canonical": "output_projection/kernel",
+      "optional": true
+    },
+    {
+      "name": "output_projection/bias",
+      "canonical": "output_projection/bias",
+      "optional": true
+    }
+  ]
+}
+"""#),
         ("scenic.json", #"""
 {
   "name": "scenic",
-  "title": "scenic ViT parameter tree (Flax Linen names, classifier 'output_projection'); Tubelet's canonical names",
+  "title": "scenic ViT and ViViT Models 1 and 4 parameter tree (Flax Linen names, classifier 'output_projection'; a ViViT's embedding kernel is a [t, h, w, C, D] tubelet); Tubelet's canonical names",
   "activation": "gelu_fast",
   "layerNormEpsilon": 1e-06,
   "prefixes": [
@@ -1667,12 +2599,12 @@ extension BuiltinSchemas {
     },
     {
       "name": "output_projection/kernel",
-      "canonical": "head/kernel",
+      "canonical": "output_projection/kernel",
       "optional": true
     },
     {
       "name": "output_projection/bias",
-      "canonical": "head/bias",
+      "canonical": "output_projection/bias",
       "optional": true
     }
   ]
@@ -1861,7 +2793,7 @@ extension BuiltinSchemas {
     },
     {
       "name": "head.weight",
-      "canonical": "head/kernel",
+      "canonical": "output_projection/kernel",
       "transform": [
         {
           "op": "transpose"
@@ -1871,7 +2803,7 @@ extension BuiltinSchemas {
     },
     {
       "name": "head.bias",
-      "canonical": "head/bias",
+      "canonical": "output_projection/bias",
       "optional": true
     }
   ]
@@ -1989,12 +2921,12 @@ extension BuiltinSchemas {
     },
     {
       "name": "head/kernel",
-      "canonical": "head/kernel",
+      "canonical": "output_projection/kernel",
       "optional": true
     },
     {
       "name": "head/bias",
-      "canonical": "head/bias",
+      "canonical": "output_projection/bias",
       "optional": true
     }
   ]
@@ -2163,12 +3095,12 @@ extension BuiltinSchemas {
     },
     {
       "name": "head/head/kernel:0",
-      "canonical": "head/kernel",
+      "canonical": "output_projection/kernel",
       "optional": true
     },
     {
       "name": "head/head/bias:0",
-      "canonical": "head/bias",
+      "canonical": "output_projection/bias",
       "optional": true
     }
   ]
