@@ -99,7 +99,8 @@ def test_inflating_a_vivit_is_refused_saying_what_it_is(tmp_path, model: str):
     run_tubelet(["inflate", REPO_ROOT / "Checkpoints" / "ViT-tiny_16.npz", "-o", vivit, "--model", model, "--frames", "4"])
     again = tmp_path / "again.npz"
     process = run_tubelet(["inflate", vivit, "-o", again, "--model", "spacetime"], expect_rc=1)
-    assert "this is already a ViViT (a [2, 16, 16, 3, 64] tubelet kernel), not an image ViT" in process.stderr
+    name = "ViViT Model 1 (spacetime)" if model == "spacetime" else "ViViT Model 1 or 4"
+    assert f"this is already a {name}" in process.stderr and "(a [2, 16, 16, 3, 64] tubelet kernel), not an image ViT" in process.stderr
     assert not again.exists()
     line = run_tubelet(["inspect", vivit]).stdout
     assert ("— ViViT Model 1 (spacetime), tubelet 2x16x16" if model == "spacetime" else "— ViViT Model 1 or 4") in line

@@ -117,6 +117,26 @@ struct ViViTArchitectureTests {
         #expect(gap.candidateModels == [.spacetime, .factorisedDotProduct])
     }
 
+    @Test("Inflating a ViViT is refused naming the model; a Model 2 with half a temporal transformer is malformed")
+    func refusals() throws {
+        let tensors = try Self.vivit(.factorisedEncoder).inflated.tensors
+        do {
+            _ = try ViTArchitecture.infer(tensors, file: "m2", heads: .stored(12))
+            Issue.record("a ViViT was taken for an image ViT")
+        } catch {
+            #expect(error.reason.hasPrefix("this is already a ViViT Model 2 (factorised-encoder) (a [2, 16, 16, 3, 768] tubelet kernel)"))
+        }
+        for part in ["TemporalTransformer/encoder_norm/scale", "TemporalTransformer/posembed_input/pos_embedding"] {
+            #expect(throws: CheckpointError.self) {
+                try ViViTArchitecture.infer(tensors.filter { $0.name != part }, file: "m2", heads: .stored(12))
+            }
+        }
+        let spatialOnly = tensors.filter { !$0.name.contains("TemporalTransformer") }
+        let baseline = try ViViTArchitecture.infer(spatialOnly, file: "m2", heads: .stored(12))
+        #expect(baseline.temporalLayers == 0 && baseline.frames == nil && baseline.grid == [14, 14])
+        #expect(baseline.summary.contains("224 px, frames not stored (no temporal positional embedding)"))
+    }
+
     @Test("An image ViT is no ViViT")
     func imageViT() throws {
         #expect(!ViViTArchitecture.isViViT(ShapeOnlySource.vitB16().tensors))

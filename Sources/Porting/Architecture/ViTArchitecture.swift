@@ -72,9 +72,10 @@ public struct ViTArchitecture: Codable, Sendable, Equatable {
         }
         if let tubelet = shapes["embedding/kernel"], tubelet.count == 5 {
             // A ViViT (Model 1 or 4 in scenic's tree, or Hugging Face's) matches the image
-            // names; its [t, h, w, C, D] tubelet kernel says what it is.
+            // names; its [t, h, w, C, D] tubelet kernel says what it is, and its tree which model.
+            let model = (try? ViViTArchitecture.infer(tensors, file: file, heads: heads))?.modelName ?? "ViViT"
             throw CheckpointError(.invalidRequest, file: file, tensor: "embedding/kernel",
-                "this is already a ViViT (a \(Shape.describe(tubelet)) tubelet kernel), not an image ViT; inflation starts from an image ViT",
+                "this is already a \(model) (a \(Shape.describe(tubelet)) tubelet kernel), not an image ViT; inflation starts from an image ViT",
                 fix: "Convert it to change its format or layout, or inflate the image ViT it came from")
         }
         let kernel = try require("embedding/kernel", rank: 4)

@@ -186,13 +186,22 @@ public struct ViViTArchitecture: Encodable, Sendable, Equatable {
         }
         var temporalLayers = 0, temporalHeads: Int?, temporalMlpWidth: Int?
         var split: (temporal: Int, side: Int, origin: ValueOrigin)?
+        var spatialSide: Int?  // Model 2's grid, stored whether or not the frames are
         if isFactorisedEncoder {
             let side = Int(Double(positions).squareRoot().rounded())
             guard side * side == positions else {
                 throw CheckpointError(.malformed, file: file, tensor: posembName,
                     "\(posemb[1]) positions\(hasClassToken ? " (one for the CLS token)" : "") do not form a square grid of patches")
             }
+            spatialSide = side
             temporalLayers = blocks("TemporalTransformer")
+            let temporalParts = ["TemporalTransformer/posembed_input/pos_embedding", "TemporalTransformer/encoder_norm/scale"]
+            if let absent = temporalParts.first(where: { (shapes[$0] == nil) == (temporalLayers > 0) }) {
+                // scenic builds all of the temporal transformer or none of it (spatial_only_baseline).
+                throw CheckpointError(.malformed, file: file, tensor: absent, temporalLayers > 0
+                    ? "the temporal transformer has \(temporalLayers) blocks but not this tensor"
+                    : "the temporal transformer has this tensor but no blocks")
+            }
             if temporalLayers > 0 {
                 let temporalQuery = try require("TemporalTransformer/encoderblock_0/MultiHeadDotProductAttention_0/query/kernel", rank: 3)
                 temporalHeads = heads == .unknown ? nil : temporalQuery[1]
@@ -212,13 +221,14 @@ public struct ViViTArchitecture: Encodable, Sendable, Equatable {
             split = try Self.split(positions: positions, tubelet: tubelet, clip: clip, file: file, tensor: posembName)
         }
         let classes = shapes["output_projection/kernel"].flatMap { $0.count == 2 ? $0[1] : nil }
+        let side = split?.side ?? spatialSide
         var frames = split.map { $0.temporal * tubelet[0] }
         if let stated = clip.frames, let split, stated.value / tubelet[0] == split.temporal { frames = stated.value }
         return ViViTArchitecture(
             model: candidates.count == 1 ? candidates[0] : nil, candidateModels: candidates,
             tubelet: tubelet, channels: kernel[3], positions: positions,
-            temporalTokens: split?.temporal, grid: split.map { [$0.side, $0.side] }, frames: frames,
-            imageSize: split.map { [$0.side * tubelet[1], $0.side * tubelet[2]] }, clipOrigin: split?.origin,
+            temporalTokens: split?.temporal, grid: side.map { [$0, $0] }, frames: frames,
+            imageSize: side.map { [$0 * tubelet[1], $0 * tubelet[2]] }, clipOrigin: split?.origin ?? spatialSide.map { _ in .stored },
             width: width, depth: depth, heads: headCount, mlpWidth: mlpWidth,
             temporalLayers: temporalLayers, temporalHeads: temporalHeads, temporalMlpWidth: temporalMlpWidth,
             classifier: hasClassToken ? .token : .gap, hasPreLogits: shapes["pre_logits/kernel"] != nil, classes: classes)
