@@ -31,7 +31,7 @@ def excluded(path: Path) -> list[dict]:
 def test_a_head_the_target_cannot_hold_is_an_error_naming_the_options(tmp_path):
     out = tmp_path / "x.weights.h5"
     process = run_tubelet(["convert", NPZ, out, "--to", "keras-hub-vit"], expect_rc=1)
-    assert "has no place for 2 tensors: head/kernel, head/bias" in process.stderr
+    assert "has no place for 2 tensors: output_projection/kernel, output_projection/bias" in process.stderr
     assert "--drop-head" in process.stderr and "--exclude GLOB" in process.stderr
     assert not out.exists()
 
@@ -43,11 +43,11 @@ def test_drop_head_ports_a_classifier_to_a_backbone_layout(tmp_path, source: Pat
     out = tmp_path / "x.weights.h5"
     process = run_tubelet(["convert", source, out, "--to", "keras-hub-vit", "--drop-head", "--heads", "4"])
     assert "left out 2 tensors on purpose:" in process.stderr and "(the image classifier (drop head))" in process.stderr
-    assert sorted(entry["name"] for entry in excluded(out)) == ["head/bias", "head/kernel"]
+    assert sorted(entry["name"] for entry in excluded(out)) == ["output_projection/bias", "output_projection/kernel"]
     with h5py.File(out) as file:
         assert "tubelet.excluded" in file.attrs
     report = json.loads(run_tubelet(["diff", source, out, "--json", "--heads", "4"], expect_rc=2).stdout)
-    assert sorted(report["only_in_first"]) == ["head/bias", "head/kernel"]
+    assert sorted(report["only_in_first"]) == ["output_projection/bias", "output_projection/kernel"]
     assert not report["only_in_second"] and all(row["status"] == "equal" for row in report["tensors"])
 
 
@@ -65,7 +65,7 @@ def test_drop_head_keeps_pre_logits_where_the_target_has_a_place_for_it(tmp_path
     assert "pooler.dense.weight" in load_file(hf)
 
 
-@pytest.mark.parametrize("pattern", ["head/*", "head.*", "*head*"])
+@pytest.mark.parametrize("pattern", ["output_projection/*", "head.*", "*head*"])
 def test_exclude_matches_canonical_or_file_names(tmp_path, pattern: str):
     out = tmp_path / "x.safetensors"
     run_tubelet(["convert", TIMM, out, "--to", "hf-vit", "--exclude", pattern])

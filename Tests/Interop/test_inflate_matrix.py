@@ -94,11 +94,13 @@ def test_hf_output_is_model_1_only(tmp_path, sample):
 @pytest.mark.parametrize("model", ["spacetime", "factorised-dot-product"])
 def test_inflating_a_vivit_is_refused_saying_what_it_is(tmp_path, model: str):
     """A ViViT (Models 1 and 4 share the image ViT's names) is refused as what it is, not with
-    'expected rank 4', and inspect says the same."""
+    'expected rank 4', and inspect gives its ViViT architecture."""
     vivit = tmp_path / "vivit.npz"
     run_tubelet(["inflate", REPO_ROOT / "Checkpoints" / "ViT-tiny_16.npz", "-o", vivit, "--model", model, "--frames", "4"])
     again = tmp_path / "again.npz"
     process = run_tubelet(["inflate", vivit, "-o", again, "--model", "spacetime"], expect_rc=1)
-    assert "this is already a ViViT (a [2, 16, 16, 3, 64] tubelet kernel), not an image ViT" in process.stderr
+    name = "ViViT Model 1 (spacetime)" if model == "spacetime" else "ViViT Model 1 or 4"
+    assert f"this is already a {name}" in process.stderr and "(a [2, 16, 16, 3, 64] tubelet kernel), not an image ViT" in process.stderr
     assert not again.exists()
-    assert "no image-ViT architecture: this is already a ViViT" in run_tubelet(["inspect", vivit]).stdout
+    line = run_tubelet(["inspect", vivit]).stdout
+    assert ("— ViViT Model 1 (spacetime), tubelet 2x16x16" if model == "spacetime" else "— ViViT Model 1 or 4") in line

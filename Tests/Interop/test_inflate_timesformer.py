@@ -116,7 +116,7 @@ def test_without_classes_it_is_a_timesformer_model(tmp_path):
 def test_a_timesformer_is_recognised_and_not_inflated_again(tmp_path):
     out = inflate(SAMPLE, tmp_path / "ts", "--format", "hf", "--classes", "3")
     shown = run_tubelet(["inspect", out]).stdout
-    assert "layout: hf-timesformer-classifier — no image-ViT architecture: this is already a TimeSformer" in shown
+    assert "layout: hf-timesformer-classifier — no architecture: this is already a TimeSformer" in shown
     again = tmp_path / "again.safetensors"
     process = run_tubelet(["inflate", out, "-o", again, "--model", "timesformer"], expect_rc=1)
     assert "this is already a TimeSformer (time embeddings [1, 4, 64]), not an image ViT" in process.stderr

@@ -81,7 +81,8 @@ SAMPLE_BY_FILE = {sample.file: sample for sample in SAMPLES}
 # by the zoo (Checkpoints/zoo/make_zoo.py, cases hf-dinov2-*), which Tests/Interop/test_zoo.py
 # detects, inflates and checks against transformers' features.
 WITHOUT_SAMPLES: set[str] = {"hf-dinov2"}
-VIDEO_LAYOUTS = {"hf-vivit", "hf-timesformer", "hf-timesformer-classifier"}
+VIDEO_LAYOUTS = {"hf-vivit", "hf-vivit-v5", "hf-vivit-model", "hf-vivit-model-v5", "scenic-vivit-factorised-encoder",
+                 "scenic-vivit-factorised-self-attention", "hf-timesformer", "hf-timesformer-classifier"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -171,7 +172,7 @@ def unplaceable(sample: Sample, layout: str) -> list[str]:
     names = canonical_names(layout)
     wanted = []
     if "classes" in sample.architecture:
-        wanted.append("head/kernel")
+        wanted.append("output_projection/kernel")
     if sample.architecture["has_pre_logits"]:
         wanted.append("pre_logits/kernel")
     return [name for name in wanted if name not in names]
@@ -345,7 +346,7 @@ def test_transformers_sample_equals_the_vision_transformer_sample(file: str):
     assert differing == []
     if file == "vit-tiny-hf":
         assert sorted(report["only_in_first"]) == ["pre_logits/bias", "pre_logits/kernel"]
-        assert sorted(report["only_in_second"]) == ["head/bias", "head/kernel"]
+        assert sorted(report["only_in_second"]) == ["output_projection/bias", "output_projection/kernel"]
     else:
         assert report["equal"] is True
 
@@ -455,7 +456,7 @@ def test_format_hf_backbone_says_how_to_load_it_without_a_pooler(tmp_path):
 
 
 @pytest.mark.parametrize("args,fragments", [
-    (["--to", "hf-vit"], ["hf-vit layout has no place for", "head/kernel"]),
+    (["--to", "hf-vit"], ["hf-vit layout has no place for", "output_projection/kernel"]),
     (["--to", "hf-vit-classifier", "--from", "hf-vit"], ["ViTForImageClassification needs a classifier head"]),
 ])
 def test_format_hf_refuses_what_transformers_would_not_load(tmp_path, args, fragments):

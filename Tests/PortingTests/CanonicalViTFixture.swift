@@ -48,8 +48,8 @@ enum CanonicalViTFixture {
             try source.add("pre_logits/bias", tensor([width]))
         }
         if head {
-            try source.add("head/kernel", tensor([width, classes]))
-            try source.add("head/bias", tensor([classes]))
+            try source.add("output_projection/kernel", tensor([width, classes]))
+            try source.add("output_projection/bias", tensor([classes]))
         }
         return source
     }

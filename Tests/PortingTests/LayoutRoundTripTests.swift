@@ -9,7 +9,7 @@ struct LayoutRoundTripTests {
         do { return try SchemaLibrary.builtin() } catch { fatalError("built-in schemas do not load: \(error)") }
     }()
 
-    /// Image layouts that hold a classifier head (hf-vit has none; hf-vivit and the
+    /// Image layouts that hold a classifier head (hf-vit has none; the hf-vivit and
     /// hf-timesformer ones are video layouts).
     static var layoutNames: [String] { imageLayouts.filter { !headless.contains($0) } }
 
@@ -18,16 +18,24 @@ struct LayoutRoundTripTests {
         schema.tensors.flatMap { $0.targets.map(\.text) }
     }
 
-    /// Image layouts: every schema but the video ones (which hold an `output_projection` or
-    /// time embeddings).
+    /// Image layouts: every schema but the video-only ones, whose embedding is a `[D, C, t, h, w]`
+    /// Conv3d or whose blocks are ViViT Model 2's or 3's (scenic's tree holds ViTs and ViViT Models 1 and 4).
     static var imageLayouts: [String] {
-        library.schemas.filter { !targets($0).contains { $0.hasPrefix("output_projection") || $0 == "Transformer/time_embedding" } }
-            .map(\.name).sorted()
+        library.schemas.filter { !isVideoOnly($0) }.map(\.name).sorted()
+    }
+
+    static func isVideoOnly(_ schema: LayoutSchema) -> Bool {
+        targets(schema).contains { $0.contains("SpatialTransformer/") || $0.contains("MultiHeadDotProductAttention_space/")
+                || $0 == "Transformer/time_embedding" }
+            || schema.tensors.contains { rule in
+                rule.targets.map(\.text) == ["embedding/kernel"]
+                    && rule.transform.contains { if case .permute(let axes) = $0 { axes.count == 5 } else { false } }
+            }
     }
 
     /// Image layouts of backbones without a classifier head.
     static var headless: [String] {
-        library.schemas.filter { schema in imageLayouts.contains(schema.name) && !targets(schema).contains("head/kernel") }
+        library.schemas.filter { schema in imageLayouts.contains(schema.name) && !targets(schema).contains("output_projection/kernel") }
             .map(\.name).sorted()
     }
 

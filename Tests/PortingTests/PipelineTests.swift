@@ -59,7 +59,7 @@ struct PipelineTests {
         var options = InflationOptions(model: .spacetime)
         options.frames = 4
         let report = try vit.inflate(options).report
-        let head = try #require(report.dropped.first { $0.name == "head/kernel" })
+        let head = try #require(report.dropped.first { $0.name == "output_projection/kernel" })
         #expect(head.reasonText.settings == [.classes])
         #expect(head.reason.hasSuffix("(pass InflationOptions.classes to create one)"))
         #expect(report.summary(naming: { _ in "CLASSES" }).contains("(pass CLASSES to create one)"))

@@ -140,7 +140,7 @@ struct RewriteTests {
             extra.append((CanonicalExtension.attentionScale(block: block), try Self.gamma(1)))
             extra.append((CanonicalExtension.mlpScale(block: block), try Self.gamma(2)))
         }
-        let canonical = try Self.variant(excluding: { $0.hasPrefix("head/") }, adding: extra)
+        let canonical = try Self.variant(excluding: { $0.hasPrefix("output_projection/") }, adding: extra)
         let schema = try Self.library.schema(named: layout)
         let file = try CanonicalViTFixture.materialise(LayoutSource(canonical, schema: schema, depth: CanonicalViTFixture.depth))
         let match = try LayoutDetector(library: Self.library, heads: CanonicalViTFixture.heads).detect(file)

@@ -17,7 +17,7 @@ struct TensorExclusionTests {
         let source = try Self.canonical()
         let keras = try Self.library.schema(named: "keras-hub-vit")
         let leftOut = TensorExclusion(dropHead: true) { $0 == $1 }.leftOut(source, target: keras)
-        #expect(leftOut.map(\.canonical) == ["head/kernel", "head/bias"])
+        #expect(leftOut.map(\.canonical) == ["output_projection/kernel", "output_projection/bias"])
         #expect(leftOut.map(\.fileTensors) == [["head.weight"], ["head.bias"]])
         let kept = SubsetSource(source, excluding: Set(leftOut.map(\.canonical)))
         let written = try LayoutSource(kept, schema: keras, depth: CanonicalViTFixture.depth)
@@ -28,9 +28,9 @@ struct TensorExclusionTests {
     func patterns() throws {
         let source = try Self.canonical()
         let target = try Self.library.schema(named: "timm")
-        for pattern in ["head/kernel", "head.weight"] {
+        for pattern in ["output_projection/kernel", "head.weight"] {
             let leftOut = TensorExclusion(patterns: [pattern]) { $0 == $1 }.leftOut(source, target: target)
-            #expect(leftOut == [.init(canonical: "head/kernel", fileTensors: ["head.weight"], reason: "excluded by '\(pattern)'")])
+            #expect(leftOut == [.init(canonical: "output_projection/kernel", fileTensors: ["head.weight"], reason: "excluded by '\(pattern)'")])
         }
     }
 
@@ -38,7 +38,7 @@ struct TensorExclusionTests {
     func places() throws {
         let keras = try Self.library.schema(named: "keras-hub-vit")
         #expect(keras.places("Transformer/encoderblock_7/MlpBlock_0/Dense_0/kernel"))
-        #expect(!keras.places("head/kernel"))
+        #expect(!keras.places("output_projection/kernel"))
         #expect(!keras.places("pre_logits/kernel"))
         #expect(try Self.library.schema(named: "hf-vit").places("pre_logits/kernel"))
     }

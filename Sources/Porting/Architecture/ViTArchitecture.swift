@@ -72,9 +72,10 @@ public struct ViTArchitecture: Codable, Sendable, Equatable {
         }
         if let tubelet = shapes["embedding/kernel"], tubelet.count == 5 {
             // A ViViT (Model 1 or 4 in scenic's tree, or Hugging Face's) matches the image
-            // names; its [t, h, w, C, D] tubelet kernel says what it is.
+            // names; its [t, h, w, C, D] tubelet kernel says what it is, and its tree which model.
+            let model = (try? ViViTArchitecture.infer(tensors, file: file, heads: heads))?.modelName ?? "ViViT"
             throw CheckpointError(.invalidRequest, file: file, tensor: "embedding/kernel",
-                "this is already a ViViT (a \(Shape.describe(tubelet)) tubelet kernel), not an image ViT; inflation starts from an image ViT",
+                "this is already a \(model) (a \(Shape.describe(tubelet)) tubelet kernel), not an image ViT; inflation starts from an image ViT",
                 fix: "Convert it to change its format or layout, or inflate the image ViT it came from")
         }
         if let time = shapes["Transformer/time_embedding"] {
@@ -100,7 +101,7 @@ public struct ViTArchitecture: Codable, Sendable, Equatable {
         }
         let query = try require("Transformer/encoderblock_0/MultiHeadDotProductAttention_0/query/kernel", rank: 3)
         let mlp = try require("Transformer/encoderblock_0/MlpBlock_0/Dense_0/kernel", rank: 2)
-        let head = shapes["head/kernel"]
+        let head = shapes["output_projection/kernel"]
         return ViTArchitecture(
             patchSize: [kernel[0], kernel[1]], channels: kernel[2], grid: [side, side],
             imageSize: [side * kernel[0], side * kernel[1]], width: width, depth: depth, heads: heads == .unknown ? nil : query[1],

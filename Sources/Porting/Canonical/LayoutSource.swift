@@ -61,11 +61,15 @@ public final class LayoutSource: TensorSource {
             plans.append(Plan(rule: rule, block: block, canonicalNames: names, outputNames: outputs, inverse: inverse))
         }
         let global = schema.tensors.filter { !$0.targets.contains(where: \.isPerBlock) }
-        let perBlock = schema.tensors.filter { $0.targets.contains(where: \.isPerBlock) }
+        let perBlock = schema.tensors.filter { $0.targets.contains(where: \.isPerBlock) && !$0.isTemporalBlock }
+        let temporalBlock = schema.tensors.filter(\.isTemporalBlock)
         for rule in global where rule.targets.contains(where: { !LayoutMatcher.isHeadSide($0.text) }) { try plan(rule, block: nil) }
         for rule in perBlock where rule.stacked { try plan(rule, block: nil) }
         for block in 0..<depth {
             for rule in perBlock where !rule.stacked { try plan(rule, block: block) }
+        }
+        for block in 0..<Self.temporalDepth(of: canonical.tensors, rules: temporalBlock) {
+            for rule in temporalBlock { try plan(rule, block: block) }
         }
         for rule in global where !rule.targets.contains(where: { !LayoutMatcher.isHeadSide($0.text) }) { try plan(rule, block: nil) }
         let unused = canonical.tensors.map(\.name).filter { !used.contains($0) }
@@ -90,6 +94,21 @@ public final class LayoutSource: TensorSource {
             }
         }
         kerasLists = Self.kerasLists(schema: schema, prefix: prefix, plans: plans, depth: depth)
+    }
+
+    /// The depth of the second stack (`{j}`: Model 2's temporal transformer), from the
+    /// canonical names themselves: one past the highest block index any rule's canonical
+    /// names match, so callers pass the spatial depth only.
+    static func temporalDepth(of tensors: [TensorInfo], rules: [TensorRule]) -> Int {
+        var depth = 0
+        for info in tensors {
+            for rule in rules {
+                for pattern in rule.targets {
+                    if let index = pattern.match(info.name) { depth = max(depth, index + 1) }
+                }
+            }
+        }
+        return depth
     }
 
     /// The Keras 2 weight lists of the output, as metadata: the layers in the order the schema

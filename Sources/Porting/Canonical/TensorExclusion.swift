@@ -56,6 +56,6 @@ public struct TensorExclusion: Sendable {
 
     /// The canonical image classifier.
     static func isClassifier(_ canonical: String) -> Bool {
-        canonical.hasPrefix("head/")
+        canonical.hasPrefix("output_projection/")
     }
 }

@@ -19,6 +19,9 @@ public struct LayoutMatch: Sendable {
     public let prefix: String
     /// Number of encoder blocks found.
     public let depth: Int
+    /// Number of blocks of the second stack (`{j}`: ViViT Model 2's temporal transformer); 0
+    /// for every layout without one.
+    public let temporalDepth: Int
     /// How many attention heads the model has, and how that is known.
     public let headCount: HeadCount
     /// A head count given from outside the tensors (a config file, the caller) that the

@@ -55,7 +55,10 @@ struct LayoutMatcher {
     /// `match(infos)` with the file's names for this matcher's prefix already indexed.
     func match(_ infos: [TensorInfo], _ names: Names) -> LayoutMatch {
         let (byName, outside) = (names.byName, names.outside)
-        let depth = blockCount(byName, names.inside)
+        let (depth, temporalDepth) = blockCounts(byName, names.inside)
+        func plan(_ byName: [String: TensorInfo], depth: Int, heads: Int?) -> Plan {
+            self.plan(byName, depth: depth, temporalDepth: temporalDepth, heads: heads)
+        }
         var attempt = plan(byName, depth: depth, heads: heads?.value)
         var headCount: HeadCount = .unknown
         var transformHeads: Int?
@@ -94,41 +97,44 @@ struct LayoutMatcher {
         }
         let claimed = Set(attempt.bindings.flatMap(\.sourceNames))
         let unexpected = infos.map(\.name).filter { $0.hasPrefix(prefix) && !claimed.contains($0) }
-        return LayoutMatch(schema: schema, prefix: prefix, depth: depth, headCount: headCount,
+        return LayoutMatch(schema: schema, prefix: prefix, depth: depth, temporalDepth: temporalDepth, headCount: headCount,
                            contradictedHeads: contradicted, headsProblem: headsProblem, transformHeads: transformHeads,
                            unclaimed: unexpected, outside: outside, missing: attempt.missing,
                            shapeProblems: attempt.shapeProblems, bindings: attempt.bindings)
     }
 
-    /// The head count of a layout that stores it: the second axis of the canonical query kernel.
+    /// The head count of a layout that stores it: the second axis of the first canonical query
+    /// kernel (ViViT Model 3 names its attentions `MultiHeadDotProductAttention_space` and `_time`).
     static func storedHeads(of bindings: [LayoutMatch.Binding]) -> Int? {
         for binding in bindings {
             for (name, shape) in zip(binding.canonicalNames, binding.canonicalShapes)
-            where name.hasSuffix("MultiHeadDotProductAttention_0/query/kernel") && shape.count == 3 {
+            where name.contains("/MultiHeadDotProductAttention_") && name.hasSuffix("/query/kernel") && shape.count == 3 {
                 return shape[1]
             }
         }
         return nil
     }
 
-    /// The width from the canonical patch-embedding kernel, whatever its patch shape.
+    /// The width from the canonical patch-embedding kernel (or ViViT tubelet kernel), whatever its patch shape.
     static func storedWidth(_ bindings: [LayoutMatch.Binding]) -> Int? {
         for binding in bindings {
-            for (name, shape) in zip(binding.canonicalNames, binding.canonicalShapes) where name == "embedding/kernel" && shape.count == 4 {
-                return shape[3]
+            for (name, shape) in zip(binding.canonicalNames, binding.canonicalShapes) where name == "embedding/kernel" && (4...5).contains(shape.count) {
+                return shape[shape.count - 1]
             }
         }
         return nil
     }
 
     /// Width, MLP width and square patch size from canonical shapes, for the standard table.
+    /// A ViViT's `[t, h, w, C, D]` tubelet kernel counts by its spatial patch: a ViViT-B/16x2
+    /// has ViT-B/16's encoder.
     static func dimensions(of bindings: [LayoutMatch.Binding], depth: Int) -> (width: Int, mlpWidth: Int, patch: Int)? {
         var width: Int?, mlpWidth: Int?, patch: Int?
         for binding in bindings {
             for (name, shape) in zip(binding.canonicalNames, binding.canonicalShapes) {
-                if name == "embedding/kernel", shape.count == 4, shape[0] == shape[1] {
-                    patch = shape[0]
-                    width = shape[3]
+                if name == "embedding/kernel", (4...5).contains(shape.count), case let spatial = shape.suffix(4).map({ $0 }), spatial[0] == spatial[1] {
+                    patch = spatial[0]
+                    width = spatial[3]
                 }
                 if name == "Transformer/encoderblock_0/MlpBlock_0/Dense_0/kernel", shape.count == 2 { mlpWidth = shape[1] }
             }
@@ -138,19 +144,24 @@ struct LayoutMatcher {
     }
 
     /// Blocks are numbered 0..<depth; the depth is one past the highest index any per-block
-    /// pattern matches, or the leading axis of a stacked tensor.
-    private func blockCount(_ byName: [String: TensorInfo], _ names: [[UInt8]]) -> Int {
-        var depth = 0
+    /// pattern matches, or the leading axis of a stacked tensor. The second stack (`{j}`:
+    /// Model 2's temporal transformer) is counted apart.
+    private func blockCounts(_ byName: [String: TensorInfo], _ names: [[UInt8]]) -> (depth: Int, temporalDepth: Int) {
+        var depth = 0, temporalDepth = 0
         for rule in schema.tensors {
             for pattern in rule.sources {
                 if rule.stacked {
                     if let info = byName[pattern.text], let leading = info.shape.first { depth = max(depth, leading) }
                 } else if let index = pattern.highestIndex(in: names) {
-                    depth = max(depth, index + 1)
+                    if pattern.isTemporalBlock {
+                        temporalDepth = max(temporalDepth, index + 1)
+                    } else {
+                        depth = max(depth, index + 1)
+                    }
                 }
             }
         }
-        return depth
+        return (depth, temporalDepth)
     }
 
     private struct Plan {
@@ -161,13 +172,14 @@ struct LayoutMatcher {
         var usedHeads = false
     }
 
-    private func plan(_ byName: [String: TensorInfo], depth: Int, heads: Int?) -> Plan {
+    private func plan(_ byName: [String: TensorInfo], depth: Int, temporalDepth: Int, heads: Int?) -> Plan {
         var result = Plan()
         var claimed: Set<String> = []
         // Rules with no block index come first, then every block in turn: the natural order
         // of a ViT (embeddings, blocks, head) whatever order the schema lists its rules in.
         let global = schema.tensors.filter { !$0.targets.contains(where: \.isPerBlock) }
-        let perBlock = schema.tensors.filter { $0.targets.contains(where: \.isPerBlock) }
+        let perBlock = schema.tensors.filter { $0.targets.contains(where: \.isPerBlock) && !$0.isTemporalBlock }
+        let temporalBlock = schema.tensors.filter(\.isTemporalBlock)
         let headRules = global.filter { rule in rule.targets.contains { !Self.isHeadSide($0.text) } }
         let tailRules = global.filter { rule in !rule.targets.contains { !Self.isHeadSide($0.text) } }
         for rule in headRules { bind(rule, block: nil, byName, heads, &claimed, &result) }
@@ -178,13 +190,18 @@ struct LayoutMatcher {
         for block in 0..<(depth == 0 && needsBlocks ? 1 : depth) {
             for rule in perBlock { bind(rule, block: block, byName, heads, &claimed, &result) }
         }
+        // The second stack may be empty (scenic's spatial-only Model 2 baseline has none); a
+        // gap in it still shows as missing blocks below its highest index.
+        for block in 0..<temporalDepth {
+            for rule in temporalBlock { bind(rule, block: block, byName, heads, &claimed, &result) }
+        }
         for rule in tailRules { bind(rule, block: nil, byName, heads, &claimed, &result) }
         return result
     }
 
     /// Canonical tensors that come after the encoder blocks.
     static func isHeadSide(_ canonical: String) -> Bool {
-        canonical.hasPrefix("Transformer/encoder_norm") || canonical.hasPrefix("pre_logits") || canonical.hasPrefix("head")
+        canonical.hasPrefix("Transformer/encoder_norm") || canonical.hasPrefix("pre_logits") || canonical.hasPrefix("output_projection")
     }
 
     private func bind(_ rule: TensorRule, block: Int?, _ byName: [String: TensorInfo], _ heads: Int?,

@@ -20,6 +20,12 @@ public struct SourceConfig: Sendable, Equatable {
     /// (a config.json of another model in the same folder is no evidence).
     public var width: Sourced<Int>?
     public var depth: Sourced<Int>?
+    /// A video model's clip (Hugging Face `VivitConfig`: `num_frames`, `image_size`,
+    /// `tubelet_size` as `[t, h, w]`), which a ViViT's weights store only as a product of
+    /// temporal tokens and patch grid.
+    public var frames: Sourced<Int>?
+    public var imageSize: Sourced<Int>?
+    public var tubelet: Sourced<[Int]>?
 
     /// The config of the weights at `path`: `path/config.json` for a model directory,
     /// `config.json` beside a weights file; nil when there is none or it says none of these.
@@ -65,7 +71,13 @@ public struct SourceConfig: Sendable, Equatable {
         if let depth = fields.depth ?? fields.modelArguments?.depth {
             config.depth = Sourced(depth, from(fields.depth != nil ? "num_hidden_layers" : "model_args.depth"))
         }
-        return config.heads == nil && config.activation == nil && config.layerNormEpsilon == nil ? nil : config
+        if let frames = fields.frames, frames > 0 { config.frames = Sourced(frames, from("num_frames")) }
+        if let imageSize = fields.imageSize, imageSize > 0 { config.imageSize = Sourced(imageSize, from("image_size")) }
+        if let tubelet = fields.tubelet, tubelet.count == 3, tubelet.allSatisfy({ $0 > 0 }) {
+            config.tubelet = Sourced(tubelet, from("tubelet_size"))
+        }
+        return config.heads == nil && config.activation == nil && config.layerNormEpsilon == nil && config.frames == nil
+            && config.imageSize == nil ? nil : config
     }
 
     /// `dir/config.json` for a weights file `dir/x`, as the user would write it.
@@ -86,6 +98,9 @@ public struct SourceConfig: Sendable, Equatable {
         var timmArchitecture: String?
         var timmFeatures: Int?
         var modelArguments: ModelArguments?
+        var frames: Int?
+        var imageSize: Int?
+        var tubelet: [Int]?
 
         struct ModelArguments: Decodable {
             var heads: Int?
@@ -110,6 +125,7 @@ public struct SourceConfig: Sendable, Equatable {
             case heads = "num_attention_heads", activation = "hidden_act", layerNormEpsilon = "layer_norm_eps"
             case width = "hidden_size", depth = "num_hidden_layers"
             case timmArchitecture = "architecture", timmFeatures = "num_features", modelArguments = "model_args"
+            case frames = "num_frames", imageSize = "image_size", tubelet = "tubelet_size"
         }
 
         init(from decoder: any Decoder) throws {
@@ -122,6 +138,9 @@ public struct SourceConfig: Sendable, Equatable {
             timmArchitecture = try? container.decodeIfPresent(String.self, forKey: .timmArchitecture)
             timmFeatures = try? container.decodeIfPresent(Int.self, forKey: .timmFeatures)
             modelArguments = try? container.decodeIfPresent(ModelArguments.self, forKey: .modelArguments)
+            frames = try? container.decodeIfPresent(Int.self, forKey: .frames)
+            imageSize = try? container.decodeIfPresent(Int.self, forKey: .imageSize)
+            tubelet = try? container.decodeIfPresent([Int].self, forKey: .tubelet)
         }
     }
 

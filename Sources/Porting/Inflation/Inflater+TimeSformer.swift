@@ -83,7 +83,7 @@ extension Inflater {
                             why: "zero classifier, as for every Tubelet video model (the authors draw it from trunc_normal(0.02))")
             plan.initialise("output_projection/bias", shape: [classes], .zeros, why: "zero classifier bias, as the authors'")
         }
-        for name in ["head/kernel", "head/bias"] where names.contains(name) {
+        for name in ["output_projection/kernel", "output_projection/bias"] where names.contains(name) {
             plan.drop(name, "the image classifier is never carried over; the video model gets a new classifier"
                       + (options.classes == nil ? " (pass \(setting: .classes) to create one)" : ""))
         }

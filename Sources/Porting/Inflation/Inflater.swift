@@ -143,7 +143,7 @@ public enum Inflater {
             plan.initialise("output_projection/kernel", shape: [width, classes], .zeros, why: "scenic's zero classifier")
             plan.initialise("output_projection/bias", shape: [classes], .zeros, why: "scenic's zero classifier")
         }
-        for name in ["head/kernel", "head/bias"] where names.contains(name) {
+        for name in ["output_projection/kernel", "output_projection/bias"] where names.contains(name) {
             plan.drop(name, "the image classifier is never carried over; the video model gets a new output_projection"
                       + (options.classes == nil ? " (pass \(setting: .classes) to create one)" : ""))
         }

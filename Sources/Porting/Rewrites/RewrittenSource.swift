@@ -91,8 +91,10 @@ public final class RewrittenSource: CanonicalProvenance {
                 continue
             }
             if CanonicalExtension.contains(name) { continue }  // folded below
+            // Only an image ViT: a ViViT's nt·gh·gw positions may be a square by coincidence
+            // (1 + 8), and its layouts always hold the CLS position.
             if name == "Transformer/posembed_input/pos_embedding", byName["cls"] != nil, info.shape.count == 3,
-               TransformPipeline.needsClassPosition(info.shape[1]) {
+               byName["embedding/kernel"]?.shape.count != 5, TransformPipeline.needsClassPosition(info.shape[1]) {
                 var shape = info.shape
                 shape[1] += 1
                 outputs.append(TensorInfo(name: name, dtype: info.dtype, shape: shape))
@@ -171,7 +173,7 @@ public final class RewrittenSource: CanonicalProvenance {
     /// that have none (heads are dropped by inflation, so they are left as they are).
     static func bias(of info: TensorInfo) -> (String, [Int])? {
         let name = info.name
-        guard !name.hasPrefix("head/"), !name.hasPrefix("output_projection/"), !CanonicalExtension.contains(name) else { return nil }
+        guard !name.hasPrefix("output_projection/"), !CanonicalExtension.contains(name) else { return nil }
         if name.hasSuffix("/kernel"), let last = info.shape.last {
             let biasName = String(name.dropLast("kernel".count)) + "bias"
             let attentionInput = ["/query/kernel", "/key/kernel", "/value/kernel"].contains { name.hasSuffix($0) }

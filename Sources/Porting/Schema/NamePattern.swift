@@ -1,6 +1,9 @@
 /// A tensor-name pattern from a schema: literal text with optional block-index placeholders.
 ///
 /// - `{i}` stands for the block index in decimal (`blocks.{i}.attn.qkv.weight`).
+/// - `{j}` stands for the index of a block of a second, independent stack in decimal: ViViT
+///   Model 2's temporal transformer (`TemporalTransformer/encoderblock_{j}/…`), whose depth
+///   is not the spatial transformer's. A pattern holds `{i}` or `{j}`, never both.
 /// - `{_i}` follows Keras's automatic layer names, where the first layer of a kind has no
 ///   suffix and later ones `_1`, `_2`, … (`vi_t_encoder_block{_i}` is `vi_t_encoder_block`,
 ///   `vi_t_encoder_block_1`, …).
@@ -17,6 +20,8 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
     private enum Piece: Hashable, Sendable {
         case literal([UInt8])
         case index(keras: Bool)
+        /// `{j}`: written like `{i}`, counted apart.
+        case temporalIndex
     }
 
     /// The pattern split into pieces once, since detection matches every name of a file
@@ -30,6 +35,8 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
     private let tail: [UInt8]
     /// Whether the first placeholder is `{_i}`; nil when the pattern has none.
     private let firstPlaceholderIsKeras: Bool?
+    /// Whether the placeholder is `{j}`, the second stack's block index.
+    let isTemporalBlock: Bool
 
     init(_ text: String) {
         self.text = text
@@ -43,6 +50,11 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
                 literal = []
                 pieces.append(.index(keras: keras))
                 position += length
+            } else if bytes[position...].starts(with: Self.temporalPlaceholder) {
+                if !literal.isEmpty { pieces.append(.literal(literal)) }
+                literal = []
+                pieces.append(.temporalIndex)
+                position += Self.temporalPlaceholder.count
             } else {
                 literal.append(bytes[position])
                 position += 1
@@ -52,11 +64,19 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
         self.pieces = pieces
         if case .literal(let first)? = pieces.first, pieces.count > 1 { head = first } else { head = [] }
         if case .literal(let last)? = pieces.last, pieces.count > 1 { tail = last } else { tail = [] }
-        firstPlaceholderIsKeras = pieces.lazy.compactMap { if case .index(let keras) = $0 { keras } else { nil } }.first
+        firstPlaceholderIsKeras = pieces.lazy.compactMap { piece -> Bool? in
+            switch piece {
+            case .index(let keras): keras
+            case .temporalIndex: false
+            case .literal: nil
+            }
+        }.first
+        isTemporalBlock = pieces.contains(.temporalIndex)
     }
 
     private static let plainPlaceholder = Array("{i}".utf8)
     private static let kerasPlaceholder = Array("{_i}".utf8)
+    private static let temporalPlaceholder = Array("{j}".utf8)
 
     /// The length of the `{i}` or `{_i}` at `position` in `bytes`, and whether it is `{_i}`.
     private static func placeholder(in bytes: [UInt8], at position: Int) -> (length: Int, keras: Bool)? {
@@ -68,8 +88,13 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
 
     var description: String { text }
 
-    /// Whether the pattern has a block index.
+    /// Whether the pattern has a block index (`{i}`, `{_i}` or `{j}`).
     var isPerBlock: Bool { firstPlaceholderIsKeras != nil }
+
+    /// Whether the pattern mixes `{j}` with `{i}` or `{_i}`, which no rule may.
+    var mixesStacks: Bool {
+        isTemporalBlock && pieces.contains { if case .index = $0 { true } else { false } }
+    }
 
     /// The largest number of digits an index may have: a million blocks is no real model, and
     /// the bound keeps a long run of digits in a name from being tried as an index.
@@ -144,6 +169,8 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
                 if keras && index == 0 { continue }
                 if keras { guard consume(CollectionOfOne(UInt8(ascii: "_"))) else { return false } }
                 guard consume(String(index).utf8) else { return false }
+            case .temporalIndex:
+                guard consume(String(index).utf8) else { return false }
             }
         }
         return position == bytes.count
@@ -162,6 +189,7 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
                 if keras && index == 0 { continue }
                 if keras { result.append(UInt8(ascii: "_")) }
                 result += String(index).utf8
+            case .temporalIndex: result += String(index).utf8
             }
         }
         return String(decoding: result, as: UTF8.self)

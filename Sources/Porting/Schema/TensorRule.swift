@@ -17,6 +17,9 @@ public struct TensorRule: Codable, Sendable, Equatable {
     /// source names have no `{i}`, the canonical names do.
     var stacked: Bool
 
+    /// Whether the rule is per block of the second stack (`{j}`: Model 2's temporal transformer).
+    var isTemporalBlock: Bool { targets.contains(where: \.isTemporalBlock) }
+
     enum CodingKeys: String, CodingKey {
         case name, canonical, transform, optional, stacked
     }
@@ -66,12 +69,16 @@ public struct TensorRule: Codable, Sendable, Equatable {
         guard !sources.isEmpty, !targets.isEmpty else { throw Invalid(reason: "name and canonical must not be empty") }
         let perBlock = targets.contains(where: \.isPerBlock)
         if stacked {
-            guard sources.allSatisfy({ !$0.isPerBlock }), targets.allSatisfy(\.isPerBlock) else {
+            guard sources.allSatisfy({ !$0.isPerBlock }), targets.allSatisfy({ $0.isPerBlock && !$0.isTemporalBlock }) else {
                 throw Invalid(reason: "a stacked rule has no {i} in its names and {i} in every canonical name")
             }
         } else {
             guard sources.allSatisfy({ $0.isPerBlock == perBlock }), targets.allSatisfy({ $0.isPerBlock == perBlock }) else {
                 throw Invalid(reason: "either every name and canonical name has {i} or none has")
+            }
+            let temporal = targets.contains(where: \.isTemporalBlock)
+            guard (sources + targets).allSatisfy({ $0.isTemporalBlock == temporal && !$0.mixesStacks }) else {
+                throw Invalid(reason: "either every name and canonical name has {j} (the second stack's block) or none has, and none has both {i} and {j}")
             }
         }
         var count = sources.count

@@ -6,7 +6,8 @@ import TensorIO
 ///
 /// JSON: `{"name", "prefix", "architecture": {patch_size, channels, grid, image_size, width,
 /// depth, heads, mlp_width, classifier, has_pre_logits, classes}, "values", "summary", "outside"}`
-/// when a layout fits (`heads` null when nothing says; `values`: `heads`, `activation`,
+/// when a layout fits (`architecture` null for a ViViT, whose `vivit` is a ``ViViTArchitecture``,
+/// null for an image ViT; `heads` null when nothing says; `values`: `heads`, `activation`,
 /// `layer_norm_eps`, each `{"value", "origin", "assumed"}` with a null value and origin when
 /// unknown; `outside`: tensors outside the prefix, such as optimizer state);
 /// `{"name": null, "closest", "score", "missing", "unexpected", "shapeProblems"}` when none does.
@@ -14,6 +15,7 @@ struct LayoutReport: Encodable {
     var name: String?
     var prefix: String?
     var architecture: ViTArchitecture?
+    var vivit: ViViTArchitecture?
     var values: ModelValues?
     var summary: String?
     /// Tensors outside the layout's prefix (a training checkpoint's optimizer state).
@@ -35,22 +37,27 @@ struct LayoutReport: Encodable {
         if best.isFull {
             // After the exact rewrites, which a LayerScale or position-less CLS model needs.
             let canonical = (try? RewrittenSource(CanonicalSource(source, match: best)))?.tensors ?? best.canonicalTensors
-            let architecture: ViTArchitecture?
-            var unknown: String?  // why there is no image-ViT architecture (a ViViT, say)
+            var architecture: ViTArchitecture?
+            var vivit: ViViTArchitecture?
+            var unknown: String?  // why there is no architecture
             do {
-                architecture = try ViTArchitecture.infer(canonical, file: source.path, heads: best.headCount)
+                if ViViTArchitecture.isViViT(canonical) {
+                    let clip = ViViTArchitecture.Clip(SourceConfig.find(for: path))
+                    vivit = try ViViTArchitecture.infer(canonical, file: source.path, heads: best.headCount, clip: clip)
+                } else {
+                    architecture = try ViTArchitecture.infer(canonical, file: source.path, heads: best.headCount)
+                }
             } catch {
-                architecture = nil
                 unknown = CommandLineNames.render(error.reasonText)
             }
-            let summary = architecture?.summary
+            let summary = architecture?.summary ?? vivit?.summary
             let modelValues = try pipeline.values(for: best, path: path)
-            var line = "layout: \(best.layoutDescription)" + (summary.map { " — \($0)" } ?? unknown.map { " — no image-ViT architecture: \($0)" } ?? "")
+            var line = "layout: \(best.layoutDescription)" + (summary.map { " — \($0)" } ?? unknown.map { " — no architecture: \($0)" } ?? "")
             if !best.outside.isEmpty {
                 line += "; \(best.outside.count) tensors outside '\(best.prefix)' are not part of the model (\(best.outside.prefix(3).joined(separator: ", "))\(best.outside.count > 3 ? ", …" : ""))"
             }
             line += "\nmodel values: " + modelValues.line
-            return LayoutReport(name: best.schema.name, prefix: best.prefix, architecture: architecture, values: modelValues,
+            return LayoutReport(name: best.schema.name, prefix: best.prefix, architecture: architecture, vivit: vivit, values: modelValues,
                                 summary: summary, outside: best.outside, line: line)
         }
         return LayoutReport(closest: best.layoutDescription, score: best.score, missing: best.missing,
@@ -59,7 +66,7 @@ struct LayoutReport: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, prefix, architecture, values, summary, outside, closest, score, missing, unexpected
+        case name, prefix, architecture, vivit, values, summary, outside, closest, score, missing, unexpected
         case shapeProblems = "shape_problems"
     }
 
@@ -69,6 +76,7 @@ struct LayoutReport: Encodable {
         if name != nil {
             try container.encode(prefix, forKey: .prefix)
             try container.encode(architecture, forKey: .architecture)
+            try container.encode(vivit, forKey: .vivit)
             try container.encode(values, forKey: .values)
             try container.encode(summary, forKey: .summary)
             try container.encode(outside ?? [], forKey: .outside)
