@@ -25,8 +25,9 @@ TEMPORAL_LAYERS = 3  # Model 2's temporal transformer, deeper than the spatial o
 
 def inflate(tmp_path, model: str, *flags: str):
     out = tmp_path / f"{model}.npz"
-    run_tubelet(["inflate", SAMPLE, "-o", out, "--model", model, "--frames", "8", "--classes", "5",
-                 "--temporal-layers", str(TEMPORAL_LAYERS), *flags])
+    # --temporal-layers sizes Model 2's temporal transformer; other models refuse it.
+    depth = ["--temporal-layers", str(TEMPORAL_LAYERS)] if model == "factorised-encoder" else []
+    run_tubelet(["inflate", SAMPLE, "-o", out, "--model", model, "--frames", "8", "--classes", "5", *depth, *flags])
     return out
 
 
