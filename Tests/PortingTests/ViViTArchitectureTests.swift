@@ -156,4 +156,12 @@ struct ViViTArchitectureTests {
             #expect(throws: TensorRule.Invalid.self) { try rule.validate() }
         }
     }
+
+    @Test("An image size too large to square (a config file states it) is refused, not an overflow")
+    func hugeStatedImageSize() {
+        let clip = ViViTArchitecture.Clip(imageSize: Sourced(Int.max, .given))
+        #expect(throws: CheckpointError.self) {
+            try ViViTArchitecture.split(positions: 64, tubelet: [2, 1, 1], clip: clip, file: "f", tensor: "t")
+        }
+    }
 }

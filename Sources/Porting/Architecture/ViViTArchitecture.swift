@@ -254,9 +254,11 @@ public struct ViViTArchitecture: Encodable, Sendable, Equatable {
         }
         if let size = clip.imageSize {
             let side = size.value / tubelet[1]
-            guard side > 0, positions % (side * side) == 0 else { throw refuse("\(size.value) px", size.origin) }
+            // A config file states the size: squaring it must not overflow.
+            let (area, overflow) = side.multipliedReportingOverflow(by: side)
+            guard side > 0, !overflow, positions % area == 0 else { throw refuse("\(size.value) px", size.origin) }
             if let result, result.side != side { throw refuse("\(size.value) px with \(result.temporal * tubelet[0]) frames", size.origin) }
-            result = result ?? (positions / (side * side), side, size.origin)
+            result = result ?? (positions / area, side, size.origin)
         }
         return result
     }
