@@ -139,12 +139,27 @@ final class NPZSource: TensorSource {
             return try readInPlace(member, entry: entry, header: header, file: mapped.file, name: name)
         }
         do {
-            let stream = try archive.stream(entry)
-            try stream.skip(header.dataOffset)
-            let data = try TensorBytes(count: header.byteCount) { (buffer) throws(CheckpointError) in
-                try stream.readExactly(into: buffer)
+            try archive.checkReadable(entry)
+            // Inflated a slice at a time as the reader asks for it: libzip checks the size
+            // and the CRC when the last slice has been read, so a corrupt member fails the
+            // write it feeds, which then leaves no output behind.
+            let archive = UncheckedArchive(archive)
+            let path = path
+            let dataOffset = header.dataOffset
+            let data = TensorBytes(count: header.byteCount) { () throws(CheckpointError) -> TensorBytes.Filler in
+                let stream = try archive.reader.stream(entry)
+                try stream.skip(dataOffset)
+                var remaining = header.byteCount
+                return { (buffer) throws(CheckpointError) in
+                    do throws(CheckpointError) {
+                        try stream.readExactly(into: buffer)
+                        remaining -= buffer.count
+                        if remaining == 0 { try stream.finish() }
+                    } catch {
+                        throw error.about(file: path, tensor: name)
+                    }
+                }
             }
-            try stream.finish()
             return try header.tensor(from: data)
         } catch {
             // Name the tensor as numpy does (without `.npy`), whichever layer failed.
@@ -160,8 +175,7 @@ final class NPZSource: TensorSource {
         do throws(CheckpointError) {
             try archive.checkReadable(entry)
             if !verified.contains(entry.index) {
-                let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[start..<(start + member.size)])
-                let crc = CRC32.checksum(bytes)
+                let crc = try CRC32.checksum(file.borrow(start..<(start + member.size)))
                 guard crc == member.crc32 else {
                     throw CheckpointError(.malformed, file: path, tensor: name,
                         "corrupt member: CRC error (the data's CRC-32 is \(hex(crc)), the archive records \(hex(member.crc32)))",
@@ -178,4 +192,11 @@ final class NPZSource: TensorSource {
 
 private func hex(_ value: UInt32) -> String {
     "0x" + String(value, radix: 16).leftPadded(to: 8)
+}
+
+/// The archive, for the fillers of deflated tensors. A source is used from one thread at a
+/// time (``TensorSource``), and so are the tensors it returns.
+private struct UncheckedArchive: @unchecked Sendable {
+    let reader: ZipArchiveReader
+    init(_ reader: ZipArchiveReader) { self.reader = reader }
 }

@@ -94,7 +94,7 @@ public struct SafeTensorsWriter: CheckpointWriter {
                 throw CheckpointError(.malformed, file: source.path, tensor: info.name,
                     "the tensor read as \(tensor.dtype.rawValue) \(Shape.describe(tensor.shape)) but was listed as \(info.dtype.rawValue) \(Shape.describe(info.shape))")
             }
-            try tensor.bytes.withUnsafeBytes { (bytes) throws(CheckpointError) in try output.write(bytes) }
+            try output.write(tensor.bytes)
         }
         try output.close()
     }

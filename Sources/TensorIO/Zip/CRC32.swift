@@ -36,6 +36,20 @@ enum CRC32 {
     /// the CRC takes well under a millisecond, less than handing work to another thread is worth.
     static let parallelThreshold = 4 << 20
 
+    /// The CRC of the bytes of `first` followed by `secondCount` bytes whose own CRC is `second`.
+    static func combine(_ first: UInt32, _ second: UInt32, secondCount: Int) -> UInt32 {
+        UInt32(truncatingIfNeeded: crc32_combine(UInt(first), UInt(second), off_t(secondCount)))
+    }
+
+    /// The CRC of `bytes` read a slice at a time (both cores per slice, as
+    /// ``checksum(_:)-(UnsafeRawBufferPointer)``), so a large mapped member is checked
+    /// without all of it resident at once.
+    static func checksum(_ bytes: TensorBytes) throws(CheckpointError) -> UInt32 {
+        var crc: UInt32 = 0
+        try bytes.forEachSlice { slice in crc = combine(crc, checksum(slice), secondCount: slice.count) }
+        return crc
+    }
+
     /// The CRC of `bytes` on their own.
     static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0) }
