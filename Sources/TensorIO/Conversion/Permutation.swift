@@ -19,9 +19,22 @@ enum Permutation {
         elementSize: Int,
         into destination: UnsafeMutableRawBufferPointer
     ) {
+        permute(source, shape: shape, axes: axes, elementSize: elementSize,
+                outputElements: 0..<(Shape.elementCount(shape) ?? 0), into: destination)
+    }
+
+    /// Writes elements `outputElements` of the permuted tensor (in its row-major order) into
+    /// `destination`, which holds exactly that many: a permutation computed a slice at a time.
+    static func permute(
+        _ source: UnsafeRawBufferPointer,
+        shape: [Int],
+        axes: [Int],
+        elementSize: Int,
+        outputElements: Range<Int>,
+        into destination: UnsafeMutableRawBufferPointer
+    ) {
         let rank = shape.count
-        guard let count = Shape.elementCount(shape), count > 0,
-              let from = source.baseAddress, let to = destination.baseAddress else { return }
+        guard !outputElements.isEmpty, let from = source.baseAddress, let to = destination.baseAddress else { return }
         // Strides of the source, in elements.
         var sourceStrides = [Int](repeating: 1, count: rank)
         for axis in stride(from: rank - 2, through: 0, by: -1) {
@@ -30,9 +43,16 @@ enum Permutation {
         let outputShape = permutedShape(shape, axes)
         // Walking the output in row-major order, the source moves by these strides.
         let walkStrides = axes.map { sourceStrides[$0] }
+        // The output index of the first element, and where it comes from.
         var index = [Int](repeating: 0, count: rank)
         var sourceOffset = 0
-        for outputPosition in 0..<count {
+        var remainder = outputElements.lowerBound
+        for axis in stride(from: rank - 1, through: 0, by: -1) {
+            index[axis] = remainder % outputShape[axis]
+            remainder /= outputShape[axis]
+            sourceOffset += index[axis] * walkStrides[axis]
+        }
+        for outputPosition in 0..<outputElements.count {
             (to + outputPosition * elementSize).copyMemory(from: from + sourceOffset * elementSize, byteCount: elementSize)
             var axis = rank - 1
             while axis >= 0 {

@@ -27,6 +27,8 @@ final class NPZSource: TensorSource {
     /// The file mapped into memory, and where each stored member's bytes are in it (by
     /// libzip's index), for members read in place; nil when the file cannot be mapped.
     private let mapped: (file: MappedFile, members: [Int: ZipDirectory.Member])?
+    /// Deflated members at least this large are inflated as they are read rather than whole.
+    static let streamedDeflatedBytes = 16 << 20
     /// Members whose CRC has been checked, so a second read does not check it again.
     private var verified: Set<Int> = []
 
@@ -139,10 +141,20 @@ final class NPZSource: TensorSource {
             return try readInPlace(member, entry: entry, header: header, file: mapped.file, name: name)
         }
         do {
+            if header.byteCount < Self.streamedDeflatedBytes {
+                let stream = try archive.stream(entry)
+                try stream.skip(header.dataOffset)
+                let data = try TensorBytes(count: header.byteCount) { (buffer) throws(CheckpointError) in
+                    try stream.readExactly(into: buffer)
+                }
+                try stream.finish()
+                return try header.tensor(from: data)
+            }
             try archive.checkReadable(entry)
-            // Inflated a slice at a time as the reader asks for it: libzip checks the size
-            // and the CRC when the last slice has been read, so a corrupt member fails the
-            // write it feeds, which then leaves no output behind.
+            // A large member is inflated a slice at a time as its reader asks for it. libzip
+            // checks the size and the CRC when the last slice has been read, so the first read
+            // makes one pass to check them before the tensor is handed out: a corrupt member
+            // fails here, not in the middle of whatever consumes it.
             let archive = UncheckedArchive(archive)
             let path = path
             let dataOffset = header.dataOffset
@@ -159,6 +171,10 @@ final class NPZSource: TensorSource {
                         throw error.about(file: path, tensor: name)
                     }
                 }
+            }
+            if !verified.contains(entry.index) {
+                try data.forEachSlice { _ in }
+                verified.insert(entry.index)
             }
             return try header.tensor(from: data)
         } catch {
