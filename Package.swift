@@ -48,7 +48,7 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "TensorIO",
-            dependencies: ["CHDF5", "CLibzip"],
+            dependencies: ["CHDF5", "CLibzip", "CPlatform"],
             swiftSettings: strictSettings + hdf5Headers,
             linkerSettings: hdf5Linking
         ),
@@ -75,6 +75,9 @@ let package = Package(
         .target(name: "CInterruptCleanup"),
         // The seccomp filter the command puts on itself (see its source for what it covers).
         .target(name: "CSandbox"),
+        // TensorIO's C helpers: renameat2(RENAME_EXCHANGE), which Swift's Glibc cannot see,
+        // and the CRC-32 kernel (carry-less multiplication, zlib for the rest).
+        .target(name: "CPlatform", linkerSettings: [.linkedLibrary("z")]),
         .systemLibrary(
             name: "CHDF5",
             pkgConfig: staticHDF5 ? nil : hdf5PkgConfig,

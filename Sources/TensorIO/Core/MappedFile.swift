@@ -14,15 +14,10 @@ final class MappedFile: @unchecked Sendable {
 
     init(path: String) throws(CheckpointError) {
         self.path = path
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw CheckpointError(.cannotOpen, file: path, "cannot open: \(String(cString: strerror(errno)))")
-        }
+        let descriptor = try SystemCall.run(.cannotOpen, file: path, "cannot open") { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw CheckpointError(.io, file: path, "cannot stat: \(String(cString: strerror(errno)))")
-        }
+        try SystemCall.run(file: path, "cannot stat") { fstat(descriptor, &status) }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
             throw CheckpointError(.cannotOpen, file: path, "not a regular file")
         }

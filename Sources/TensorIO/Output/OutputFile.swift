@@ -18,11 +18,7 @@ final class OutputFile {
 
     init(path: String) throws(CheckpointError) {
         self.path = path
-        do throws(SystemError) {
-            descriptor = try SystemCall.run { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
-        } catch {
-            throw CheckpointError(.io, file: path, "cannot create: \(error)")
-        }
+        descriptor = try SystemCall.run(file: path, "cannot create") { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
     }
 
     deinit {
@@ -84,11 +80,13 @@ final class OutputFile {
         #endif
     }
 
+    /// Closes the file. Not retried on `EINTR`: on Linux the descriptor is gone either way.
     func close() throws(CheckpointError) {
         let result = Glibc.close(descriptor)
+        let code = errno
         descriptor = -1
         guard result == 0 else {
-            throw CheckpointError(.io, file: path, "cannot finish writing: \(String(cString: strerror(errno)))")
+            throw SystemError(code: code).checkpointError("cannot finish writing", file: path)
         }
     }
 }

@@ -35,6 +35,21 @@ enum SystemCall {
         }
     }
 
+    /// Runs `call` as ``run(_:)`` does; a failure becomes a ``CheckpointError`` of `kind` about
+    /// `file` saying "`doing`: <the system's reason>".
+    @discardableResult
+    static func run<Result: FixedWidthInteger & SignedInteger>(
+        _ kind: CheckpointError.Kind = .io, file: String, _ doing: String, _ call: () -> Result
+    ) throws(CheckpointError) -> Result {
+        do throws(SystemError) {
+            return try run(call)
+        } catch {
+            return try { () throws(CheckpointError) -> Result in
+                throw CheckpointError(kind, file: file, "\(doing): \(error)")
+            }()
+        }
+    }
+
     /// Runs a call that returns an error number instead of setting `errno` (`posix_fadvise`,
     /// `posix_memalign`), retried while it returns `EINTR`.
     static func runReturningError(_ call: () -> Int32) throws(SystemError) {

@@ -128,9 +128,7 @@ public struct SafeTensorsWriter: CheckpointWriter {
         guard maxShardBytes > 0 else {
             throw CheckpointError(.invalidRequest, file: path, "the shard size limit must be positive")
         }
-        guard mkdir(path, 0o755) == 0 else {
-            throw CheckpointError(.io, file: path, "cannot create the output directory: \(String(cString: strerror(errno)))")
-        }
+        try SystemCall.run(file: path, "cannot create the output directory") { mkdir(path, 0o755) }
         let shards = Self.planShards(source.tensors, maxShardBytes: maxShardBytes)
         if shards.count == 1 {
             try writeFile(source, tensors: source.tensors, to: path + "/model.safetensors", metadata: metadata)
