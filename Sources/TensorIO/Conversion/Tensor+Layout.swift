@@ -17,10 +17,21 @@ extension Tensor {
                 "axes \(axes) are not a permutation of the \(shape.count) axes of \(Shape.describe(shape))")
         }
         if axes == Array(0..<shape.count) { return self }
-        // The output is computed a slice at a time as it is written; the input is read at
-        // random, so it must be in memory (a mapped input is: its pages, not a copy).
-        let input = try bytes.materialised()
         let (shape, dtype) = (shape, dtype)
+        let outputShape = Permutation.permutedShape(shape, axes)
+        // A rotation of the axes is a matrix transpose; a large one in a mapped file is read
+        // a strip at a time (``StripTranspose``) rather than all resident.
+        if let split = axes.first, axes == Array(split..<shape.count) + Array(0..<split),
+           bytes.count >= TensorBytesReader.releaseThreshold, case .stored(let storage) = bytes.representation,
+           let (file, offset) = storage.fileRange {
+            let transpose = StripTranspose(file: file, offset: offset, rows: shape[..<split].reduce(1, *),
+                                           columns: shape[split...].reduce(1, *), elementSize: dtype.byteCount)
+            let output = TensorBytes(count: bytes.count) { () -> TensorBytes.Filler in transpose.filler() }
+            return Tensor(checked: dtype, shape: outputShape, bytes: output)
+        }
+        // Otherwise the output is computed a slice at a time as it is written, and the input,
+        // read at random, is in memory (a mapped input: its pages, not a copy).
+        let input = try bytes.materialised()
         let output = TensorBytes(count: bytes.count) { () -> TensorBytes.Filler in
             var position = 0
             return { destination in
@@ -32,7 +43,7 @@ extension Tensor {
                 position += elements
             }
         }
-        return Tensor(checked: dtype, shape: Permutation.permutedShape(shape, axes), bytes: output)
+        return Tensor(checked: dtype, shape: outputShape, bytes: output)
     }
 
     /// `parts` equal pieces along `axis` (numpy's `split(x, parts, axis)`).

@@ -71,6 +71,12 @@ final class ByteStorage: @unchecked Sendable {
         return false
     }
 
+    /// The mapped file and the offset in it of a borrowed block, for reads that bypass the mapping.
+    var fileRange: (file: MappedFile, offset: Int)? {
+        guard case .borrowed(let mapping) = release, let offset = mapping.offset(of: base) else { return nil }
+        return (mapping, offset)
+    }
+
     /// Hands the whole pages of bytes `range` of a borrowed block back to the kernel (see
     /// ``MappedFile/release(_:count:)``); reading them again faults them back in from the page
     /// cache. Owned blocks keep their bytes.

@@ -11,14 +11,22 @@ final class MappedFile: @unchecked Sendable {
     let path: String
     let bytes: UnsafeRawBufferPointer
     private let mapping: UnsafeMutableRawPointer?
+    /// The file, kept open for ``read(into:at:)``.
+    private let descriptor: Int32
 
     init(path: String) throws(CheckpointError) {
         self.path = path
         let descriptor = try SystemCall.run(.cannotOpen, file: path, "cannot open") { open(path, O_RDONLY | O_CLOEXEC) }
-        defer { close(descriptor) }
+        self.descriptor = descriptor
         var status = stat()
-        try SystemCall.run(file: path, "cannot stat") { fstat(descriptor, &status) }
+        do throws(CheckpointError) {
+            try SystemCall.run(file: path, "cannot stat") { fstat(descriptor, &status) }
+        } catch {
+            close(descriptor)
+            throw error
+        }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
             throw CheckpointError(.cannotOpen, file: path, "not a regular file")
         }
         let size = Int(status.st_size)
@@ -29,6 +37,7 @@ final class MappedFile: @unchecked Sendable {
         }
         let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0)
         guard let address, address != MAP_FAILED else {
+            close(descriptor)
             throw CheckpointError(.io, file: path, "cannot map into memory: \(String(cString: strerror(errno)))")
         }
         mapping = address
@@ -37,6 +46,28 @@ final class MappedFile: @unchecked Sendable {
 
     deinit {
         if let mapping { munmap(mapping, bytes.count) }
+        close(descriptor)
+    }
+
+    /// Copies `buffer.count` bytes of the file at `offset` into `buffer` with `pread`: the
+    /// page cache's pages are copied, not mapped into this process, so scattered reads (a
+    /// transpose's column strips) leave nothing resident behind them.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(CheckpointError) {
+        guard let base = buffer.baseAddress else { return }
+        var done = 0
+        while done < buffer.count {
+            let count = try SystemCall.run(file: path, "cannot read") {
+                pread(descriptor, base + done, buffer.count - done, off_t(offset + done))
+            }
+            guard count > 0 else { throw CheckpointError(.truncated, file: path, "the file ended while being read") }
+            done += count
+        }
+    }
+
+    /// Where `pointer`, inside the mapping, is in the file.
+    func offset(of pointer: UnsafeRawPointer) -> Int? {
+        guard let start = bytes.baseAddress, pointer >= start, pointer < start + bytes.count else { return nil }
+        return pointer - start
     }
 
     /// Lets the kernel drop this process's view of the whole pages inside `count` bytes at
