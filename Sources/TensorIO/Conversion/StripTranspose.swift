@@ -17,10 +17,10 @@ struct StripTranspose {
     static let stripBytes = 16 << 20
 
     /// A filler of the transposed bytes, in order.
-    func filler() -> TensorBytes.Filler {
+    func filler() throws(CheckpointError) -> TensorBytes.Filler {
         let width = Swift.max(1, Swift.min(columns, Self.stripBytes / Swift.max(1, rows * elementSize)))
-        let strip = UnsafeMutableRawBufferPointer.allocate(byteCount: rows * width * elementSize, alignment: 64)
-        let owner = StripBuffer(strip)
+        let owner = try PageBuffer(count: rows * width * elementSize)
+        let strip = owner.bytes
         var stripStart = 0
         var stripWidth = 0
         var position = 0  // output elements written so far
@@ -72,11 +72,4 @@ struct StripTranspose {
             try file.read(into: target, at: offset + (row * columns + start) * elementSize)
         }
     }
-}
-
-/// Frees a strip buffer when the filler that uses it goes away.
-private final class StripBuffer {
-    let buffer: UnsafeMutableRawBufferPointer
-    init(_ buffer: UnsafeMutableRawBufferPointer) { self.buffer = buffer }
-    deinit { buffer.deallocate() }
 }

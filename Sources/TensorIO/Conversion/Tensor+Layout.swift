@@ -26,7 +26,7 @@ extension Tensor {
            let (file, offset) = storage.fileRange {
             let transpose = StripTranspose(file: file, offset: offset, rows: shape[..<split].reduce(1, *),
                                            columns: shape[split...].reduce(1, *), elementSize: dtype.byteCount)
-            let output = TensorBytes(count: bytes.count) { () -> TensorBytes.Filler in transpose.filler() }
+            let output = TensorBytes(count: bytes.count) { () throws(CheckpointError) -> TensorBytes.Filler in try transpose.filler() }
             return Tensor(checked: dtype, shape: outputShape, bytes: output)
         }
         // Otherwise the output is computed a slice at a time as it is written, and the input,

@@ -120,7 +120,7 @@ public final class TensorBytesReader {
     public private(set) var position = 0
     private var filler: TensorBytes.Filler?
     /// The computed slice of a streamed tensor, and where it starts and ends in the tensor.
-    private var scratch: UnsafeMutableRawBufferPointer?
+    private var scratch: PageBuffer?
     private var scratchRange = 0..<0
     /// Bytes `0..<released` of a borrowed block have been handed back to the kernel.
     private var released = 0
@@ -131,10 +131,6 @@ public final class TensorBytesReader {
 
     init(_ bytes: TensorBytes) {
         self.bytes = bytes
-    }
-
-    deinit {
-        if let scratch { scratch.deallocate() }
     }
 
     public var remaining: Int { bytes.count - position }
@@ -157,16 +153,17 @@ public final class TensorBytesReader {
         case .streamed(_, let makeFiller):
             if !scratchRange.contains(position) {
                 if filler == nil { filler = try makeFiller() }
-                let buffer = scratch ?? UnsafeMutableRawBufferPointer.allocate(byteCount: TensorBytes.sliceBytes, alignment: 64)
-                scratch = buffer
+                if scratch == nil { scratch = try PageBuffer(count: TensorBytes.sliceBytes) }
+                guard let buffer = scratch else { return UnsafeRawBufferPointer(start: nil, count: 0) }
                 let sliceCount = min(TensorBytes.sliceBytes, remaining)
-                try filler?(UnsafeMutableRawBufferPointer(rebasing: buffer[0..<sliceCount]))
+                try filler?(UnsafeMutableRawBufferPointer(rebasing: buffer.bytes[0..<sliceCount]))
                 scratchRange = position..<(position + sliceCount)
             }
             let available = min(count, scratchRange.upperBound - position)
             let offset = position - scratchRange.lowerBound
             position += available
-            return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch!)[offset..<(offset + available)])
+            guard let scratch else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+            return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch.bytes)[offset..<(offset + available)])
         }
     }
 

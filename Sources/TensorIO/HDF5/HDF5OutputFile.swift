@@ -102,16 +102,15 @@ final class HDF5OutputFile {
                             failure: (String) -> CheckpointError) throws(CheckpointError) {
         guard let fileSpace = HDF5ID(H5Dget_space(dataset), .dataspace) else { throw failure("get the dataspace") }
         let reader = tensor.bytes.reader()
-        var staging: UnsafeMutableRawBufferPointer?
-        defer { staging?.deallocate() }
+        var staging: PageBuffer?
         let slabs = HDF5Hyperslabs(shape: tensor.shape, elementSize: tensor.dtype.byteCount, maxBytes: TensorBytes.sliceBytes)
         for slab in slabs {
             var piece = try reader.next(upTo: slab.byteCount)
             if piece.count < slab.byteCount {
                 // A streamed tensor's computed slice ended inside this slab: gather it.
-                let buffer = staging ?? UnsafeMutableRawBufferPointer.allocate(byteCount: TensorBytes.sliceBytes, alignment: 64)
-                staging = buffer
-                let target = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<slab.byteCount])
+                if staging == nil { staging = try PageBuffer(count: TensorBytes.sliceBytes) }
+                guard let buffer = staging else { throw failure("allocate a slab") }
+                let target = UnsafeMutableRawBufferPointer(rebasing: buffer.bytes[0..<slab.byteCount])
                 if let base = piece.baseAddress { target.baseAddress?.copyMemory(from: base, byteCount: piece.count) }
                 try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: target[piece.count...]))
                 piece = UnsafeRawBufferPointer(target)
