@@ -49,6 +49,13 @@ struct StreamingTests {
         #expect(columns.bytes.array == (0..<100).flatMap { row($0) + row($0) })
         let permuted = try a.permuted([1, 0])
         #expect(permuted.bytes.array == transposed(a.bytes.array, rows: 1100, columns: 1000))
+        // A large computed (streamed) input of a permutation (8.8 MB): picked from passes over it.
+        let computed = try Tensor.concatenate([a, a], axis: 0).reshaped([22, 100, 1000])
+        #expect(computed.bytes.count >= TensorBytesReader.releaseThreshold)
+        let rotated = try computed.permuted([2, 0, 1])
+        let materialised = try Tensor(dtype: .float32, shape: [22, 100, 1000], bytes: computed.bytes.materialised())
+        #expect(rotated.bytes.array == (try materialised.permuted([2, 0, 1])).bytes.array)
+        #expect(try computed.permuted([1, 2, 0]).bytes.array == (try materialised.permuted([1, 2, 0])).bytes.array)
         let wide = try a.casting(to: .float64)
         #expect(wide.doubleValues == a.doubleValues)
         let back = try wide.casting(to: .float32)

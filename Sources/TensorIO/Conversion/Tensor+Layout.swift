@@ -29,6 +29,21 @@ extension Tensor {
             let output = TensorBytes(count: bytes.count) { () throws(CheckpointError) -> TensorBytes.Filler in try transpose.filler() }
             return Tensor(checked: dtype, shape: outputShape, bytes: output)
         }
+        // A large computed input (an inflated tubelet kernel) is not computed whole: each
+        // output slice is picked from a fresh pass over it (``Permutation/scatter``).
+        if bytes.isStreamed, bytes.count >= TensorBytesReader.releaseThreshold {
+            let input = bytes
+            let output = TensorBytes(count: bytes.count) { () -> TensorBytes.Filler in
+                var position = 0
+                return { (destination) throws(CheckpointError) in
+                    let elements = destination.count / dtype.byteCount
+                    try Permutation.scatter(input, shape: shape, axes: axes, elementSize: dtype.byteCount,
+                                            outputElements: position..<(position + elements), into: destination)
+                    position += elements
+                }
+            }
+            return Tensor(checked: dtype, shape: outputShape, bytes: output)
+        }
         // Otherwise the output is computed a slice at a time as it is written, and the input,
         // read at random, is in memory (a mapped input: its pages, not a copy).
         let input = try bytes.materialised()
