@@ -54,6 +54,8 @@ final class FlaxMsgpackSource: TensorSource {
             throw CheckpointError(.malformed, file: path, "the msgpack file does not hold a tree of named values (its top level is not a map)")
         }
         try walk(root, name: "")
+        // No tensor borrows from the mapping yet: give back the pages the parse touched.
+        file.releaseAll()
     }
 
     private func walk(_ value: MsgpackParser.Value, name: String) throws(CheckpointError) {

@@ -57,6 +57,8 @@ final class NPZSource: TensorSource {
             members[name] = (entry, header)
             tensors.append(TensorInfo(name: name, dtype: header.dtype, shape: header.shape))
         }
+        // No tensor borrows from the mapping yet: give back the pages the header reads touched.
+        mapped?.file.releaseAll()
         if !ignored.isEmpty {
             // numpy returns such members as raw bytes; they are not tensors, but they are not
             // silently dropped either: `inspect` shows them.
