@@ -48,7 +48,7 @@ let package = Package(
         // MARK: - Public API
         .target(
             name: "TensorIO",
-            dependencies: ["CHDF5", "CLibzip"],
+            dependencies: ["CHDF5", "CLibzip", "CPlatform"],
             swiftSettings: strictSettings + hdf5Headers,
             linkerSettings: hdf5Linking
         ),
@@ -79,6 +79,9 @@ let package = Package(
         // Schemas/*.json compiled into Porting at build time (see the plugin).
         .plugin(name: "EmbedBuiltinSchemas", capability: .buildTool(), dependencies: ["SchemaCompiler"]),
         .executableTarget(name: "SchemaCompiler"),
+        // TensorIO's C helpers: renameat2(RENAME_EXCHANGE), which Swift's Glibc cannot see,
+        // and the CRC-32 kernel (carry-less multiplication, zlib for the rest).
+        .target(name: "CPlatform", linkerSettings: [.linkedLibrary("z")]),
         .systemLibrary(
             name: "CHDF5",
             pkgConfig: staticHDF5 ? nil : hdf5PkgConfig,

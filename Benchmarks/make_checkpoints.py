@@ -1,11 +1,14 @@
-"""Makes the benchmark checkpoints: ViT-B/16- and ViT-L/16-shaped float32 weights with random
-values, in Google's vision_transformer `.npz` naming (what `np.savez` of a vision_transformer
-checkpoint holds), plus the same ViT-L tensors as safetensors, HDF5 and PyTorch files for
-`tubelet inspect` on every format.
+"""Makes the benchmark checkpoints: ViT-B/16-, ViT-L/16- and ViT-G/14-shaped float32 weights,
+and a 2-block checkpoint with ViT-22B's widths (D 6144, 48 heads, MLP 24576: one MLP kernel
+is 604 MB), with random values, in Google's vision_transformer `.npz` naming (what `np.savez`
+of a vision_transformer checkpoint holds), plus the same ViT-L tensors as safetensors, HDF5
+and PyTorch files for `tubelet inspect` on every format.
 
-    .venv/bin/python Benchmarks/make_checkpoints.py OUT_DIR [--models B,L] [--formats npz,safetensors,h5,pth]
+    .venv/bin/python Benchmarks/make_checkpoints.py OUT_DIR [--models B,L,G,22B] [--formats npz,safetensors,h5,pth]
 
-Files go to OUT_DIR (never into the repository: ViT-L is 1.2 GB). A file that already exists
+Files go to OUT_DIR (never into the repository: ViT-G/14 is 7.4 GB, the ViT-22B-widths file
+3.6 GB). The npz is written one member at a time, as `np.savez` lays it out, so making it
+needs memory for one tensor, not the file. A file that already exists
 with a matching `.done` stamp is left alone, so repeated benchmark runs reuse the data. The
 values are random (seed 0) with a freshly initialised ViT's scale; only shapes and names
 matter for speed.
@@ -17,15 +20,17 @@ from pathlib import Path
 
 import numpy as np
 
-# name: (width, depth, heads, mlp)
-MODELS = {"B": (768, 12, 12, 3072), "L": (1024, 24, 16, 4096)}
-IMAGE, PATCH, CLASSES = 224, 16, 1000
+# name: (width, depth, heads, mlp, patch). ViT-G/14 as in Zhai et al., "Scaling Vision
+# Transformers" (2022); "22B" has ViT-22B's widths (Dehghani et al., 2023) and 2 blocks.
+MODELS = {"B": (768, 12, 12, 3072, 16), "L": (1024, 24, 16, 4096, 16),
+          "G": (1664, 48, 16, 8192, 14), "22B": (6144, 2, 48, 24576, 14)}
+IMAGE, CLASSES = 224, 1000
 VERSION = 1  # bump when the tensors change, so stale files are remade
 
 
 def vit(model: str, seed: int = 0):
     """Yields (name, array) in the order vision_transformer's checkpoints list them."""
-    width, depth, heads, mlp = MODELS[model]
+    width, depth, heads, mlp, patch = MODELS[model]
     rng = np.random.default_rng(seed)
 
     def normal(*shape, std=0.02):
@@ -33,9 +38,9 @@ def vit(model: str, seed: int = 0):
         values *= std
         return values
 
-    tokens = (IMAGE // PATCH) ** 2 + 1
+    tokens = (IMAGE // patch) ** 2 + 1
     head_dim = width // heads
-    yield "embedding/kernel", normal(PATCH, PATCH, 3, width)
+    yield "embedding/kernel", normal(patch, patch, 3, width)
     yield "embedding/bias", normal(width)
     yield "cls", normal(1, 1, width)
     yield "Transformer/posembed_input/pos_embedding", normal(1, tokens, width)
@@ -60,7 +65,24 @@ def vit(model: str, seed: int = 0):
     yield "head/bias", np.zeros(CLASSES, np.float32)
 
 
+def file_name(model: str, fmt: str) -> str:
+    return f"ViT-{model}_{MODELS[model][4]}.{fmt}"
+
+
+def write_npz(model: str, path: Path) -> None:
+    """What `np.savez` writes (stored members `NAME.npy`, zip64 where needed), one tensor in
+    memory at a time."""
+    import zipfile
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, value in vit(model):
+            with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, value, allow_pickle=False)
+
+
 def write(model: str, fmt: str, path: Path) -> None:
+    if fmt == "npz":
+        write_npz(model, path)
+        return
     tensors = dict(vit(model))
     if fmt == "npz":
         np.savez(path, **tensors)
@@ -88,7 +110,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     for model in args.models.split(","):
         for fmt in args.formats.split(","):
-            path = args.out / f"ViT-{model}_16.{fmt}"
+            path = args.out / file_name(model, fmt)
             stamp = path.with_name(path.name + ".done")
             expected = json.dumps({"version": VERSION, "model": model, "format": fmt})
             if path.exists() and stamp.exists() and stamp.read_text() == expected:

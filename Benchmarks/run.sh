@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# One command for the whole benchmark: builds Tubelet (release), makes the ViT-B/16 and
-# ViT-L/16 checkpoints outside the repository, runs every case round-robin and writes
-# Benchmarks/RESULTS.md. See Benchmarks/README.md.
+# One command for the whole benchmark: builds Tubelet (release), makes the checkpoints
+# outside the repository, runs every case round-robin and writes Benchmarks/RESULTS.md.
+# See Benchmarks/README.md.
 #
-#   Benchmarks/run.sh                      # ViT-B and ViT-L, 3 repetitions
+#   Benchmarks/run.sh                      # ViT-B, ViT-L, ViT-G/14, ViT-22B widths; 3 repetitions
 #   REPS=5 MODELS=L Benchmarks/run.sh
 #   ONLY=inflate-m1-npz,stats-npz Benchmarks/run.sh   # a few cases (cp always runs)
 #
 # BENCH_DIR (default ${TMPDIR:-/tmp}/tubelet-bench) holds the data (~5 GB with ViT-L in four
-# formats) and is reused between runs; it is never inside the repository.
+# formats) and is reused between runs; it is never inside the repository. ViT-G/14 (7.4 GB)
+# and the ViT-22B-widths file (3.6 GB) are made just before their cases and deleted after,
+# one at a time (peak disk use ~16 GB with ViT-G's outputs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 REPS="${REPS:-3}"
-MODELS="${MODELS:-B,L}"
+MODELS="${MODELS:-B,L,G,22B}"
+TEMPORARY="${TEMPORARY:-G,22B}"
 BENCH_DIR="${BENCH_DIR:-${TMPDIR:-/tmp}/tubelet-bench}"
 PYTHON="${TUBELET_PYTHON:-.venv/bin/python}"
 case "$(realpath -m "$BENCH_DIR")/" in
@@ -31,7 +34,11 @@ TUBELET="$(Scripts/build-release.sh)"
 
 # ViT-L also in safetensors, HDF5 and PyTorch, for `inspect` on every format; the PyTorch
 # file needs torch and is left out without it.
-"$PYTHON" Benchmarks/make_checkpoints.py "$BENCH_DIR/data" --models "$MODELS" --formats npz
+kept=""
+for model in ${MODELS//,/ }; do
+    [[ ",$TEMPORARY," == *",$model,"* ]] || kept="${kept:+$kept,}$model"
+done
+[ -n "$kept" ] && "$PYTHON" Benchmarks/make_checkpoints.py "$BENCH_DIR/data" --models "$kept" --formats npz
 if [[ ",$MODELS," == *",L,"* ]]; then
     formats=safetensors,h5
     "$PYTHON" -c "import torch" 2>/dev/null && formats="$formats,pth"
@@ -42,5 +49,5 @@ extra=()
 [ -n "${ONLY:-}" ] && extra+=(--only "$ONLY")
 [ -n "${NO_VERIFY:-}" ] && extra+=(--no-verify)
 "$PYTHON" Benchmarks/bench.py --tubelet "$TUBELET" --data "$BENCH_DIR/data" --scratch "$BENCH_DIR/out" \
-    --models "$MODELS" --reps "$REPS" --results Benchmarks/RESULTS.md \
+    --models "$MODELS" --temporary "$TEMPORARY" --reps "$REPS" --results Benchmarks/RESULTS.md \
     --command-line "REPS=$REPS MODELS=$MODELS${ONLY:+ ONLY=$ONLY} Benchmarks/run.sh" "${extra[@]}"

@@ -65,14 +65,20 @@ public final class InflatedSource: TensorSource {
     private func positions(_ recipe: InflationPlan.PositionRecipe, shape: [Int], name: String) throws(CheckpointError) -> Tensor {
         let source = try readFloat32(recipe.source)
         let width = source.shape[2]
-        let values = source.doubleValues
-        let gridStart = recipe.sourceHasClassRow ? width : 0
-        var grid = Array(values[gridStart...])
+        let gridStart = recipe.sourceHasClassRow ? 1 : 0
+        let gridTensor: Tensor
         if recipe.sourceGrid != recipe.targetGrid {
-            grid = PositionalEmbedding.resize(grid, rows: recipe.sourceGrid[0], columns: recipe.sourceGrid[1], width: width,
-                                              toRows: recipe.targetGrid[0], toColumns: recipe.targetGrid[1])
+            // A resize reads the whole grid at random; the table is one of the small tensors
+            // (ViT-22B's is 6 MB).
+            let values = source.doubleValues
+            let grid = PositionalEmbedding.resize(Array(values[(gridStart * width)...]), rows: recipe.sourceGrid[0],
+                                                  columns: recipe.sourceGrid[1], width: width,
+                                                  toRows: recipe.targetGrid[0], toColumns: recipe.targetGrid[1])
+            gridTensor = try Tensor(float64: grid, shape: [1, grid.count / width, width]).casting(to: .float32)
+        } else {
+            // Tiled as is: the rows are copied, the tiles joined as they are written.
+            gridTensor = try source.slice(axis: 1, gridStart..<source.shape[1])
         }
-        let gridTensor = try Tensor(float64: grid, shape: [1, grid.count / width, width]).casting(to: .float32)
         var parts = Array(repeating: gridTensor, count: recipe.tiles)
         switch recipe.classRow {
         case .keep: parts.insert(try source.slice(axis: 1, 0..<1), at: 0)

@@ -45,33 +45,41 @@ public enum Initialiser: Codable, Sendable, Equatable {
     /// memory of the largest new tensor (16 MB for a ViT-L MLP kernel).
     public func make(shape: [Int], name: String, seed: UInt64) throws(CheckpointError) -> Tensor {
         let count = Shape.elementCount(shape) ?? 0
-        var generator = SeededGenerator(seed: seed, stream: name)
-        let data = try TensorBytes(count: count * 4) { buffer in
-            func store(_ value: Float, at index: Int) {
-                buffer.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: index * 4, as: UInt32.self)
-            }
-            switch self {
-            case .zeros:
-                for index in 0..<count { store(0, at: index) }
-            case .ones:
-                for index in 0..<count { store(1, at: index) }
-            case .normal(let stddev):
-                for index in 0..<count { store(Float(generator.nextNormal() * stddev), at: index) }
-            case .xavierUniform(let fanIn, let fanOut):
-                let limit = (6.0 / Double(fanIn + fanOut)).squareRoot()
-                for index in 0..<count { store(Float((generator.nextUnit() * 2 - 1) * limit), at: index) }
-            case .lecunNormal(let fanIn):
-                // Flax's variance_scaling(1, "fan_in", "truncated_normal"): truncated at ±2 and
-                // divided by the truncated distribution's standard deviation.
-                let stddev = (1.0 / Double(fanIn)).squareRoot() / 0.879_625_661_034_239_78
-                for index in 0..<count {
-                    var value = generator.nextNormal()
-                    while value.magnitude > 2 { value = generator.nextNormal() }
-                    store(Float(value * stddev), at: index)
-                }
-            }
+        let initialiser = self
+        // Drawn a slice at a time as the tensor is written; each pass over the bytes starts
+        // the stream again, so every pass gives the same values.
+        let data = TensorBytes(count: count * 4) { () -> TensorBytes.Filler in
+            var generator = SeededGenerator(seed: seed, stream: name)
+            return { buffer in initialiser.draw(into: buffer, count: buffer.count / 4, generator: &generator) }
         }
         return try Tensor(dtype: .float32, shape: shape, bytes: data)
+    }
+
+    /// Draws the next `count` float32 values of `generator` into `buffer`.
+    private func draw(into buffer: UnsafeMutableRawBufferPointer, count: Int, generator: inout SeededGenerator) {
+        func store(_ value: Float, at index: Int) {
+            buffer.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: index * 4, as: UInt32.self)
+        }
+        switch self {
+        case .zeros:
+            for index in 0..<count { store(0, at: index) }
+        case .ones:
+            for index in 0..<count { store(1, at: index) }
+        case .normal(let stddev):
+            for index in 0..<count { store(Float(generator.nextNormal() * stddev), at: index) }
+        case .xavierUniform(let fanIn, let fanOut):
+            let limit = (6.0 / Double(fanIn + fanOut)).squareRoot()
+            for index in 0..<count { store(Float((generator.nextUnit() * 2 - 1) * limit), at: index) }
+        case .lecunNormal(let fanIn):
+            // Flax's variance_scaling(1, "fan_in", "truncated_normal"): truncated at ±2 and
+            // divided by the truncated distribution's standard deviation.
+            let stddev = (1.0 / Double(fanIn)).squareRoot() / 0.879_625_661_034_239_78
+            for index in 0..<count {
+                var value = generator.nextNormal()
+                while value.magnitude > 2 { value = generator.nextNormal() }
+                store(Float(value * stddev), at: index)
+            }
+        }
     }
 }
 

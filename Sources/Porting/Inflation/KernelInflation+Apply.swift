@@ -27,7 +27,7 @@ extension KernelInflation {
     /// once to the kernel's dtype; a weight of 1 or 0 copies or zeroes it exactly.
     public func inflate(_ kernel: Tensor, frames: Int) throws(CheckpointError) -> Tensor {
         let weights = frameWeights(frames: frames)
-        let values = kernel.doubleValues
+        // Every frame, and the joined kernel, is computed a slice at a time as it is written.
         var slices: [Tensor] = []
         for weight in weights {
             let frame: Tensor
@@ -36,7 +36,7 @@ extension KernelInflation {
             } else if weight == 0 {
                 frame = try Tensor.zeros(kernel.dtype, shape: kernel.shape)
             } else {
-                frame = try Tensor(float64: values.map { $0 * weight }, shape: kernel.shape).casting(to: kernel.dtype)
+                frame = try kernel.mappingToFloat64 { _, value in value * weight }.casting(to: kernel.dtype)
             }
             slices.append(try frame.reshaped([1] + kernel.shape))
         }

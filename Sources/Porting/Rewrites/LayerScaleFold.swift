@@ -22,13 +22,7 @@ enum LayerScaleFold {
                 "cannot scale \(tensor.dtype.rawValue) \(Shape.describe(tensor.shape)) along its last axis by \(scale.dtype.rawValue) \(Shape.describe(scale.shape))")
         }
         let factors = scale.doubleValues
-        let values = tensor.doubleValues
-        let wide = try TensorBytes(count: values.count * 8) { buffer in
-            for (index, value) in values.enumerated() {
-                let product = value * factors[index % width]
-                buffer.storeBytes(of: product.bitPattern.littleEndian, toByteOffset: index * 8, as: UInt64.self)
-            }
-        }
-        return try Tensor(dtype: .float64, shape: tensor.shape, bytes: wide).casting(to: tensor.dtype)
+        // Computed a slice at a time as it is written: no float64 copy of the whole tensor.
+        return try tensor.mappingToFloat64 { index, value in value * factors[index % width] }.casting(to: tensor.dtype)
     }
 }

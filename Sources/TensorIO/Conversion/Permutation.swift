@@ -19,9 +19,22 @@ enum Permutation {
         elementSize: Int,
         into destination: UnsafeMutableRawBufferPointer
     ) {
+        permute(source, shape: shape, axes: axes, elementSize: elementSize,
+                outputElements: 0..<(Shape.elementCount(shape) ?? 0), into: destination)
+    }
+
+    /// Writes elements `outputElements` of the permuted tensor (in its row-major order) into
+    /// `destination`, which holds exactly that many: a permutation computed a slice at a time.
+    static func permute(
+        _ source: UnsafeRawBufferPointer,
+        shape: [Int],
+        axes: [Int],
+        elementSize: Int,
+        outputElements: Range<Int>,
+        into destination: UnsafeMutableRawBufferPointer
+    ) {
         let rank = shape.count
-        guard let count = Shape.elementCount(shape), count > 0,
-              let from = source.baseAddress, let to = destination.baseAddress else { return }
+        guard !outputElements.isEmpty, let from = source.baseAddress, let to = destination.baseAddress else { return }
         // Strides of the source, in elements.
         var sourceStrides = [Int](repeating: 1, count: rank)
         for axis in stride(from: rank - 2, through: 0, by: -1) {
@@ -30,9 +43,16 @@ enum Permutation {
         let outputShape = permutedShape(shape, axes)
         // Walking the output in row-major order, the source moves by these strides.
         let walkStrides = axes.map { sourceStrides[$0] }
+        // The output index of the first element, and where it comes from.
         var index = [Int](repeating: 0, count: rank)
         var sourceOffset = 0
-        for outputPosition in 0..<count {
+        var remainder = outputElements.lowerBound
+        for axis in stride(from: rank - 1, through: 0, by: -1) {
+            index[axis] = remainder % outputShape[axis]
+            remainder /= outputShape[axis]
+            sourceOffset += index[axis] * walkStrides[axis]
+        }
+        for outputPosition in 0..<outputElements.count {
             (to + outputPosition * elementSize).copyMemory(from: from + sourceOffset * elementSize, byteCount: elementSize)
             var axis = rank - 1
             while axis >= 0 {
@@ -42,6 +62,52 @@ enum Permutation {
                 sourceOffset -= walkStrides[axis] * outputShape[axis]
                 index[axis] = 0
                 axis -= 1
+            }
+        }
+    }
+
+    /// Writes elements `outputElements` of the permuted tensor into `destination` from one
+    /// pass over `input` read in order: each input element goes where the permutation sends
+    /// it if that is inside the range. Slower than ``permute(_:shape:axes:elementSize:outputElements:into:)``
+    /// by one pass over the input per output slice, but the input is never whole in memory.
+    static func scatter(
+        _ input: TensorBytes,
+        shape: [Int],
+        axes: [Int],
+        elementSize: Int,
+        outputElements: Range<Int>,
+        into destination: UnsafeMutableRawBufferPointer
+    ) throws(CheckpointError) {
+        let rank = shape.count
+        guard !outputElements.isEmpty, let to = destination.baseAddress else { return }
+        let outputShape = permutedShape(shape, axes)
+        var outputStrides = [Int](repeating: 1, count: rank)
+        for axis in stride(from: rank - 2, through: 0, by: -1) {
+            outputStrides[axis] = outputStrides[axis + 1] * outputShape[axis + 1]
+        }
+        // Walking the input in row-major order, the output position moves by these strides.
+        var walkStrides = [Int](repeating: 0, count: rank)
+        for (outputAxis, inputAxis) in axes.enumerated() { walkStrides[inputAxis] = outputStrides[outputAxis] }
+        var index = [Int](repeating: 0, count: rank)
+        var outputPosition = 0
+        let reader = input.reader()
+        while reader.remaining > 0 {
+            let piece = try reader.next(upTo: TensorBytes.sliceBytes)
+            guard let from = piece.baseAddress, !piece.isEmpty else { break }
+            for element in 0..<(piece.count / elementSize) {
+                if outputElements.contains(outputPosition) {
+                    (to + (outputPosition - outputElements.lowerBound) * elementSize)
+                        .copyMemory(from: from + element * elementSize, byteCount: elementSize)
+                }
+                var axis = rank - 1
+                while axis >= 0 {
+                    index[axis] += 1
+                    outputPosition += walkStrides[axis]
+                    if index[axis] < shape[axis] { break }
+                    outputPosition -= walkStrides[axis] * shape[axis]
+                    index[axis] = 0
+                    axis -= 1
+                }
             }
         }
     }

@@ -17,12 +17,48 @@ extension Tensor {
                 "axes \(axes) are not a permutation of the \(shape.count) axes of \(Shape.describe(shape))")
         }
         if axes == Array(0..<shape.count) { return self }
-        let output = try TensorBytes(count: bytes.count) { destination in
-            bytes.withUnsafeBytes { source in
-                Permutation.permute(source, shape: shape, axes: axes, elementSize: dtype.byteCount, into: destination)
+        let (shape, dtype) = (shape, dtype)
+        let outputShape = Permutation.permutedShape(shape, axes)
+        // A rotation of the axes is a matrix transpose; a large one in a mapped file is read
+        // a strip at a time (``StripTranspose``) rather than all resident.
+        if let split = axes.first, axes == Array(split..<shape.count) + Array(0..<split),
+           bytes.count >= TensorBytesReader.releaseThreshold, case .stored(let storage) = bytes.representation,
+           let (file, offset) = storage.fileRange {
+            let transpose = StripTranspose(file: file, offset: offset, rows: shape[..<split].reduce(1, *),
+                                           columns: shape[split...].reduce(1, *), elementSize: dtype.byteCount)
+            let output = TensorBytes(count: bytes.count) { () throws(CheckpointError) -> TensorBytes.Filler in try transpose.filler() }
+            return Tensor(checked: dtype, shape: outputShape, bytes: output)
+        }
+        // A large computed input (an inflated tubelet kernel) is not computed whole: each
+        // output slice is picked from a fresh pass over it (``Permutation/scatter``).
+        if bytes.isStreamed, bytes.count >= TensorBytesReader.releaseThreshold {
+            let input = bytes
+            let output = TensorBytes(count: bytes.count) { () -> TensorBytes.Filler in
+                var position = 0
+                return { (destination) throws(CheckpointError) in
+                    let elements = destination.count / dtype.byteCount
+                    try Permutation.scatter(input, shape: shape, axes: axes, elementSize: dtype.byteCount,
+                                            outputElements: position..<(position + elements), into: destination)
+                    position += elements
+                }
+            }
+            return Tensor(checked: dtype, shape: outputShape, bytes: output)
+        }
+        // Otherwise the output is computed a slice at a time as it is written, and the input,
+        // read at random, is in memory (a mapped input: its pages, not a copy).
+        let input = try bytes.materialised()
+        let output = TensorBytes(count: bytes.count) { () -> TensorBytes.Filler in
+            var position = 0
+            return { destination in
+                let elements = destination.count / dtype.byteCount
+                input.withUnsafeBytes { source in
+                    Permutation.permute(source, shape: shape, axes: axes, elementSize: dtype.byteCount,
+                                        outputElements: position..<(position + elements), into: destination)
+                }
+                position += elements
             }
         }
-        return Tensor(checked: dtype, shape: Permutation.permutedShape(shape, axes), bytes: output)
+        return Tensor(checked: dtype, shape: outputShape, bytes: output)
     }
 
     /// `parts` equal pieces along `axis` (numpy's `split(x, parts, axis)`).
@@ -37,6 +73,7 @@ extension Tensor {
         var pieceShape = shape
         pieceShape[axis] = piece
         var results: [Tensor] = []
+        let bytes = try bytes.materialised()
         for part in 0..<parts {
             let output = try TensorBytes(count: outer * piece * inner) { destination in
                 bytes.withUnsafeBytes { source in
@@ -68,23 +105,33 @@ extension Tensor {
                 throw CheckpointError(.invalidRequest, file: "<memory>", "cannot concatenate \(Shape.describe(tensor.shape)) with \(Shape.describe(first.shape)) along axis \(axis)")
             }
         }
-        let outer = first.shape[..<axis].reduce(1, *)
         let inner = first.shape[(axis + 1)...].reduce(1, *) * first.dtype.byteCount
         var shape = first.shape
         shape[axis] = tensors.reduce(0) { $0 + $1.shape[axis] }
         let total = tensors.reduce(0) { $0 + $1.bytes.count }
-        let output = try TensorBytes(count: total) { destination in
-            guard let to = destination.baseAddress else { return }
-            var offset = 0
-            for row in 0..<outer {
-                for tensor in tensors {
-                    let chunk = tensor.shape[axis] * inner
-                    tensor.bytes.withUnsafeBytes { source in
-                        if let from = source.baseAddress {
-                            (to + offset).copyMemory(from: from + row * chunk, byteCount: chunk)
-                        }
+        // Computed a slice at a time as it is written: each input is read in order, one
+        // row of each in turn, so a tiled or inflated tensor is never whole in memory.
+        let chunks = tensors.map { $0.shape[axis] * inner }
+        let parts = tensors.map(\.bytes)
+        let output = TensorBytes(count: total) { () -> TensorBytes.Filler in
+            let readers = parts.map { $0.reader() }
+            var part = 0
+            var leftInChunk = chunks.first ?? 0
+            return { (destination) throws(CheckpointError) in
+                guard let to = destination.baseAddress else { return }
+                var filled = 0
+                while filled < destination.count {
+                    while leftInChunk == 0 {
+                        part = (part + 1) % readers.count
+                        leftInChunk = chunks[part]
                     }
-                    offset += chunk
+                    let piece = try readers[part].next(upTo: min(leftInChunk, destination.count - filled))
+                    guard let from = piece.baseAddress, !piece.isEmpty else {
+                        throw CheckpointError(.malformed, file: "<memory>", "a tensor ended early while being joined")
+                    }
+                    (to + filled).copyMemory(from: from, byteCount: piece.count)
+                    filled += piece.count
+                    leftInChunk -= piece.count
                 }
             }
         }
@@ -102,6 +149,7 @@ extension Tensor {
         let inner = shape[(axis + 1)...].reduce(1, *) * dtype.byteCount
         var newShape = shape
         newShape[axis] = range.count
+        let bytes = try bytes.materialised()
         let output = try TensorBytes(count: outer * range.count * inner) { destination in
             bytes.withUnsafeBytes { source in
                 guard let from = source.baseAddress, let to = destination.baseAddress else { return }
@@ -119,13 +167,21 @@ extension Tensor {
         guard let count = Shape.byteCount(shape, dtype) else {
             throw CheckpointError(.invalidRequest, file: "<memory>", "shape \(Shape.describe(shape)) overflows")
         }
-        let bytes = try TensorBytes(count: count) { buffer in buffer.initializeMemory(as: UInt8.self, repeating: 0) }
+        let bytes = TensorBytes(count: count) { () -> TensorBytes.Filler in
+            { buffer in buffer.initializeMemory(as: UInt8.self, repeating: 0) }
+        }
         return Tensor(checked: dtype, shape: shape, bytes: bytes)
     }
 
     /// Whether every byte is zero (every element is +0, or false).
     public var isAllZeroBytes: Bool {
-        bytes.withUnsafeBytes { $0.allSatisfy { $0 == 0 } }
+        var allZero = true
+        do {
+            try bytes.forEachSlice { slice in if allZero { allZero = slice.allSatisfy { $0 == 0 } } }
+        } catch {
+            return false
+        }
+        return allZero
     }
 
     /// Elementwise sum of two floating-point tensors of one shape and dtype, each sum

@@ -65,6 +65,26 @@ final class ByteStorage: @unchecked Sendable {
         release = .borrowed(mapping)
     }
 
+    /// Whether the bytes are a range of a mapped file rather than memory of their own.
+    var isBorrowed: Bool {
+        if case .borrowed = release { return true }
+        return false
+    }
+
+    /// The mapped file and the offset in it of a borrowed block, for reads that bypass the mapping.
+    var fileRange: (file: MappedFile, offset: Int)? {
+        guard case .borrowed(let mapping) = release, let offset = mapping.offset(of: base) else { return nil }
+        return (mapping, offset)
+    }
+
+    /// Hands the whole pages of bytes `range` of a borrowed block back to the kernel (see
+    /// ``MappedFile/release(_:count:)``); reading them again faults them back in from the page
+    /// cache. Owned blocks keep their bytes.
+    func releasePages(_ range: Range<Int>) {
+        guard case .borrowed(let mapping) = release, !range.isEmpty, range.upperBound <= count else { return }
+        mapping.release(base + range.lowerBound, count: range.count)
+    }
+
     deinit {
         switch release {
         case .free: free(UnsafeMutableRawPointer(mutating: base))

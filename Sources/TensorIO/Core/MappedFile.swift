@@ -11,19 +11,22 @@ final class MappedFile: @unchecked Sendable {
     let path: String
     let bytes: UnsafeRawBufferPointer
     private let mapping: UnsafeMutableRawPointer?
+    /// The file, kept open for ``read(into:at:)``.
+    private let descriptor: Int32
 
     init(path: String) throws(CheckpointError) {
         self.path = path
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw CheckpointError(.cannotOpen, file: path, "cannot open: \(String(cString: strerror(errno)))")
-        }
-        defer { close(descriptor) }
+        let descriptor = try SystemCall.run(.cannotOpen, file: path, "cannot open") { open(path, O_RDONLY | O_CLOEXEC) }
+        self.descriptor = descriptor
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else {
-            throw CheckpointError(.io, file: path, "cannot stat: \(String(cString: strerror(errno)))")
+        do throws(CheckpointError) {
+            try SystemCall.run(file: path, "cannot stat") { fstat(descriptor, &status) }
+        } catch {
+            close(descriptor)
+            throw error
         }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
             throw CheckpointError(.cannotOpen, file: path, "not a regular file")
         }
         let size = Int(status.st_size)
@@ -34,6 +37,7 @@ final class MappedFile: @unchecked Sendable {
         }
         let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0)
         guard let address, address != MAP_FAILED else {
+            close(descriptor)
             throw CheckpointError(.io, file: path, "cannot map into memory: \(String(cString: strerror(errno)))")
         }
         mapping = address
@@ -42,6 +46,28 @@ final class MappedFile: @unchecked Sendable {
 
     deinit {
         if let mapping { munmap(mapping, bytes.count) }
+        close(descriptor)
+    }
+
+    /// Copies `buffer.count` bytes of the file at `offset` into `buffer` with `pread`: the
+    /// page cache's pages are copied, not mapped into this process, so scattered reads (a
+    /// transpose's column strips) leave nothing resident behind them.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(CheckpointError) {
+        guard let base = buffer.baseAddress else { return }
+        var done = 0
+        while done < buffer.count {
+            let count = try SystemCall.run(file: path, "cannot read") {
+                pread(descriptor, base + done, buffer.count - done, off_t(offset + done))
+            }
+            guard count > 0 else { throw CheckpointError(.truncated, file: path, "the file ended while being read") }
+            done += count
+        }
+    }
+
+    /// Where `pointer`, inside the mapping, is in the file.
+    func offset(of pointer: UnsafeRawPointer) -> Int? {
+        guard let start = bytes.baseAddress, pointer >= start, pointer < start + bytes.count else { return nil }
+        return pointer - start
     }
 
     /// Lets the kernel drop this process's view of the whole pages inside `count` bytes at
@@ -58,6 +84,16 @@ final class MappedFile: @unchecked Sendable {
         let end = (offset + count) / page * page
         guard first < end, offset >= 0, offset + count <= bytes.count else { return }
         madvise(UnsafeMutableRawPointer(mutating: start + first), end - first, MADV_DONTNEED)
+    }
+
+    /// Lets the kernel drop this process's view of every page of the file, after a scan of
+    /// headers spread through it (an npz's member headers, a msgpack tree): each first touch
+    /// maps up to 64 KB around it (the kernel's fault-around), so the 780 member headers of
+    /// ViT-G/14 left ~50 MB resident until their tensors were read. Call only while no tensor
+    /// borrows from the file; pages read later fault back in from the page cache.
+    func releaseAll() {
+        guard let start = bytes.baseAddress, bytes.count > 0 else { return }
+        madvise(UnsafeMutableRawPointer(mutating: start), bytes.count, MADV_DONTNEED)
     }
 
     /// Bytes `range` of the file, borrowed: no copy is made.

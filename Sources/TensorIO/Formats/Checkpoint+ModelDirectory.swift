@@ -21,9 +21,7 @@ extension Checkpoint {
         let reporter = progress.map { ProgressReportingSource(source, handler: $0) }
         let source: any TensorSource = reporter ?? source
         try AtomicDirectoryOutput.write(to: path, overwrite: overwrite, inputs: [source.path]) { directory throws(CheckpointError) in
-            guard mkdir(directory, 0o755) == 0 else {
-                throw CheckpointError(.io, file: path, "cannot create the output directory: \(String(cString: strerror(errno)))")
-            }
+            try SystemCall.run(file: path, "cannot create the output directory") { mkdir(directory, 0o755) }
             let configFile = try OutputFile(path: directory + "/config.json")
             try configFile.write([UInt8](config))
             try configFile.close()

@@ -72,15 +72,57 @@ final class HDF5OutputFile {
             guard let dataset = HDF5ID(H5Dcreate2(file, "/" + name, type.raw, space.raw, chdf5_p_default(), creation.raw, chdf5_p_default()), .dataset) else {
                 throw failure("create the dataset")
             }
-            let status = tensor.bytes.withUnsafeBytes { bytes -> herr_t in
-                guard let base = bytes.baseAddress, !bytes.isEmpty else { return 0 }
-                return H5Dwrite(dataset.raw, type.raw, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), base)
+            let chunked = H5Pget_layout(creation.raw) == H5D_CHUNKED
+            if tensor.bytes.count <= TensorBytes.sliceBytes || chunked || tensor.shape.isEmpty {
+                // One write. Chunked (compressed) datasets are written whole: slabs that cut
+                // through chunks would make libhdf5 compress some chunks twice and leave the
+                // first copy's space in the file.
+                let whole = try tensor.bytes.materialised()
+                let status = whole.withUnsafeBytes { bytes -> herr_t in
+                    guard let base = bytes.baseAddress, !bytes.isEmpty else { return 0 }
+                    return H5Dwrite(dataset.raw, type.raw, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), base)
+                }
+                guard status >= 0 else { throw failure("write the dataset") }
+            } else {
+                try writeSlabs(tensor, dataset: dataset.raw, type: type.raw, failure: failure)
             }
-            guard status >= 0 else { throw failure("write the dataset") }
             writtenSinceWriteback += tensor.bytes.count
             if writtenSinceWriteback >= Self.writebackInterval { startWriteback(file) }
             if tensor.dtype == .bfloat16 {
                 try writeStringAttribute("dtype", "bfloat16", on: dataset.raw, object: name)
+            }
+        }
+    }
+
+    /// Writes a large tensor into its contiguous dataset a hyperslab at a time, in the order
+    /// of its bytes, so neither the tensor nor libhdf5 ever holds more than a slice of it.
+    /// The file's bytes are those of one whole write: a contiguous dataset's data is placed
+    /// when it is created, and each slab fills its part.
+    private func writeSlabs(_ tensor: Tensor, dataset: hid_t, type: hid_t,
+                            failure: (String) -> CheckpointError) throws(CheckpointError) {
+        guard let fileSpace = HDF5ID(H5Dget_space(dataset), .dataspace) else { throw failure("get the dataspace") }
+        let reader = tensor.bytes.reader()
+        var staging: PageBuffer?
+        let slabs = HDF5Hyperslabs(shape: tensor.shape, elementSize: tensor.dtype.byteCount, maxBytes: TensorBytes.sliceBytes)
+        for slab in slabs {
+            var piece = try reader.next(upTo: slab.byteCount)
+            if piece.count < slab.byteCount {
+                // A streamed tensor's computed slice ended inside this slab: gather it.
+                if staging == nil { staging = try PageBuffer(count: TensorBytes.sliceBytes) }
+                guard let buffer = staging else { throw failure("allocate a slab") }
+                let target = UnsafeMutableRawBufferPointer(rebasing: buffer.bytes[0..<slab.byteCount])
+                if let base = piece.baseAddress { target.baseAddress?.copyMemory(from: base, byteCount: piece.count) }
+                try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: target[piece.count...]))
+                piece = UnsafeRawBufferPointer(target)
+            }
+            let start = slab.start.map { hsize_t($0) }
+            let count = slab.count.map { hsize_t($0) }
+            guard H5Sselect_hyperslab(fileSpace.raw, H5S_SELECT_SET, start, nil, count, nil) >= 0,
+                  let memorySpace = HDF5ID(H5Screate_simple(Int32(count.count), count, nil), .dataspace) else {
+                throw failure("select a slab of the dataset")
+            }
+            guard H5Dwrite(dataset, type, memorySpace.raw, fileSpace.raw, chdf5_p_default(), piece.baseAddress) >= 0 else {
+                throw failure("write the dataset")
             }
         }
     }

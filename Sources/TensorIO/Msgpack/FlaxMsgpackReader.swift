@@ -54,6 +54,8 @@ final class FlaxMsgpackSource: TensorSource {
             throw CheckpointError(.malformed, file: path, "the msgpack file does not hold a tree of named values (its top level is not a map)")
         }
         try walk(root, name: "")
+        // No tensor borrows from the mapping yet: give back the pages the parse touched.
+        file.releaseAll()
     }
 
     private func walk(_ value: MsgpackParser.Value, name: String) throws(CheckpointError) {
@@ -208,13 +210,25 @@ final class FlaxMsgpackSource: TensorSource {
             if location.ranges.count == 1 {
                 return try Tensor(dtype: location.info.dtype, shape: location.info.shape, bytes: file.borrow(location.ranges[0]))
             }
+            // Flax's chunked arrays are joined as they are read: each chunk is borrowed from
+            // the mapping and read in order, so the array is never whole in memory.
             let total = location.ranges.reduce(0) { $0 + $1.count }
-            let bytes = try TensorBytes(count: total) { buffer in
-                guard let target = buffer.baseAddress, let source = file.bytes.baseAddress else { return }
-                var offset = 0
-                for range in location.ranges {
-                    (target + offset).copyMemory(from: source + range.lowerBound, byteCount: range.count)
-                    offset += range.count
+            var chunks: [TensorBytes] = []
+            for range in location.ranges { chunks.append(try file.borrow(range)) }
+            let parts = chunks
+            let bytes = TensorBytes(count: total) { () -> TensorBytes.Filler in
+                var readers = parts.map { $0.reader() }[...]
+                return { (buffer) throws(CheckpointError) in
+                    guard let target = buffer.baseAddress else { return }
+                    var filled = 0
+                    while filled < buffer.count, let reader = readers.first {
+                        let piece = try reader.next(upTo: buffer.count - filled)
+                        if let base = piece.baseAddress, !piece.isEmpty {
+                            (target + filled).copyMemory(from: base, byteCount: piece.count)
+                            filled += piece.count
+                        }
+                        if reader.remaining == 0 { readers.removeFirst() }
+                    }
                 }
             }
             return try Tensor(dtype: location.info.dtype, shape: location.info.shape, bytes: bytes)

@@ -61,7 +61,7 @@ public struct FlaxMsgpackWriter: CheckpointWriter {
             if tensor.bytes.count > Self.maxChunkBytes {
                 try writeChunked(tensor, to: output)
             } else {
-                try writeArray(tensor, shape: tensor.shape, range: 0..<tensor.bytes.count, to: output)
+                try writeArray(tensor, shape: tensor.shape, range: 0..<tensor.bytes.count, reader: tensor.bytes.reader(), to: output)
             }
             return
         }
@@ -73,26 +73,33 @@ public struct FlaxMsgpackWriter: CheckpointWriter {
     }
 
     /// `ExtType(1, packb((shape, dtype, bytes)))` for bytes `range` of `tensor`.
-    private func writeArray(_ tensor: Tensor, shape: [Int], range: Range<Int>, to output: OutputFile) throws(CheckpointError) {
+    /// The bytes are the next `range.count` of `reader`, which reads the tensor in order.
+    private func writeArray(_ tensor: Tensor, shape: [Int], range: Range<Int>, reader: TensorBytesReader, to output: OutputFile) throws(CheckpointError) {
         var head: [UInt8] = [0x93] + MsgpackEncoding.arrayHeader(shape.count)
         for dimension in shape { head += MsgpackEncoding.integer(dimension) }
         head += MsgpackEncoding.string(tensor.dtype.rawValue) + MsgpackEncoding.binaryHeader(range.count)
         try output.write(MsgpackEncoding.extHeader(type: 1, length: head.count + range.count) + head)
-        var failure: CheckpointError?
-        tensor.bytes.withUnsafeBytes { bytes in
-            do throws(CheckpointError) {
-                try output.write(UnsafeRawBufferPointer(rebasing: bytes[range]))
-            } catch {
-                failure = error
+        try copy(range.count, from: reader, to: output)
+    }
+
+    /// Writes the next `count` bytes of `reader` a slice at a time.
+    private func copy(_ count: Int, from reader: TensorBytesReader, to output: OutputFile) throws(CheckpointError) {
+        var left = count
+        while left > 0 {
+            let slice = try reader.next(upTo: min(left, TensorBytes.sliceBytes))
+            guard !slice.isEmpty else {
+                throw CheckpointError(.malformed, file: output.path, "internal error: a tensor ended \(left) bytes early")
             }
+            try output.write(slice)
+            left -= slice.count
         }
-        if let failure { throw failure }
     }
 
     private func writeChunked(_ tensor: Tensor, to output: OutputFile) throws(CheckpointError) {
         let perChunk = max(1, Self.maxChunkBytes / tensor.dtype.byteCount)
         let count = tensor.elementCount
         let chunks = stride(from: 0, to: count, by: perChunk).map { $0..<min($0 + perChunk, count) }
+        let reader = tensor.bytes.reader()
         try output.write(MsgpackEncoding.mapHeader(3))
         try output.write(MsgpackEncoding.string(FlaxMsgpackSource.chunkedMarker) + [0xc3])
         try output.write(MsgpackEncoding.string("shape") + MsgpackEncoding.mapHeader(tensor.shape.count))
@@ -103,7 +110,7 @@ public struct FlaxMsgpackWriter: CheckpointWriter {
         for (index, chunk) in chunks.enumerated() {
             try output.write(MsgpackEncoding.string(String(index)))
             let size = tensor.dtype.byteCount
-            try writeArray(tensor, shape: [chunk.count], range: (chunk.lowerBound * size)..<(chunk.upperBound * size), to: output)
+            try writeArray(tensor, shape: [chunk.count], range: (chunk.lowerBound * size)..<(chunk.upperBound * size), reader: reader, to: output)
         }
     }
 }

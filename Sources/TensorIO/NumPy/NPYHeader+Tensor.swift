@@ -7,6 +7,7 @@ extension NPYHeader {
         guard needsSwap || needsTranspose else {
             return Tensor(checked: dtype, shape: shape, bytes: data)
         }
+        let data = try data.materialised()
         let converted = try TensorBytes(count: data.count) { output in
             data.withUnsafeBytes { input in
                 if needsTranspose {

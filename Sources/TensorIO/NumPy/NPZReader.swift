@@ -27,6 +27,8 @@ final class NPZSource: TensorSource {
     /// The file mapped into memory, and where each stored member's bytes are in it (by
     /// libzip's index), for members read in place; nil when the file cannot be mapped.
     private let mapped: (file: MappedFile, members: [Int: ZipDirectory.Member])?
+    /// Deflated members at least this large are inflated as they are read rather than whole.
+    static let streamedDeflatedBytes = 16 << 20
     /// Members whose CRC has been checked, so a second read does not check it again.
     private var verified: Set<Int> = []
 
@@ -55,6 +57,8 @@ final class NPZSource: TensorSource {
             members[name] = (entry, header)
             tensors.append(TensorInfo(name: name, dtype: header.dtype, shape: header.shape))
         }
+        // No tensor borrows from the mapping yet: give back the pages the header reads touched.
+        mapped?.file.releaseAll()
         if !ignored.isEmpty {
             // numpy returns such members as raw bytes; they are not tensors, but they are not
             // silently dropped either: `inspect` shows them.
@@ -139,12 +143,41 @@ final class NPZSource: TensorSource {
             return try readInPlace(member, entry: entry, header: header, file: mapped.file, name: name)
         }
         do {
-            let stream = try archive.stream(entry)
-            try stream.skip(header.dataOffset)
-            let data = try TensorBytes(count: header.byteCount) { (buffer) throws(CheckpointError) in
-                try stream.readExactly(into: buffer)
+            if header.byteCount < Self.streamedDeflatedBytes {
+                let stream = try archive.stream(entry)
+                try stream.skip(header.dataOffset)
+                let data = try TensorBytes(count: header.byteCount) { (buffer) throws(CheckpointError) in
+                    try stream.readExactly(into: buffer)
+                }
+                try stream.finish()
+                return try header.tensor(from: data)
             }
-            try stream.finish()
+            try archive.checkReadable(entry)
+            // A large member is inflated a slice at a time as its reader asks for it. libzip
+            // checks the size and the CRC when the last slice has been read, so the first read
+            // makes one pass to check them before the tensor is handed out: a corrupt member
+            // fails here, not in the middle of whatever consumes it.
+            let archive = UncheckedArchive(archive)
+            let path = path
+            let dataOffset = header.dataOffset
+            let data = TensorBytes(count: header.byteCount) { () throws(CheckpointError) -> TensorBytes.Filler in
+                let stream = try archive.reader.stream(entry)
+                try stream.skip(dataOffset)
+                var remaining = header.byteCount
+                return { (buffer) throws(CheckpointError) in
+                    do throws(CheckpointError) {
+                        try stream.readExactly(into: buffer)
+                        remaining -= buffer.count
+                        if remaining == 0 { try stream.finish() }
+                    } catch {
+                        throw error.about(file: path, tensor: name)
+                    }
+                }
+            }
+            if !verified.contains(entry.index) {
+                try data.forEachSlice { _ in }
+                verified.insert(entry.index)
+            }
             return try header.tensor(from: data)
         } catch {
             // Name the tensor as numpy does (without `.npy`), whichever layer failed.
@@ -160,8 +193,7 @@ final class NPZSource: TensorSource {
         do throws(CheckpointError) {
             try archive.checkReadable(entry)
             if !verified.contains(entry.index) {
-                let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[start..<(start + member.size)])
-                let crc = CRC32.checksum(bytes)
+                let crc = try CRC32.checksum(file.borrow(start..<(start + member.size)))
                 guard crc == member.crc32 else {
                     throw CheckpointError(.malformed, file: path, tensor: name,
                         "corrupt member: CRC error (the data's CRC-32 is \(hex(crc)), the archive records \(hex(member.crc32)))",
@@ -178,4 +210,11 @@ final class NPZSource: TensorSource {
 
 private func hex(_ value: UInt32) -> String {
     "0x" + String(value, radix: 16).leftPadded(to: 8)
+}
+
+/// The archive, for the fillers of deflated tensors. A source is used from one thread at a
+/// time (``TensorSource``), and so are the tensors it returns.
+private struct UncheckedArchive: @unchecked Sendable {
+    let reader: ZipArchiveReader
+    init(_ reader: ZipArchiveReader) { self.reader = reader }
 }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+internal import CPlatform
 
 #if canImport(Glibc)
 import Glibc
@@ -75,17 +76,7 @@ enum AtomicDirectoryOutput {
     /// the call or the file system does not offer it; the caller then renames the previous
     /// directory aside first, which leaves the target missing for an instant.
     private static func exchange(_ a: String, _ b: String) -> Bool {
-        #if os(Linux)
-        // glibc declares renameat2 only under _GNU_SOURCE, which Swift's Glibc module does not
-        // define; glibc has exported it since 2.28.
-        typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return false }
-        let renameat2 = unsafeBitCast(symbol, to: RenameAt2.self)
-        let renameExchange: UInt32 = 1 << 1
-        return renameat2(AT_FDCWD, a, AT_FDCWD, b, renameExchange) == 0
-        #else
-        return false
-        #endif
+        (try? SystemCall.run { cplatform_rename_exchange(a, b) }) != nil
     }
 
     /// The file names a sharded safetensors output consists of.

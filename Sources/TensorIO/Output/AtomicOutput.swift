@@ -1,6 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-private let systemWrite = Glibc.write
 #endif
 
 /// The one path every output file takes: written to a temporary file beside the target,
@@ -13,23 +12,15 @@ public enum AtomicOutput {
     /// Writes `bytes` (a report, a config) to `path` the same way as every checkpoint.
     public static func write(_ bytes: [UInt8], to path: String, overwrite: Bool, inputs: [String]) throws(CheckpointError) {
         try write(to: path, overwrite: overwrite, inputs: inputs) { temporary throws(CheckpointError) in
-            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else {
-                throw CheckpointError(.io, file: path, "cannot create the output: \(String(cString: strerror(errno)))")
+            let descriptor = try SystemCall.run(file: path, "cannot create the output") {
+                open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             }
             defer { close(descriptor) }
-            var written = 0
-            while written < bytes.count {
-                let result = bytes.withUnsafeBytes { buffer -> Int in
-                    guard let base = buffer.baseAddress else { return 0 }
-                    return systemWrite(descriptor, base + written, buffer.count - written)
-                }
-                if result < 0 && errno == EINTR { continue }
-                guard result > 0 else {
-                    throw CheckpointError(.io, file: path, "cannot write the output: \(String(cString: strerror(errno)))")
-                }
-                written += result
+            var failure: SystemError?
+            bytes.withUnsafeBytes { buffer in
+                do throws(SystemError) { try SystemCall.writeAll(descriptor, buffer) } catch { failure = error }
             }
+            if let failure { throw CheckpointError(.io, file: path, "cannot write the output: \(failure)") }
         }
     }
 
@@ -49,9 +40,7 @@ public enum AtomicOutput {
             do throws(CheckpointError) {
                 try body(temporary)
                 try flushToDisk(temporary, target: path)
-                guard rename(temporary, resolved) == 0 else {
-                    throw CheckpointError(.io, file: path, "cannot move the finished output into place: \(String(cString: strerror(errno)))")
-                }
+                try SystemCall.run(file: path, "cannot move the finished output into place") { rename(temporary, resolved) }
                 flushDirectory(of: resolved)
             } catch {
                 unlink(temporary)
@@ -102,23 +91,16 @@ public enum AtomicOutput {
 
     /// Flushes the file or directory at `temporary` to disk; errors name `target`.
     static func flushToDisk(_ temporary: String, target: String) throws(CheckpointError) {
-        let descriptor = open(temporary, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw CheckpointError(.io, file: target, "the writer produced no output file: \(String(cString: strerror(errno)))")
-        }
+        let descriptor = try SystemCall.run(file: target, "the writer produced no output file") { open(temporary, O_RDONLY | O_CLOEXEC) }
         defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else {
-            throw CheckpointError(.io, file: target, "cannot flush the output to disk: \(String(cString: strerror(errno)))")
-        }
+        try SystemCall.run(file: target, "cannot flush the output to disk") { fsync(descriptor) }
     }
 
     /// Flushes the directory holding `path`, so a rename into it survives a crash.
     static func flushDirectory(of path: String) {
         let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "."
-        let descriptor = open(directory, O_RDONLY | O_CLOEXEC)
-        if descriptor >= 0 {
-            fsync(descriptor)
-            close(descriptor)
-        }
+        guard let descriptor = try? SystemCall.run({ open(directory, O_RDONLY | O_CLOEXEC) }) else { return }
+        _ = try? SystemCall.run { fsync(descriptor) }
+        close(descriptor)
     }
 }

@@ -157,8 +157,11 @@ final class PyTorchSource: TensorSource {
         guard let (storageIndex, dtype, view) = views[name], let info = info(name) else {
             throw CheckpointError(.invalidRequest, file: path, tensor: name, "no such tensor in the checkpoint")
         }
-        let storage = try storageBytes(storageIndex, for: name)
         let swap = archive.isBigEndian && dtype.byteCount > 1
+        if view.isContiguousFromStart, !swap, let streamed = try streamedStorage(storageIndex, byteCount: info.byteCount, for: name) {
+            return Tensor(checked: dtype, shape: info.shape, bytes: streamed)
+        }
+        let storage = try storageBytes(storageIndex, for: name)
         if view.isContiguousFromStart, info.byteCount == storage.count, !swap {
             return Tensor(checked: dtype, shape: info.shape, bytes: storage)
         }
@@ -170,6 +173,42 @@ final class PyTorchSource: TensorSource {
         }
         return Tensor(checked: dtype, shape: info.shape, bytes: bytes)
     }
+
+    /// A large storage that a tensor covers exactly, read from its record as the tensor is
+    /// read rather than whole; nil for small or shared storages, read whole below.
+    ///
+    /// libzip checks the size and the CRC when the last byte has been read, so the first read
+    /// makes one pass to check them before the tensor is handed out (as for npz).
+    private func streamedStorage(_ index: Int, byteCount: Int, for name: String) throws(CheckpointError) -> TensorBytes? {
+        let storage = storages[index]
+        guard byteCount >= Self.streamedStorageBytes, let entry = archive.record("data/" + storage.key),
+              entry.size == byteCount else { return nil }
+        let reader = UncheckedZipReader(archive.reader)
+        let path = path
+        let bytes = TensorBytes(count: byteCount) { () throws(CheckpointError) -> TensorBytes.Filler in
+            let stream = try reader.reader.stream(entry)
+            var remaining = byteCount
+            return { (buffer) throws(CheckpointError) in
+                do throws(CheckpointError) {
+                    try stream.readExactly(into: buffer)
+                    remaining -= buffer.count
+                    if remaining == 0 { try stream.finish() }
+                } catch {
+                    throw error.about(file: path, tensor: name)
+                }
+            }
+        }
+        if !verifiedStorages.contains(index) {
+            try bytes.forEachSlice { _ in }
+            verifiedStorages.insert(index)
+        }
+        return bytes
+    }
+
+    /// Storages at least this large, covered exactly by one tensor, are streamed.
+    static let streamedStorageBytes = 16 << 20
+    /// Streamed storages whose size and CRC have been checked.
+    private var verifiedStorages: Set<Int> = []
 
     /// The whole storage, streamed from its record and checked against its size and CRC.
     private func storageBytes(_ index: Int, for name: String) throws(CheckpointError) -> TensorBytes {
@@ -191,4 +230,11 @@ final class PyTorchSource: TensorSource {
             throw error.about(file: path, tensor: name)
         }
     }
+}
+
+/// The archive reader, for the fillers of streamed storages. A source is used from one thread
+/// at a time (``TensorSource``), and so are the tensors it returns.
+private struct UncheckedZipReader: @unchecked Sendable {
+    let reader: ZipArchiveReader
+    init(_ reader: ZipArchiveReader) { self.reader = reader }
 }

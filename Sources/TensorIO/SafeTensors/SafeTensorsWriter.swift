@@ -94,7 +94,7 @@ public struct SafeTensorsWriter: CheckpointWriter {
                 throw CheckpointError(.malformed, file: source.path, tensor: info.name,
                     "the tensor read as \(tensor.dtype.rawValue) \(Shape.describe(tensor.shape)) but was listed as \(info.dtype.rawValue) \(Shape.describe(info.shape))")
             }
-            try tensor.bytes.withUnsafeBytes { (bytes) throws(CheckpointError) in try output.write(bytes) }
+            try output.write(tensor.bytes)
         }
         try output.close()
     }
@@ -128,9 +128,7 @@ public struct SafeTensorsWriter: CheckpointWriter {
         guard maxShardBytes > 0 else {
             throw CheckpointError(.invalidRequest, file: path, "the shard size limit must be positive")
         }
-        guard mkdir(path, 0o755) == 0 else {
-            throw CheckpointError(.io, file: path, "cannot create the output directory: \(String(cString: strerror(errno)))")
-        }
+        try SystemCall.run(file: path, "cannot create the output directory") { mkdir(path, 0o755) }
         let shards = Self.planShards(source.tensors, maxShardBytes: maxShardBytes)
         if shards.count == 1 {
             try writeFile(source, tensors: source.tensors, to: path + "/model.safetensors", metadata: metadata)

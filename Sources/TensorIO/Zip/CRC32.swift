@@ -1,4 +1,4 @@
-internal import CLibzip
+internal import CPlatform
 
 /// The CRC-32 zip archives record for each member (the IEEE 802.3 polynomial, bit-reflected,
 /// as zlib's `crc32`).
@@ -7,14 +7,14 @@ internal import CLibzip
 /// it stores, so the checksum runs over every byte of a checkpoint. zlib's table-driven CRC
 /// (0.5-3 GB/s) was the largest single cost of reading and writing npz files; this one folds
 /// with carry-less multiplication where the CPU has it (~14 GB/s, faster than the page cache
-/// delivers the bytes) and falls back to zlib elsewhere. The code is in `CLibzip/shim.h`.
+/// delivers the bytes) and falls back to zlib elsewhere. The code is in `CPlatform/crc32.c`.
 enum CRC32 {
-    private static let simd: Int32 = clibzip_crc32_has_simd()
+    private static let simd: Int32 = cplatform_crc32_has_simd()
 
     /// The CRC of `bytes` continuing from `crc`, the CRC of the bytes before them (0 to start).
     static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return crc }
-        return clibzip_crc32(crc, base.assumingMemoryBound(to: UInt8.self), bytes.count, simd)
+        return cplatform_crc32(crc, base.assumingMemoryBound(to: UInt8.self), bytes.count, simd)
     }
 
     /// The CRC of `bytes` on their own.
@@ -29,12 +29,26 @@ enum CRC32 {
         let crcs = Parallel.map(parts: halves.count) { part in
             update(0, UnsafeRawBufferPointer(rebasing: bytes[halves[part]]))
         }
-        return UInt32(truncatingIfNeeded: crc32_combine(UInt(crcs[0]), UInt(crcs[1]), off_t(halves[1].count)))
+        return combine(crcs[0], crcs[1], secondCount: halves[1].count)
     }
 
     /// The size from which ``checksum(_:)-(UnsafeRawBufferPointer)`` uses both cores: below it
     /// the CRC takes well under a millisecond, less than handing work to another thread is worth.
     static let parallelThreshold = 4 << 20
+
+    /// The CRC of the bytes of `first` followed by `secondCount` bytes whose own CRC is `second`.
+    static func combine(_ first: UInt32, _ second: UInt32, secondCount: Int) -> UInt32 {
+        cplatform_crc32_combine(first, second, Int64(secondCount))
+    }
+
+    /// The CRC of `bytes` read a slice at a time (both cores per slice, as
+    /// ``checksum(_:)-(UnsafeRawBufferPointer)``), so a large mapped member is checked
+    /// without all of it resident at once.
+    static func checksum(_ bytes: TensorBytes) throws(CheckpointError) -> UInt32 {
+        var crc: UInt32 = 0
+        try bytes.forEachSlice { slice in crc = combine(crc, checksum(slice), secondCount: slice.count) }
+        return crc
+    }
 
     /// The CRC of `bytes` on their own.
     static func checksum(_ bytes: [UInt8]) -> UInt32 {

@@ -6,10 +6,11 @@ import Glibc
 ///
 /// libzip copies every member through an 8 KB buffer and its own CRC pass, and writes it
 /// with small buffered writes; for a gigabyte checkpoint that was most of the time `convert`
-/// and `inflate` took. A stored member needs none of it: its CRC is computed over the
-/// tensor's bytes where they are (a memory-mapped input, usually), and then the header and
-/// the bytes go to the file in one `write` each. Deflated members still go through
-/// ``ZipArchiveWriter``.
+/// and `inflate` took. A stored member needs none of it: its bytes go to the file a slice at
+/// a time (``TensorBytes/forEachSlice(_:)``), each slice added to the CRC just before it is
+/// written, and the CRC is then written into the local header, whose other fields are known
+/// up front. One pass over each tensor, and never more than a slice of it in memory.
+/// Deflated members still go through ``ZipArchiveWriter``.
 ///
 /// The records are the ones libzip writes (version 1.0, Unix attributes 0666, the fixed
 /// 1980-01-01 timestamp), with zip64 fields for members, offsets and directories past 4 GiB
@@ -36,12 +37,7 @@ final class StoredZipWriter {
         guard nameBytes.count <= 0xffff else {
             throw CheckpointError(.invalidRequest, file: path, tensor: name, "the name is longer than a zip member name can be (65535 bytes)")
         }
-        var size = 0
-        var crc: UInt32 = 0
-        for part in parts {
-            size += part.count
-            crc = part.withUnsafeBytes { CRC32.update(crc, $0) }
-        }
+        let size = parts.reduce(0) { $0 + $1.count }
         let bigMember = alwaysZip64 || size >= 0xffff_ffff
         let bigOffset = alwaysZip64 || offset >= 0xffff_ffff
         let flags = nameBytes.contains { $0 >= 0x80 } ? 0x0800 : 0  // bit 11: the name is UTF-8
@@ -55,7 +51,8 @@ final class StoredZipWriter {
         local.appendLittleEndian(0, bytes: 2)  // stored
         local.appendLittleEndian(Self.dosTime, bytes: 2)
         local.appendLittleEndian(Self.dosDate, bytes: 2)
-        local.appendLittleEndian(Int(crc), bytes: 4)
+        let crcOffset = output.position + local.count
+        local.appendLittleEndian(0, bytes: 4)  // the CRC, written once the data has gone by
         local.appendLittleEndian(bigMember ? 0xffff_ffff : size, bytes: 4)
         local.appendLittleEndian(bigMember ? 0xffff_ffff : size, bytes: 4)
         local.appendLittleEndian(nameBytes.count, bytes: 2)
@@ -68,9 +65,11 @@ final class StoredZipWriter {
             local.appendLittleEndian(size, bytes: 8)
         }
         try output.write(local)
+        var crc: UInt32 = 0
         for part in parts {
-            try part.withUnsafeBytes { (bytes) throws(CheckpointError) in try output.write(bytes) }
+            try output.write(part) { crc = CRC32.update(crc, $0) }
         }
+        try output.overwrite((0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * $0)) }, at: crcOffset)
 
         var extra: [UInt8] = []
         if bigMember || bigOffset {

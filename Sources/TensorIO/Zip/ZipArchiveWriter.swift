@@ -166,7 +166,6 @@ final class ZipMemberProducer {
     let produce: () throws(CheckpointError) -> [TensorBytes]
     var chunks: [TensorBytes] = []
     var chunkIndex = 0
-    var offsetInChunk = 0
     var delivered = 0
     var failure: CheckpointError?
     var error = zip_error_t()
@@ -189,27 +188,31 @@ final class ZipMemberProducer {
         return -1
     }
 
-    func read(into destination: UnsafeMutableRawPointer, capacity: Int) -> Int64 {
+    /// Copies the next bytes into `destination`; each chunk is read in order a slice at a
+    /// time (``TensorBytesReader``), so a member is never whole in memory on its way to libzip.
+    func read(into destination: UnsafeMutableRawPointer, capacity: Int) throws(CheckpointError) -> Int64 {
         var copied = 0
         while copied < capacity, chunkIndex < chunks.count {
-            let chunk = chunks[chunkIndex]
-            let n = chunk.withUnsafeBytes { bytes -> Int in
-                let n = min(capacity - copied, bytes.count - offsetInChunk)
-                if n > 0, let base = bytes.baseAddress {
-                    (destination + copied).copyMemory(from: base + offsetInChunk, byteCount: n)
-                }
-                return max(n, 0)
+            let reader = currentReader ?? chunks[chunkIndex].reader()
+            currentReader = reader
+            let piece = try reader.next(upTo: capacity - copied)
+            if let base = piece.baseAddress, !piece.isEmpty {
+                (destination + copied).copyMemory(from: base, byteCount: piece.count)
+                copied += piece.count
             }
-            copied += n
-            offsetInChunk += n
-            if offsetInChunk >= chunk.count {
+            if reader.remaining == 0 {
                 chunkIndex += 1
-                offsetInChunk = 0
+                currentReader = nil
             }
         }
         delivered += copied
         return Int64(copied)
     }
+
+    /// The reader of the chunk being copied.
+    private var currentReader: TensorBytesReader?
+
+    func resetReader() { currentReader = nil }
 }
 
 /// The libzip source callback: a C function, so it reaches its producer through `userdata`.
@@ -229,7 +232,7 @@ private func zipMemberCallback(
             return producer.fail(error)
         }
         producer.chunkIndex = 0
-        producer.offsetInChunk = 0
+        producer.resetReader()
         producer.delivered = 0
         let total = producer.chunks.reduce(0) { $0 + $1.count }
         guard total == producer.size else {
@@ -239,9 +242,14 @@ private func zipMemberCallback(
         return 0
     case ZIP_SOURCE_READ:
         guard let data else { return producer.fail(CheckpointError(.io, file: producer.archivePath, "libzip passed no buffer")) }
-        return producer.read(into: data, capacity: Int(min(length, UInt64(Int.max))))
+        do throws(CheckpointError) {
+            return try producer.read(into: data, capacity: Int(min(length, UInt64(Int.max))))
+        } catch {
+            return producer.fail(error)
+        }
     case ZIP_SOURCE_CLOSE:
         producer.chunks = []
+        producer.resetReader()
         return 0
     case ZIP_SOURCE_STAT:
         guard let data, length >= UInt64(MemoryLayout<zip_stat_t>.size) else { return -1 }

@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A new file written sequentially with plain `write(2)` calls.
+///
+/// Every writer's output is flushed (`fsync`) before it is renamed into place
+/// (``AtomicOutput``). So that the flush does not wait for the whole file at the end, writeback
+/// of what has been written is started every 64 MB: the disk writes while the next tensors are
+/// prepared. This only starts writeback, it never waits for it.
+final class OutputFile {
+    let path: String
+    private var descriptor: Int32
+    /// Bytes written so far, and the end of what has been handed to the kernel to write back.
+    private(set) var position = 0
+    private var writebackStart = 0
+    private static let writebackInterval = 64 << 20
+
+    init(path: String) throws(CheckpointError) {
+        self.path = path
+        descriptor = try SystemCall.run(file: path, "cannot create") { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
+    }
+
+    deinit {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+    }
+
+    func write(_ bytes: [UInt8]) throws(CheckpointError) {
+        var failure: CheckpointError?
+        bytes.withUnsafeBytes { buffer in
+            do throws(CheckpointError) { try write(buffer) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws(CheckpointError) {
+        do throws(SystemError) {
+            try SystemCall.writeAll(descriptor, bytes)
+        } catch {
+            throw error.checkpointError("cannot write", file: path)
+        }
+        position += bytes.count
+        if position - writebackStart >= Self.writebackInterval {
+            startWriteback(writebackStart..<position)
+            writebackStart = position
+        }
+    }
+
+    /// Writes `bytes` a slice at a time (see ``TensorBytes/forEachSlice(_:)``), calling
+    /// `observe` with each slice before it is written (for a checksum), so a tensor is never
+    /// whole in memory on its way to the file. Returns the number of bytes written.
+    @discardableResult
+    func write(_ bytes: TensorBytes, observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws(CheckpointError) -> Int {
+        try bytes.forEachSlice { (slice) throws(CheckpointError) in
+            observe(slice)
+            try write(slice)
+        }
+        return bytes.count
+    }
+
+    /// Overwrites bytes already written at `offset` (a header field known only after the
+    /// data, such as a zip member's CRC), without moving the write position.
+    func overwrite(_ bytes: [UInt8], at offset: Int) throws(CheckpointError) {
+        guard offset >= 0, offset + bytes.count <= position else {
+            throw CheckpointError(.io, file: path, "internal error: overwrite of bytes \(offset)..<\(offset + bytes.count) past the \(position) written")
+        }
+        var failure: SystemError?
+        bytes.withUnsafeBytes { buffer in
+            do throws(SystemError) { try SystemCall.writeAll(descriptor, buffer, at: offset) } catch { failure = error }
+        }
+        if let failure { throw failure.checkpointError("cannot write", file: path) }
+    }
+
+    /// Starts writing `range` of the file back to disk without waiting for it, so the final
+    /// `fsync` has less left to do. On Linux, `POSIX_FADV_DONTNEED` starts writeback of dirty
+    /// pages (and drops only pages already clean, which these are not yet).
+    private func startWriteback(_ range: Range<Int>) {
+        #if os(Linux)
+        try? SystemCall.runReturningError { posix_fadvise(descriptor, off_t(range.lowerBound), off_t(range.count), POSIX_FADV_DONTNEED) }
+        #endif
+    }
+
+    /// Closes the file. Not retried on `EINTR`: on Linux the descriptor is gone either way.
+    func close() throws(CheckpointError) {
+        let result = Glibc.close(descriptor)
+        let code = errno
+        descriptor = -1
+        guard result == 0 else {
+            throw SystemError(code: code).checkpointError("cannot finish writing", file: path)
+        }
+    }
+}

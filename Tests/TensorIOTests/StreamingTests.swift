@@ -1,0 +1,84 @@
+import Testing
+@testable import TensorIO
+
+/// Tensors computed and written a slice at a time give the bytes the whole-tensor arithmetic
+/// gives, whatever the slice boundaries.
+@Suite("Streaming in slices")
+struct StreamingTests {
+    /// A float32 matrix with distinct values, large enough to span several slices.
+    func matrix(rows: Int, columns: Int) throws -> Tensor {
+        try Tensor(float32: (0..<(rows * columns)).map { Float($0) }, shape: [rows, columns])
+    }
+
+    func transposed(_ values: [UInt8], rows: Int, columns: Int) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: values.count)
+        values.withUnsafeBytes { source in
+            output.withUnsafeMutableBytes { destination in
+                Permutation.permute(source, shape: [rows, columns], axes: [1, 0], elementSize: 4, into: destination)
+            }
+        }
+        return output
+    }
+
+    @Test("A transpose of a mapped matrix read in column strips equals the in-memory transpose")
+    func stripTranspose() throws {
+        // 3000 x 1500 float32 = 18 MB: above the strip size, so several strips and slices.
+        let (rows, columns) = (3000, 1500)
+        let directory = TestDirectory()
+        let path = directory.file("m.safetensors")
+        let source = InMemorySource()
+        try source.add("m", matrix(rows: rows, columns: columns))
+        try Checkpoint.write(source, to: path)
+        let mapped = try Checkpoint.open(path).read("m")
+        let result = try mapped.permuted([1, 0])
+        #expect(result.bytes.isStreamed)
+        #expect(result.shape == [columns, rows])
+        #expect(result.bytes.array == transposed(mapped.bytes.array, rows: rows, columns: columns))
+        // A second pass over the same streamed bytes gives them again.
+        #expect(try result.bytes.materialised().array == result.bytes.array)
+    }
+
+    @Test("Permutations, joins and casts computed in slices equal the arithmetic on whole tensors")
+    func elementwise() throws {
+        let a = try matrix(rows: 1100, columns: 1000)  // 4.4 MB: the slice boundary falls inside a row
+        let b = try matrix(rows: 100, columns: 1000)
+        let joined = try Tensor.concatenate([a, b, a], axis: 0)
+        #expect(joined.bytes.array == a.bytes.array + b.bytes.array + a.bytes.array)
+        let columns = try Tensor.concatenate([b, b], axis: 1)
+        let row = { (r: Int) in Array(b.bytes.array[(r * 4000)..<((r + 1) * 4000)]) }
+        #expect(columns.bytes.array == (0..<100).flatMap { row($0) + row($0) })
+        let permuted = try a.permuted([1, 0])
+        #expect(permuted.bytes.array == transposed(a.bytes.array, rows: 1100, columns: 1000))
+        // A large computed (streamed) input of a permutation (8.8 MB): picked from passes over it.
+        let computed = try Tensor.concatenate([a, a], axis: 0).reshaped([22, 100, 1000])
+        #expect(computed.bytes.count >= TensorBytesReader.releaseThreshold)
+        let rotated = try computed.permuted([2, 0, 1])
+        let materialised = try Tensor(dtype: .float32, shape: [22, 100, 1000], bytes: computed.bytes.materialised())
+        #expect(rotated.bytes.array == (try materialised.permuted([2, 0, 1])).bytes.array)
+        #expect(try computed.permuted([1, 2, 0]).bytes.array == (try materialised.permuted([1, 2, 0])).bytes.array)
+        let wide = try a.casting(to: .float64)
+        #expect(wide.doubleValues == a.doubleValues)
+        let back = try wide.casting(to: .float32)
+        #expect(back.bytes.array == a.bytes.array)
+        let scaled = try a.mappingToFloat64 { index, value in value * Double(index % 3) }.casting(to: .float32)
+        #expect(scaled.doubleValues == a.doubleValues.enumerated().map { Double(Float($1 * Double($0 % 3))) })
+        #expect(try Tensor.zeros(.float32, shape: [1100, 1000]).isAllZeroBytes)
+        #expect(!a.isAllZeroBytes)
+    }
+
+    @Test("Hyperslabs cover a tensor in byte order, none larger than the limit")
+    func hyperslabs() {
+        for (shape, limit) in [([3, 5, 7], 40), ([1, 257, 6], 100), ([10, 4], 16), ([2, 3], 1000), ([4, 1, 3], 4)] {
+            var covered: [Int] = []
+            let strides = shape.indices.map { shape[($0 + 1)...].reduce(1, *) }
+            for slab in HDF5Hyperslabs(shape: shape, elementSize: 4, maxBytes: limit) {
+                #expect(slab.byteCount <= max(limit, 4))
+                #expect(slab.byteCount == slab.count.reduce(4, *))
+                // The slab's elements, in C order, are consecutive.
+                let first = zip(slab.start, strides).reduce(0) { $0 + $1.0 * $1.1 }
+                covered += Array(first..<(first + slab.byteCount / 4))
+            }
+            #expect(covered == Array(0..<shape.reduce(1, *)), "shape \(shape), limit \(limit)")
+        }
+    }
+}
