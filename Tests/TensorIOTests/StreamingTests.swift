@@ -1,5 +1,6 @@
 import Testing
 @testable import TensorIO
+import TubeletTestSupport
 
 /// Tensors computed and written a slice at a time give the bytes the whole-tensor arithmetic
 /// gives, whatever the slice boundaries.
