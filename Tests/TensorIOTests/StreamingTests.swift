@@ -11,15 +11,19 @@ struct StreamingTests {
         try Tensor(float32: (0..<(rows * columns)).map { Float($0) }, shape: [rows, columns])
     }
 
+    /// The transpose by index arithmetic, element by element: the reference for the tiled one.
     func transposed(_ values: [UInt8], rows: Int, columns: Int) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: values.count)
-        values.withUnsafeBytes { source in
-            output.withUnsafeMutableBytes { destination in
-                Permutation.permute(source, shape: [rows, columns], axes: [1, 0], elementSize: 4, into: destination)
+        for row in 0..<rows {
+            for column in 0..<columns {
+                for byte in 0..<4 {
+                    output[(column * rows + row) * 4 + byte] = values[(row * columns + column) * 4 + byte]
+                }
             }
         }
         return output
     }
+
 
     @Test("A transpose of a mapped matrix read in column strips equals the in-memory transpose")
     func stripTranspose() throws {

@@ -35,6 +35,13 @@ enum Permutation {
     ) {
         let rank = shape.count
         guard !outputElements.isEmpty, let from = source.baseAddress, let to = destination.baseAddress else { return }
+        // A rotation of the axes is a matrix transpose, done in tiles.
+        if let split = axes.first, split > 0, axes == Array(split..<rank) + Array(0..<split) {
+            let columns = shape[split...].reduce(1, *)
+            MatrixTranspose.transpose(from: from, rows: shape[..<split].reduce(1, *), rowStride: columns * elementSize,
+                                      firstColumn: 0, elementSize: elementSize, outputElements: outputElements, into: to)
+            return
+        }
         // Strides of the source, in elements.
         var sourceStrides = [Int](repeating: 1, count: rank)
         for axis in stride(from: rank - 2, through: 0, by: -1) {
@@ -52,19 +59,52 @@ enum Permutation {
             remainder /= outputShape[axis]
             sourceOffset += index[axis] * walkStrides[axis]
         }
-        for outputPosition in 0..<outputElements.count {
-            (to + outputPosition * elementSize).copyMemory(from: from + sourceOffset * elementSize, byteCount: elementSize)
-            var axis = rank - 1
-            while axis >= 0 {
-                index[axis] += 1
-                sourceOffset += walkStrides[axis]
-                if index[axis] < outputShape[axis] { break }
-                sourceOffset -= walkStrides[axis] * outputShape[axis]
-                index[axis] = 0
-                axis -= 1
+        switch elementSize {
+        case 4: walk(UInt32.self, from: from, to: to, count: outputElements.count, index: &index, sourceOffset: sourceOffset,
+                     outputShape: outputShape, walkStrides: walkStrides)
+        case 2: walk(UInt16.self, from: from, to: to, count: outputElements.count, index: &index, sourceOffset: sourceOffset,
+                     outputShape: outputShape, walkStrides: walkStrides)
+        case 8: walk(UInt64.self, from: from, to: to, count: outputElements.count, index: &index, sourceOffset: sourceOffset,
+                     outputShape: outputShape, walkStrides: walkStrides)
+        case 1: walk(UInt8.self, from: from, to: to, count: outputElements.count, index: &index, sourceOffset: sourceOffset,
+                     outputShape: outputShape, walkStrides: walkStrides)
+        default:
+            var sourceOffset = sourceOffset
+            for outputPosition in 0..<outputElements.count {
+                (to + outputPosition * elementSize).copyMemory(from: from + sourceOffset * elementSize, byteCount: elementSize)
+                advance(&index, &sourceOffset, outputShape: outputShape, walkStrides: walkStrides)
             }
         }
     }
+
+    /// The output walk of ``permute(_:shape:axes:elementSize:outputElements:into:)`` with typed
+    /// loads and stores: a `memmove` call per element was most of its time.
+    @inline(__always)
+    private static func walk<Element>(_: Element.Type, from: UnsafeRawPointer, to: UnsafeMutableRawPointer, count: Int,
+                                      index: inout [Int], sourceOffset: Int, outputShape: [Int], walkStrides: [Int]) {
+        let size = MemoryLayout<Element>.size
+        var sourceOffset = sourceOffset
+        for outputPosition in 0..<count {
+            (to + outputPosition * size).storeBytes(of: (from + sourceOffset * size).loadUnaligned(as: Element.self),
+                                                    as: Element.self)
+            advance(&index, &sourceOffset, outputShape: outputShape, walkStrides: walkStrides)
+        }
+    }
+
+    /// The next output index in row-major order, and where it comes from in the source.
+    @inline(__always)
+    private static func advance(_ index: inout [Int], _ sourceOffset: inout Int, outputShape: [Int], walkStrides: [Int]) {
+        var axis = outputShape.count - 1
+        while axis >= 0 {
+            index[axis] += 1
+            sourceOffset += walkStrides[axis]
+            if index[axis] < outputShape[axis] { break }
+            sourceOffset -= walkStrides[axis] * outputShape[axis]
+            index[axis] = 0
+            axis -= 1
+        }
+    }
+
 
     /// Writes elements `outputElements` of the permuted tensor into `destination` from one
     /// pass over `input` read in order: each input element goes where the permutation sends

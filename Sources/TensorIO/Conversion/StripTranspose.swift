@@ -30,35 +30,18 @@ struct StripTranspose {
             guard let to = destination.baseAddress, let from = strip.baseAddress else { return }
             var index = 0
             while index < count {
-                let output = position + index
-                let column = output / rows
-                let row = output % rows
+                let column = (position + index) / rows
                 if column >= stripStart + stripWidth || column < stripStart {
                     stripStart = column
                     stripWidth = Swift.min(width, columns - column)
                     try load(strip, start: column, width: stripWidth)
                 }
-                // The rest of output row `column` (or of this slice): one strip column, read
-                // down the strip.
-                let run = Swift.min(rows - row, count - index)
-                let source = from + (row * stripWidth + column - stripStart) * elementSize
-                let stride = stripWidth * elementSize
-                let target = to + index * elementSize
-                switch elementSize {
-                case 4:
-                    for k in 0..<run {
-                        target.storeBytes(of: (source + k * stride).loadUnaligned(as: UInt32.self), toByteOffset: k * 4, as: UInt32.self)
-                    }
-                case 2:
-                    for k in 0..<run {
-                        target.storeBytes(of: (source + k * stride).loadUnaligned(as: UInt16.self), toByteOffset: k * 2, as: UInt16.self)
-                    }
-                default:
-                    for k in 0..<run {
-                        (target + k * elementSize).copyMemory(from: source + k * stride, byteCount: elementSize)
-                    }
-                }
-                index += run
+                // The output elements this strip holds, up to the end of the slice.
+                let end = Swift.min(position + count, (stripStart + stripWidth) * rows)
+                MatrixTranspose.transpose(from: from, rows: rows, rowStride: stripWidth * elementSize, firstColumn: stripStart,
+                                          elementSize: elementSize, outputElements: (position + index)..<end,
+                                          into: to + index * elementSize)
+                index = end - position
             }
             position += count
         }
