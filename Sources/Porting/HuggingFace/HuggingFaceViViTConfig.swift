@@ -116,12 +116,12 @@ public enum HuggingFaceViViTConfig {
             guard let classes = architecture.classes else {
                 throw CheckpointError(.invalidRequest, file: file,
                     "VivitForVideoClassification needs a classifier (output_projection), which this ViViT does not have",
-                    fix: "Convert \(setting: .targetLayout) hf-vivit-model (VivitModel) instead")
+                    fix: "Convert \(setting: .targetLayout) hf-vivit (VivitModel) instead")
             }
             guard !architecture.hasPreLogits else {
                 throw CheckpointError(.unsupported, file: file, tensor: "pre_logits/kernel",
                     "VivitForVideoClassification has no pre_logits layer: transformers would drop it and compute other logits",
-                    fix: "Convert \(setting: .targetLayout) hf-vivit-model (VivitModel, whose pooler is the pre_logits layer) and put the classifier on top of it")
+                    fix: "Convert \(setting: .targetLayout) hf-vivit (VivitModel, whose pooler is the pre_logits layer) and put the classifier on top of it")
             }
             if let labels, labels.value.count != classes {
                 throw CheckpointError(.invalidRequest, file: file, tensor: "output_projection/kernel",

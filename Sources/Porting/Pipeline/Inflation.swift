@@ -6,7 +6,7 @@ public struct Inflation {
     /// What an inflation can be written as.
     public enum Format: String, CaseIterable, Sendable {
         case hdf5, npz
-        /// A Hugging Face directory: `config.json` and `model.safetensors` in the `hf-vivit`
+        /// A Hugging Face directory: `config.json` and `model.safetensors` in the `hf-vivit-classifier`
         /// layout (`VivitForVideoClassification`, Model 1 only), or for TimeSformer in the
         /// `hf-timesformer` layouts, with `preprocessor_config.json` when the input
         /// normalisation is known.
@@ -87,7 +87,7 @@ public struct Inflation {
             return PreparedOutput(format: format, source: source, config: config, preprocessorConfig: preprocessor)
         }
         if format == .hf {
-            let schema = try checkpoint.pipeline.library.schema(named: "hf-vivit")
+            let schema = try checkpoint.pipeline.library.schema(named: "hf-vivit-classifier")
             let config = try HuggingFaceViViTConfig.make(inflated, values: checkpoint.values, dtype: dtype ?? .float32)
             return PreparedOutput(format: format, source: try LayoutSource(result, schema: schema, depth: architecture.depth), config: config)
         }

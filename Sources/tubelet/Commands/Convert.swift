@@ -22,7 +22,7 @@ struct Convert: ParsableCommand {
             writes a Hugging Face model directory OUT (config.json + model.safetensors) of a \
             ViT in the layout --to names (hf-vit: ViTModel, hf-vit-classifier: \
             ViTForImageClassification, and their -v5 forms in transformers 5's own names), or \
-            of a ViViT Model 1 (hf-vivit-model: VivitModel, hf-vivit: \
+            of a ViViT Model 1 (hf-vivit: VivitModel, hf-vivit-classifier: \
             VivitForVideoClassification, the default for a ViViT with a classifier; scenic's \
             Model 1 stores no clip, so --frames or --image-size give it when no config.json \
             beside the weights does, and --image-mean/--image-std, or a \
@@ -166,7 +166,7 @@ struct Convert: ParsableCommand {
         return modelClass
     }
 
-    static let huggingFaceTargets = "--format hf writes a Hugging Face ViT or ViViT directory: pass --to hf-vit (ViTModel), hf-vit-classifier (ViTForImageClassification), hf-vivit-model (VivitModel) or hf-vivit (VivitForVideoClassification)"
+    static let huggingFaceTargets = "--format hf writes a Hugging Face ViT or ViViT directory: pass --to hf-vit (ViTModel), hf-vit-classifier (ViTForImageClassification), hf-vivit (VivitModel) or hf-vivit-classifier (VivitForVideoClassification)"
 
     func run() throws {
         verbosity.apply()
@@ -226,7 +226,7 @@ struct Convert: ParsableCommand {
         // validate() made sure --to names a Hugging Face ViT or ViViT layout; without it, a
         // ViViT's classifier says which.
         var chosen = to
-        if chosen == nil && isViViT { chosen = try checkpoint.vivitArchitecture().classes == nil ? "hf-vivit-model" : "hf-vivit" }
+        if chosen == nil && isViViT { chosen = try checkpoint.vivitArchitecture().classes == nil ? "hf-vivit" : "hf-vivit-classifier" }
         guard let target = chosen else { throw ValidationError(Self.huggingFaceTargets) }
         if let library = try? layouts.library(), Self.huggingFaceClass(of: target, in: library)?.isViViT == true {
             try writeViViTDirectory(checkpoint, target: target)
