@@ -392,3 +392,31 @@ def test_headless_vivit_to_the_classifier_layout_is_refused_with_the_fix(tmp_pat
     assert "VivitForVideoClassification needs a classifier (output_projection), which this ViViT does not have" in process.stderr
     assert "Convert --to hf-vivit (VivitModel) instead" in process.stderr
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------------------------
+# diff across kinds
+# --------------------------------------------------------------------------------------------
+
+def test_diff_of_a_vivit_and_a_vit_says_what_differs_in_kind(tmp_path):
+    """A ViViT against the ViT it came from, in either order and as npz or a Hugging Face
+    directory: one line naming both models instead of a list of tensors, exit 2; the JSON
+    says the same and compares no tensor."""
+    npz, directory = inflated_model1(tmp_path)
+    vit = "a ViT/16 (width 64, depth 2, 4 heads, MLP 128) image model at 64 px"
+    for vivit, clip in ((npz, "64 space-time positions"), (directory, "8 frames")):
+        described = f"a ViViT Model 1 (spacetime) with tubelet 2x16x16 and {clip}"
+        forward = run_tubelet(["diff", vivit, SAMPLE], expect_rc=2).stdout
+        assert forward == f"{vivit} and {SAMPLE} differ in kind: A is {described}, B is {vit}; compare like with like, or inflate B first\n"
+        backward = run_tubelet(["diff", SAMPLE, vivit], expect_rc=2).stdout
+        assert backward == f"{SAMPLE} and {vivit} differ in kind: A is {vit}, B is {described}; compare like with like, or inflate A first\n"
+        report = json.loads(run_tubelet(["diff", vivit, SAMPLE, "--json"], expect_rc=2).stdout)
+        assert report["equal"] is False and report["tensors"] == [] and report["kind_difference"].startswith(f"A is {described}")
+    assert json.loads(run_tubelet(["diff", npz, directory, "--json"]).stdout)["kind_difference"] is None
+
+
+def test_diff_of_two_vivit_models_says_what_differs_in_kind(tmp_path):
+    model1, model2 = inflate_model(tmp_path, "spacetime"), inflate_model(tmp_path, "factorised-encoder")
+    out = run_tubelet(["diff", model1, model2], expect_rc=2).stdout
+    assert "differ in kind: A is a ViViT Model 1 (spacetime)" in out and "B is a ViViT Model 2 (factorised-encoder)" in out
+    assert out.count("\n") == 1
