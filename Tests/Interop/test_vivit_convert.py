@@ -420,3 +420,33 @@ def test_diff_of_two_vivit_models_says_what_differs_in_kind(tmp_path):
     out = run_tubelet(["diff", model1, model2], expect_rc=2).stdout
     assert "differ in kind: A is a ViViT Model 1 (spacetime)" in out and "B is a ViViT Model 2 (factorised-encoder)" in out
     assert out.count("\n") == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Conversions into another model's layout
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model, target, named, fits", [
+    ("factorised-encoder", "scenic", "a ViViT Model 2 (factorised-encoder)", "scenic-vivit-factorised-encoder"),
+    ("factorised-self-attention", "scenic", "a ViViT Model 3 (factorised-self-attention)", "scenic-vivit-factorised-self-attention"),
+    ("factorised-encoder", "hf-vivit-classifier", "a ViViT Model 2 (factorised-encoder)", "scenic-vivit-factorised-encoder"),
+    ("spacetime", "scenic-vivit-factorised-encoder", "a ViViT Model 1 (spacetime)", "scenic"),
+    ("spacetime", "timm", "a ViViT Model 1 (spacetime)", "scenic"),
+    ("factorised-dot-product", "scenic-vivit-factorised-self-attention", "a ViViT Model 1 or 4", "scenic"),
+])
+def test_convert_into_another_models_layout_names_the_model_and_the_layout_that_fits(tmp_path, model, target, named, fits):
+    source = inflate_model(tmp_path, model)
+    out = tmp_path / "out.npz"
+    process = run_tubelet(["convert", source, out, "--to", target], expect_rc=1)
+    assert process.stderr.count("Error:") == 1, process.stderr
+    assert f"this is {named}" in process.stderr and f"which the {target} layout does not hold" in process.stderr
+    assert f"Use --to {fits}, the layout of its model" in process.stderr
+    assert not out.exists()
+    run_tubelet(["convert", source, out, "--to", fits])  # the layout named fits
+
+
+def test_convert_of_an_image_vit_into_a_video_layout_says_to_inflate_it(tmp_path):
+    out = tmp_path / "out.safetensors"
+    process = run_tubelet(["convert", SAMPLE, out, "--to", "scenic-vivit-factorised-encoder"], expect_rc=1)
+    assert "this is an image ViT (ViT/16 (width 64, depth 2, 4 heads, MLP 128)), which the scenic-vivit-factorised-encoder layout, a video model's, does not hold" in process.stderr
+    assert "Inflate it into a ViViT first" in process.stderr and not out.exists()

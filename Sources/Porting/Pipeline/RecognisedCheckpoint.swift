@@ -41,7 +41,9 @@ public struct RecognisedCheckpoint {
     /// The checkpoint in the layout `target`, less what `exclusion` leaves out.
     public func convert(to target: String, excluding exclusion: TensorExclusion = .none) throws(CheckpointError) -> LayoutConversion {
         let schema = try pipeline.library.schema(named: target)
-        let conversion = try LayoutConversion.convert(source, match: match, to: schema, exclusion: exclusion, values: values)
+        let conversion = try refusingOtherModels(writing: schema) { () throws(CheckpointError) in
+            try LayoutConversion.convert(source, match: match, to: schema, exclusion: exclusion, values: values)
+        }
         guard let note = clipNote(target: schema) else { return conversion }
         return LayoutConversion(source: conversion.source, leftOut: conversion.leftOut, notes: conversion.notes + [note])
     }
