@@ -450,3 +450,19 @@ def test_convert_of_an_image_vit_into_a_video_layout_says_to_inflate_it(tmp_path
     process = run_tubelet(["convert", SAMPLE, out, "--to", "scenic-vivit-factorised-encoder"], expect_rc=1)
     assert "this is an image ViT (ViT/16 (width 64, depth 2, 4 heads, MLP 128)), which the scenic-vivit-factorised-encoder layout, a video model's, does not hold" in process.stderr
     assert "Inflate it into a ViViT first" in process.stderr and not out.exists()
+
+
+def test_inflate_format_hf_of_model1_writes_the_same_preprocessor_config_as_convert(tmp_path):
+    """inflate --format hf of Model 1 with --image-mean/--image-std writes the VivitImageProcessor
+    convert writes for the same clip; AutoImageProcessor loads it."""
+    normalisation = ["--image-mean", "0.5,0.5,0.5", "--image-std", "0.5,0.5,0.5"]
+    direct = tmp_path / "direct"
+    run_tubelet(["inflate", SAMPLE, "-o", direct, "--format", "hf", "--model", "spacetime", "--frames", str(FRAMES),
+                 "--classes", "5", *normalisation])
+    npz = inflate_model(tmp_path, "spacetime")
+    converted = tmp_path / "converted"
+    run_tubelet(["convert", npz, converted, "--format", "hf", "--frames", str(FRAMES), *normalisation])
+    assert (direct / "preprocessor_config.json").read_bytes() == (converted / "preprocessor_config.json").read_bytes()
+    processor = transformers.AutoImageProcessor.from_pretrained(direct)
+    pixels = processor([np.full((64, 80, 3), 255, np.uint8)] * FRAMES, return_tensors="pt")["pixel_values"]
+    assert tuple(pixels.shape) == (1, FRAMES, 3, 64, 64) and float(pixels.max()) == pytest.approx(1.0)

@@ -66,8 +66,9 @@ public struct Inflation {
     /// Face directory: Model 1, a CLS token, a classifier, square images) is refused first.
     ///
     /// A TimeSformer exists in PyTorch only: it is written under Hugging Face's names (an `hf`
-    /// directory, or safetensors or pth), with a `preprocessor_config.json` when `normalisation`
-    /// (the ViT's input mean and standard deviation, which no weights file stores) is given.
+    /// directory, or safetensors or pth). A Hugging Face directory (TimeSformer's, Model 1's) has
+    /// a `preprocessor_config.json` when `normalisation` (the ViT's input mean and standard
+    /// deviation, which no weights file stores) is given.
     public func output(_ format: Format, dtype: DType? = nil,
                        normalisation: InputNormalisation? = nil) throws(CheckpointError) -> PreparedOutput {
         var result: any TensorSource = inflated
@@ -89,7 +90,12 @@ public struct Inflation {
         if format == .hf {
             let schema = try checkpoint.pipeline.library.schema(named: "hf-vivit-classifier")
             let config = try HuggingFaceViViTConfig.make(inflated, values: checkpoint.values, dtype: dtype ?? .float32)
-            return PreparedOutput(format: format, source: try LayoutSource(result, schema: schema, depth: architecture.depth), config: config)
+            let preprocessor = try normalisation.map { normalisation throws(CheckpointError) in
+                try HuggingFaceViViTConfig.preprocessor(frames: inflated.geometry.frames, imageSize: inflated.geometry.imageSize[0],
+                                                        normalisation: normalisation, file: inflated.path)
+            }
+            return PreparedOutput(format: format, source: try LayoutSource(result, schema: schema, depth: architecture.depth),
+                                  config: config, preprocessorConfig: preprocessor)
         }
         if format == .hdf5 {
             // HDF5 keeps the provenance report with the weights, as a root attribute.
