@@ -226,8 +226,10 @@ def test_without_evidence_no_preprocessor_config_is_written_and_the_run_says_so(
 
 @pytest.mark.parametrize("flags, message", [
     (["--model", "timesformer", "--format", "hf", "--image-mean", "0.5,0.5,0.5"], "--image-mean and --image-std go together"),
-    (["--model", "spacetime", "--format", "hf", "--image-mean", "0.5,0.5,0.5", "--image-std", "0.5,0.5,0.5"],
-     "apply to --model timesformer --format hf"),
+    (["--model", "factorised-encoder", "--format", "hf", "--image-mean", "0.5,0.5,0.5", "--image-std", "0.5,0.5,0.5"],
+     "apply to --format hf of --model spacetime or timesformer"),
+    (["--model", "spacetime", "--format", "npz", "--image-mean", "0.5,0.5,0.5", "--image-std", "0.5,0.5,0.5"],
+     "apply to --format hf of --model spacetime or timesformer"),
     (["--model", "timesformer", "--format", "hf", "--image-mean", "0.5,0.5", "--image-std", "0.5,0.5,0.5"],
      "--image-mean has 2 values but --image-std 3"),
 ])

@@ -81,7 +81,7 @@ SAMPLE_BY_FILE = {sample.file: sample for sample in SAMPLES}
 # by the zoo (Checkpoints/zoo/make_zoo.py, cases hf-dinov2-*), which Tests/Interop/test_zoo.py
 # detects, inflates and checks against transformers' features.
 WITHOUT_SAMPLES: set[str] = {"hf-dinov2"}
-VIDEO_LAYOUTS = {"hf-vivit", "hf-vivit-v5", "hf-vivit-model", "hf-vivit-model-v5", "scenic-vivit-factorised-encoder",
+VIDEO_LAYOUTS = {"hf-vivit-classifier", "hf-vivit-classifier-v5", "hf-vivit", "hf-vivit-v5", "scenic-vivit-factorised-encoder",
                  "scenic-vivit-factorised-self-attention", "hf-timesformer", "hf-timesformer-classifier"}
 
 

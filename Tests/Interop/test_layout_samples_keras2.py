@@ -51,7 +51,7 @@ LAYERS_WITH_WEIGHTS = ["embedding", "class_token", "Transformer/posembed_input",
 #: The file format each layout is written in on the way: its family's usual one.
 EXTENSION = {"vision_transformer": ".npz", "big_vision": ".npz", "big_vision-scan": ".npz", "scenic": ".npz",
              "timm": ".pth", "keras-hub-vit": ".h5", "vit-keras": ".h5"}
-VIDEO_LAYOUTS = {"hf-vivit", "hf-vivit-v5", "hf-vivit-model", "hf-vivit-model-v5", "scenic-vivit-factorised-encoder",
+VIDEO_LAYOUTS = {"hf-vivit-classifier", "hf-vivit-classifier-v5", "hf-vivit", "hf-vivit-v5", "scenic-vivit-factorised-encoder",
                  "scenic-vivit-factorised-self-attention", "hf-timesformer", "hf-timesformer-classifier"}
 
 

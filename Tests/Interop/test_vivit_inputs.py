@@ -137,7 +137,7 @@ def test_hugging_face_vivit_written_by_save_pretrained_is_recognised(tmp_path, c
     v4_names, v5_names = (set(load_file(tmp_path / d / "model.safetensors")) for d in ("v4", "v5"))
     assert any(".attention.attention.query." in name for name in v4_names)
     assert any(".attention.q_proj." in name for name in v5_names), "this transformers writes no v5 names"
-    base = "hf-vivit" if classifier else "hf-vivit-model"
+    base = "hf-vivit-classifier" if classifier else "hf-vivit"
     for directory, layout_name in (("v4", base), ("v5", base + "-v5")):
         layout = inspect_json(tmp_path / directory)["layout"]
         assert layout["name"] == layout_name

@@ -9,7 +9,7 @@ struct LayoutRoundTripTests {
         do { return try SchemaLibrary.builtin() } catch { fatalError("built-in schemas do not load: \(error)") }
     }()
 
-    /// Image layouts that hold a classifier head (hf-vit has none; the hf-vivit and
+    /// Image layouts that hold a classifier head (hf-vit has none; the hf-vivit-classifier and
     /// hf-timesformer ones are video layouts).
     static var layoutNames: [String] { imageLayouts.filter { !headless.contains($0) } }
 

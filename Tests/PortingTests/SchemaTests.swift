@@ -26,9 +26,9 @@ struct SchemaTests {
         let library = try SchemaLibrary.builtin()
         #expect(Set(library.schemas.map(\.name)) == [
             "vision_transformer", "scenic", "big_vision", "big_vision-scan", "timm", "hf-vit", "hf-vit-classifier", "hf-vit-v5",
-            "hf-vit-classifier-v5", "hf-dinov2", "hf-vivit", "hf-timesformer", "hf-timesformer-classifier", "keras-hub-vit", "vit-keras",
-            "scenic-vivit-factorised-encoder", "scenic-vivit-factorised-self-attention", "hf-vivit-v5", "hf-vivit-model",
-            "hf-vivit-model-v5",
+            "hf-vit-classifier-v5", "hf-dinov2", "hf-vivit-classifier", "hf-timesformer", "hf-timesformer-classifier", "keras-hub-vit", "vit-keras",
+            "scenic-vivit-factorised-encoder", "scenic-vivit-factorised-self-attention", "hf-vivit-classifier-v5", "hf-vivit",
+            "hf-vivit-v5",
         ])
     }
 

@@ -128,7 +128,7 @@ struct CommandLineTests {
     func suggestions() {
         #expect(NameSuggestion.nearest(to: "timmm", among: ["timm", "scenic"]) == "timm")
         #expect(NameSuggestion.nearest(to: "sceinc", among: ["timm", "scenic"]) == "scenic")  // a transposition
-        #expect(NameSuggestion.nearest(to: "hf-vi", among: ["hf-vit", "hf-vivit"]) == "hf-vit")  // a prefix
+        #expect(NameSuggestion.nearest(to: "hf-vi", among: ["hf-vit", "hf-vivit-classifier"]) == "hf-vit")  // a prefix
         #expect(NameSuggestion.nearest(to: "keras", among: ["timm", "scenic"]) == nil)
         #expect(NameSuggestion.nearest(to: "", among: ["timm"]) == nil)
     }

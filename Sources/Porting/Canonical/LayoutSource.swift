@@ -6,7 +6,9 @@ import TensorIO
 /// takes is an error naming it, never silently dropped.
 ///
 /// The metadata is the source's, less any Keras weight lists (they name the source's
-/// tensors), plus, for a schema with ``LayoutSchema/kerasLayers``, the lists of the output:
+/// tensors) and a safetensors file's `format` marker (it names the framework of the source's
+/// layout, `pt` for Hugging Face's; the safetensors writer sets it anew, and a Flax msgpack has
+/// no place for it), plus, for a schema with ``LayoutSchema/kerasLayers``, the lists of the output:
 /// `layer_names` and each layer's `weight_names`, which the HDF5 writer stores as Keras does.
 public final class LayoutSource: TensorSource {
     private struct Plan {
@@ -148,7 +150,9 @@ public final class LayoutSource: TensorSource {
     public var path: String { canonical.path }
     public var format: CheckpointFormat { canonical.format }
     public var metadata: [String: String] {
-        canonical.metadata.filter { !KerasWeightLists.isListKey($0.key) }.merging(kerasLists) { _, ours in ours }
+        canonical.metadata.filter { entry in
+            !KerasWeightLists.isListKey(entry.key) && !(canonical.format == .safetensors && entry.key == "format")
+        }.merging(kerasLists) { _, ours in ours }
     }
 
     public func read(_ name: String) throws(CheckpointError) -> Tensor {

@@ -14,6 +14,8 @@ public struct TensorExclusion: Sendable {
     public var dropHead: Bool
     /// How a pattern matches a name (shell globs on the command line).
     public var matches: @Sendable (_ pattern: String, _ name: String) -> Bool
+    /// Why the classifier is left out, as the summary and metadata say it.
+    public var headReason = "the image classifier (drop head)"
 
     public init(patterns: [String] = [], dropHead: Bool = false,
                 matches: @escaping @Sendable (_ pattern: String, _ name: String) -> Bool) {
@@ -43,7 +45,7 @@ public struct TensorExclusion: Sendable {
         for info in source.tensors {
             let files = source.fileTensors(for: info.name) ?? []
             if dropHead && Self.isClassifier(info.name) {
-                result.append(LeftOut(canonical: info.name, fileTensors: files, reason: "the image classifier (drop head)"))
+                result.append(LeftOut(canonical: info.name, fileTensors: files, reason: headReason))
             } else if dropHead && info.name.hasPrefix("pre_logits/") && !target.places(info.name) {
                 result.append(LeftOut(canonical: info.name, fileTensors: files,
                                       reason: "pre_logits, which the \(target.name) layout has no place for (drop head)"))

@@ -26,6 +26,9 @@ public struct SourceConfig: Sendable, Equatable {
     public var frames: Sourced<Int>?
     public var imageSize: Sourced<Int>?
     public var tubelet: Sourced<[Int]>?
+    /// A classifier's class names in index order (Hugging Face's `id2label`), carried into a
+    /// Hugging Face config written for the same weights.
+    public var labels: Sourced<[String]>?
 
     /// The config of the weights at `path`: `path/config.json` for a model directory,
     /// `config.json` beside a weights file; nil when there is none or it says none of these.
@@ -76,8 +79,22 @@ public struct SourceConfig: Sendable, Equatable {
         if let tubelet = fields.tubelet, tubelet.count == 3, tubelet.allSatisfy({ $0 > 0 }) {
             config.tubelet = Sourced(tubelet, from("tubelet_size"))
         }
+        if let id2label = fields.labels, let labels = Self.ordered(id2label) {
+            config.labels = Sourced(labels, from("id2label"))
+        }
         return config.heads == nil && config.activation == nil && config.layerNormEpsilon == nil && config.frames == nil
             && config.imageSize == nil ? nil : config
+    }
+
+    /// `id2label`'s names in index order, when its keys are exactly 0..<n; nil otherwise.
+    static func ordered(_ id2label: [String: String]) -> [String]? {
+        guard !id2label.isEmpty else { return nil }
+        var labels: [String] = []
+        for index in 0..<id2label.count {
+            guard let label = id2label[String(index)] else { return nil }
+            labels.append(label)
+        }
+        return labels
     }
 
     /// `dir/config.json` for a weights file `dir/x`, as the user would write it.
@@ -101,6 +118,7 @@ public struct SourceConfig: Sendable, Equatable {
         var frames: Int?
         var imageSize: Int?
         var tubelet: [Int]?
+        var labels: [String: String]?
 
         struct ModelArguments: Decodable {
             var heads: Int?
@@ -126,6 +144,7 @@ public struct SourceConfig: Sendable, Equatable {
             case width = "hidden_size", depth = "num_hidden_layers"
             case timmArchitecture = "architecture", timmFeatures = "num_features", modelArguments = "model_args"
             case frames = "num_frames", imageSize = "image_size", tubelet = "tubelet_size"
+            case labels = "id2label"
         }
 
         init(from decoder: any Decoder) throws {
@@ -141,6 +160,7 @@ public struct SourceConfig: Sendable, Equatable {
             frames = try? container.decodeIfPresent(Int.self, forKey: .frames)
             imageSize = try? container.decodeIfPresent(Int.self, forKey: .imageSize)
             tubelet = try? container.decodeIfPresent([Int].self, forKey: .tubelet)
+            labels = try? container.decodeIfPresent([String: String].self, forKey: .labels)
         }
     }
 

@@ -3,6 +3,7 @@
 public enum HuggingFaceClass: String, Codable, Sendable, CaseIterable {
     case vitModel = "ViTModel"
     case vitForImageClassification = "ViTForImageClassification"
+    case vivitModel = "VivitModel"
     case vivitForVideoClassification = "VivitForVideoClassification"
     case timesformerModel = "TimesformerModel"
     case timesformerForVideoClassification = "TimesformerForVideoClassification"
@@ -11,11 +12,19 @@ public enum HuggingFaceClass: String, Codable, Sendable, CaseIterable {
     public var modelType: String {
         switch self {
         case .vitModel, .vitForImageClassification: "vit"
-        case .vivitForVideoClassification: "vivit"
+        case .vivitModel, .vivitForVideoClassification: "vivit"
         case .timesformerModel, .timesformerForVideoClassification: "timesformer"
         }
     }
 
     /// Whether the class is an image ViT's, whose config ``HuggingFaceViTConfig`` writes.
     public var isImageViT: Bool { modelType == "vit" }
+
+    /// Whether the class is a ViViT's (Model 1), whose config ``HuggingFaceViViTConfig`` writes.
+    public var isViViT: Bool { modelType == "vivit" }
+
+    /// Whether the class ends in a classifier (`…ForImageClassification`, `…ForVideoClassification`).
+    public var hasClassifier: Bool {
+        self == .vitForImageClassification || self == .vivitForVideoClassification || self == .timesformerForVideoClassification
+    }
 }

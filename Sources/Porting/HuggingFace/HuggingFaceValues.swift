@@ -25,10 +25,22 @@ enum HuggingFaceValues {
 
     /// `id2label` and `label2id` for `classes` anonymous labels, as transformers names them.
     static func labels(_ classes: Int) -> [String: JSONLiteral] {
-        let labels = (0..<classes).map { "LABEL_\($0)" }
+        labels(anonymousLabels(classes))
+    }
+
+    /// `LABEL_0` … : transformers' names for classes nothing names.
+    static func anonymousLabels(_ classes: Int) -> [String] {
+        (0..<classes).map { "LABEL_\($0)" }
+    }
+
+    /// `id2label` and `label2id` for `labels` in index order (a label named twice keeps its
+    /// first index in `label2id`).
+    static func labels(_ labels: [String]) -> [String: JSONLiteral] {
+        var label2id: [String: JSONLiteral] = [:]
+        for (index, label) in labels.enumerated() where label2id[label] == nil { label2id[label] = .integer(index) }
         return [
             "id2label": .object(Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), .string($0.element)) })),
-            "label2id": .object(Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($0.element, .integer($0.offset)) })),
+            "label2id": .object(label2id),
         ]
     }
 }

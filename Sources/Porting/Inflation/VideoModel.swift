@@ -43,6 +43,17 @@ public enum VideoModel: String, CaseIterable, Codable, Sendable {
         }
     }
 
+    /// The built-in layout of scenic's tree for this model (Models 1 and 4 have the same
+    /// names); nil for TimeSformer, which scenic does not build.
+    public var scenicLayout: String? {
+        switch self {
+        case .spacetime, .factorisedDotProduct: "scenic"
+        case .factorisedEncoder: "scenic-vivit-factorised-encoder"
+        case .factorisedSelfAttention: "scenic-vivit-factorised-self-attention"
+        case .timesformer: nil
+        }
+    }
+
     /// Models 3 and 4 forbid the token classifier in scenic: they pool by averaging.
     /// TimeSformer pools with its CLS token only.
     public var allowsClassToken: Bool {

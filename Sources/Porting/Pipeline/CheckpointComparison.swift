@@ -8,8 +8,11 @@ public struct CheckpointComparison: Sendable {
     /// How names were matched, for people: "the files' own names" or "canonical names (A vs B)".
     public let basis: String
     public let tensors: TensorComparison
+    /// Set when the two files hold different kinds of model (a ViT and a ViViT, or two ViViT
+    /// models): what each is and what to compare instead; no tensor is compared then.
+    public var kindDifference: String? = nil
 
-    public var isEqual: Bool { tensors.isEqual }
+    public var isEqual: Bool { kindDifference == nil && tensors.isEqual }
 }
 
 extension Pipeline {
@@ -23,7 +26,15 @@ extension Pipeline {
         var a = first, b = second
         let pathA = firstPath ?? first.path, pathB = secondPath ?? second.path
         var basis = "the files' own names"
-        if var matchA = try? detector(for: pathA).detect(first), var matchB = try? detector(for: pathB).detect(second),
+        let detectedA = try? detector(for: pathA).detect(first), detectedB = try? detector(for: pathB).detect(second)
+        if let detectedA, let detectedB, let kindA = ModelKind.of(detectedA, path: pathA), let kindB = ModelKind.of(detectedB, path: pathB),
+           let difference = ModelKind.difference(kindA, kindB) {
+            return CheckpointComparison(
+                basis: "their models (\(detectedA.layoutDescription) vs \(detectedB.layoutDescription))",
+                tensors: TensorComparison(atol: atol, rtol: rtol, onlyInFirst: [], onlyInSecond: [], entries: []),
+                kindDifference: difference)
+        }
+        if var matchA = detectedA, var matchB = detectedB,
            matchA.schema.name != matchB.schema.name || matchA.prefix != matchB.prefix {
             _ = try values(for: matchA, path: pathA)
             _ = try values(for: matchB, path: pathB)

@@ -36,8 +36,9 @@ extension RecognisedCheckpoint {
         let schema = try pipeline.library.schema(named: target)
         let modelClass = try HuggingFaceViTConfig.modelClass(of: schema, file: path)
         // The config.json written states the source's activation: no note needed.
-        let conversion = try LayoutConversion.convert(source, match: match, to: schema, exclusion: exclusion,
-                                                      values: ModelValues(heads: values.heads))
+        let conversion = try refusingOtherModels(writing: schema) { () throws(CheckpointError) in
+            try LayoutConversion.convert(source, match: match, to: schema, exclusion: exclusion, values: ModelValues(heads: values.heads))
+        }
         let result = conversion.source
         let architecture = try ViTArchitecture.infer(result.canonical.tensors, file: path, heads: match.headCount)
         let outputDType = dtype ?? match.canonicalTensors.first { $0.dtype.isFloatingPoint }?.dtype ?? .float32

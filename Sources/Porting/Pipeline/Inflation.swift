@@ -6,7 +6,7 @@ public struct Inflation {
     /// What an inflation can be written as.
     public enum Format: String, CaseIterable, Sendable {
         case hdf5, npz
-        /// A Hugging Face directory: `config.json` and `model.safetensors` in the `hf-vivit`
+        /// A Hugging Face directory: `config.json` and `model.safetensors` in the `hf-vivit-classifier`
         /// layout (`VivitForVideoClassification`, Model 1 only), or for TimeSformer in the
         /// `hf-timesformer` layouts, with `preprocessor_config.json` when the input
         /// normalisation is known.
@@ -66,8 +66,9 @@ public struct Inflation {
     /// Face directory: Model 1, a CLS token, a classifier, square images) is refused first.
     ///
     /// A TimeSformer exists in PyTorch only: it is written under Hugging Face's names (an `hf`
-    /// directory, or safetensors or pth), with a `preprocessor_config.json` when `normalisation`
-    /// (the ViT's input mean and standard deviation, which no weights file stores) is given.
+    /// directory, or safetensors or pth). A Hugging Face directory (TimeSformer's, Model 1's) has
+    /// a `preprocessor_config.json` when `normalisation` (the ViT's input mean and standard
+    /// deviation, which no weights file stores) is given.
     public func output(_ format: Format, dtype: DType? = nil,
                        normalisation: InputNormalisation? = nil) throws(CheckpointError) -> PreparedOutput {
         var result: any TensorSource = inflated
@@ -87,9 +88,14 @@ public struct Inflation {
             return PreparedOutput(format: format, source: source, config: config, preprocessorConfig: preprocessor)
         }
         if format == .hf {
-            let schema = try checkpoint.pipeline.library.schema(named: "hf-vivit")
+            let schema = try checkpoint.pipeline.library.schema(named: "hf-vivit-classifier")
             let config = try HuggingFaceViViTConfig.make(inflated, values: checkpoint.values, dtype: dtype ?? .float32)
-            return PreparedOutput(format: format, source: try LayoutSource(result, schema: schema, depth: architecture.depth), config: config)
+            let preprocessor = try normalisation.map { normalisation throws(CheckpointError) in
+                try HuggingFaceViViTConfig.preprocessor(frames: inflated.geometry.frames, imageSize: inflated.geometry.imageSize[0],
+                                                        normalisation: normalisation, file: inflated.path)
+            }
+            return PreparedOutput(format: format, source: try LayoutSource(result, schema: schema, depth: architecture.depth),
+                                  config: config, preprocessorConfig: preprocessor)
         }
         if format == .hdf5 {
             // HDF5 keeps the provenance report with the weights, as a root attribute.

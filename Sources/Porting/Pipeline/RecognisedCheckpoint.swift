@@ -40,7 +40,22 @@ public struct RecognisedCheckpoint {
 
     /// The checkpoint in the layout `target`, less what `exclusion` leaves out.
     public func convert(to target: String, excluding exclusion: TensorExclusion = .none) throws(CheckpointError) -> LayoutConversion {
-        try LayoutConversion.convert(source, match: match, to: pipeline.library.schema(named: target), exclusion: exclusion, values: values)
+        let schema = try pipeline.library.schema(named: target)
+        let conversion = try refusingOtherModels(writing: schema) { () throws(CheckpointError) in
+            try LayoutConversion.convert(source, match: match, to: schema, exclusion: exclusion, values: values)
+        }
+        guard let note = clipNote(target: schema) else { return conversion }
+        return LayoutConversion(source: conversion.source, leftOut: conversion.leftOut, notes: conversion.notes + [note])
+    }
+
+    /// A ViViT Model 1 or 3 or 4 whose clip a config file states, written in a layout with no
+    /// config: the clip is not in the weights, so say what to give when converting it back.
+    func clipNote(target: LayoutSchema) -> PipelineNote? {
+        guard target.huggingFaceClass == nil, ViViTArchitecture.isViViT(match.canonicalTensors),
+              let architecture = try? vivitArchitecture(), architecture.model != .factorisedEncoder,
+              let frames = architecture.frames, let imageSize = architecture.imageSize,
+              let origin = architecture.clipOrigin, origin != .stored else { return nil }
+        return PipelineNote(.advice, "note: the clip (\(frames) frames of \(imageSize[0]) px, \(origin.basis)) is not stored in the weights; pass \(setting: .frames) \(frames) when converting them to a Hugging Face ViViT")
     }
 }
 

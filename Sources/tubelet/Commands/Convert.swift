@@ -11,6 +11,7 @@ struct Convert: ParsableCommand {
             Examples:
               tubelet convert ViT-B_16.npz ViT-B_16.safetensors
               tubelet convert vit.pth vit-hf --to hf-vit-classifier --format hf
+              tubelet convert vivit_kinetics.msgpack vivit-hf --format hf --frames 32 --image-size 224
               tubelet convert ViT-L_16.npz shards --max-shard-size 2GB
 
             The output format follows OUT's extension unless --format names it. The output is \
@@ -20,8 +21,13 @@ struct Convert: ParsableCommand {
             SRC may be a file, a shard index or a Hugging Face model directory. --format hf \
             writes a Hugging Face model directory OUT (config.json + model.safetensors) of a \
             ViT in the layout --to names (hf-vit: ViTModel, hf-vit-classifier: \
-            ViTForImageClassification, and their -v5 forms in transformers 5's own names); \
-            --to one of those with an OUT that has no file extension does the same.
+            ViTForImageClassification, and their -v5 forms in transformers 5's own names), or \
+            of a ViViT Model 1 (hf-vivit: VivitModel, hf-vivit-classifier: \
+            VivitForVideoClassification, the default for a ViViT with a classifier; scenic's \
+            Model 1 stores no clip, so --frames or --image-size give it when no config.json \
+            beside the weights does, and --image-mean/--image-std, or a \
+            preprocessor_config.json beside them, add a preprocessor_config.json); --to one of \
+            those with an OUT that has no file extension does the same.
             """
     )
 
@@ -78,6 +84,18 @@ struct Convert: ParsableCommand {
     @Flag(name: .customLong("drop-head"), help: "With --to: leave out the image classifier, and pre_logits where the target layout has no place for it (a backbone layout such as keras-hub-vit); recorded like --exclude.")
     var dropHead = false
 
+    @Option(help: "--format hf of a ViViT: the frames of its clip, when no config.json beside the weights says (scenic's Model 1 stores only frames × patches).")
+    var frames: Int?
+
+    @Option(name: .customLong("image-size"), help: "--format hf of a ViViT: the (square) frame size in pixels, when no config.json beside the weights says.")
+    var imageSize: Int?
+
+    @Option(name: .customLong("image-mean"), help: "--format hf of a ViViT: the input mean per channel, R,G,B, for preprocessor_config.json (default: from a preprocessor_config.json or timm config.json beside the weights).")
+    var imageMean: ChannelValues?
+
+    @Option(name: .customLong("image-std"), help: "--format hf of a ViViT: the input standard deviation per channel, R,G,B (with --image-mean).")
+    var imageStd: ChannelValues?
+
     @OptionGroup var progressOptions: ProgressOptionGroup
 
     @OptionGroup var layouts: LayoutOptionGroup
@@ -116,10 +134,21 @@ struct Convert: ParsableCommand {
         if dropHead && to == nil {
             throw ValidationError("--drop-head needs --to (the layout tells which tensors are the head); without --to, use --exclude with the file's names")
         }
+        let videoOptions = frames != nil || imageSize != nil || imageMean != nil || imageStd != nil
+        if let frames, frames <= 0 { throw ValidationError("--frames must be positive") }
+        if let imageSize, imageSize <= 0 { throw ValidationError("--image-size must be positive") }
+        if (imageMean == nil) != (imageStd == nil) { throw ValidationError("--image-mean and --image-std go together") }
+        if let imageMean, let imageStd, imageMean.values.count != imageStd.values.count {
+            throw ValidationError("--image-mean has \(imageMean.values.count) values but --image-std \(imageStd.values.count)")
+        }
+        if videoOptions, !writesModelDirectory || (to != nil && (try? layouts.library()).flatMap({ Self.huggingFaceClass(of: to, in: $0) })?.isViViT != true) {
+            throw ValidationError("--frames, --image-size, --image-mean and --image-std apply to --format hf of a ViViT (its config.json and preprocessor_config.json)")
+        }
         if writesModelDirectory {
-            // Layouts that cannot be loaded (a bad --schema file) are reported by run().
-            if let library = try? layouts.library(), Self.imageViTClass(of: to, in: library) == nil {
-                throw ValidationError("--format hf writes a Hugging Face ViT directory: pass --to hf-vit (ViTModel) or --to hf-vit-classifier (ViTForImageClassification)")
+            // Layouts that cannot be loaded (a bad --schema file) are reported by run(); without
+            // --to, run() chooses the ViViT class from the source or says this.
+            if to != nil, let library = try? layouts.library(), Self.huggingFaceClass(of: to, in: library) == nil {
+                throw ValidationError(Self.huggingFaceTargets)
             }
             guard maxShardSize == nil else {
                 throw ValidationError("--format hf writes one model.safetensors beside config.json; drop --max-shard-size")
@@ -130,11 +159,14 @@ struct Convert: ParsableCommand {
         }
     }
 
-    /// The transformers ViT class the layout `name` is loaded by, if its schema names one.
-    static func imageViTClass(of name: String?, in library: SchemaLibrary) -> HuggingFaceClass? {
-        guard let name, let modelClass = try? library.schema(named: name).huggingFaceClass, modelClass.isImageViT else { return nil }
+    /// The transformers ViT or ViViT class the layout `name` is loaded by, if its schema names one.
+    static func huggingFaceClass(of name: String?, in library: SchemaLibrary) -> HuggingFaceClass? {
+        guard let name, let modelClass = try? library.schema(named: name).huggingFaceClass,
+              modelClass.isImageViT || modelClass.isViViT else { return nil }
         return modelClass
     }
+
+    static let huggingFaceTargets = "--format hf writes a Hugging Face ViT or ViViT directory: pass --to hf-vit (ViTModel), hf-vit-classifier (ViTForImageClassification), hf-vivit (VivitModel) or hf-vivit-classifier (VivitForVideoClassification)"
 
     func run() throws {
         verbosity.apply()
@@ -182,16 +214,24 @@ struct Convert: ParsableCommand {
         case nil:
             guard to != nil, maxShardSize == nil, CheckpointFormat.forExtension(of: output) == nil,
                   let library = try? layouts.library() else { return false }
-            return Self.imageViTClass(of: to, in: library) != nil
+            return Self.huggingFaceClass(of: to, in: library) != nil
         }
     }
 
-    /// OUT as a directory `from_pretrained` loads: the weights in a Hugging Face ViT layout
-    /// as `model.safetensors`, and a `config.json` for the architecture they hold.
+    /// OUT as a directory `from_pretrained` loads: the weights in a Hugging Face ViT or ViViT
+    /// layout as `model.safetensors`, and a `config.json` for the architecture they hold.
     func writeModelDirectory(_ input: any TensorSource) throws {
-        // validate() made sure --to names a Hugging Face ViT layout.
-        guard let target = to else { throw ValidationError("--format hf needs --to hf-vit or --to hf-vit-classifier") }
         let checkpoint = try layouts.pipeline(reading).recognise(input, path: source, layout: from)
+        let isViViT = ViViTArchitecture.isViViT(checkpoint.match.canonicalTensors)
+        // validate() made sure --to names a Hugging Face ViT or ViViT layout; without it, a
+        // ViViT's classifier says which.
+        var chosen = to
+        if chosen == nil && isViViT { chosen = try checkpoint.vivitArchitecture().classes == nil ? "hf-vivit" : "hf-vivit-classifier" }
+        guard let target = chosen else { throw ValidationError(Self.huggingFaceTargets) }
+        if let library = try? layouts.library(), Self.huggingFaceClass(of: target, in: library)?.isViViT == true {
+            try writeViViTDirectory(checkpoint, target: target)
+            return
+        }
         let export = try checkpoint.huggingFaceViT(target, excluding: exclusion, dtype: dtype)
         for note in export.notes { printNote(CommandLineNames.render(note.text)) }
         do {
@@ -203,5 +243,35 @@ struct Convert: ParsableCommand {
         let bytes = export.source.tensors.reduce(0) { $0 + $1.byteCount }
         noteStaleTemporaries(beside: output)
         printNote("wrote \(output) (hf: config.json + model.safetensors, \(export.modelClass.rawValue)): \(export.source.tensors.count) tensors, \(ByteCountText.format(bytes)) of tensor data")
+    }
+
+    /// A ViViT Model 1 as a Hugging Face ViViT directory, with `preprocessor_config.json` when
+    /// the input normalisation is known.
+    func writeViViTDirectory(_ checkpoint: RecognisedCheckpoint, target: String) throws {
+        let normalisation = normalisation()
+        let clip = ViViTArchitecture.Clip(frames: frames.map { Sourced($0, .given) }, imageSize: imageSize.map { Sourced($0, .given) })
+        let export = try checkpoint.huggingFaceViViT(target, clip: clip, normalisation: normalisation, excluding: exclusion, dtype: dtype)
+        for note in export.notes { printNote(CommandLineNames.render(note.text)) }
+        if let normalisation {
+            printNote("preprocessor_config.json: mean \(normalisation.mean), std \(normalisation.std) (\(normalisation.origin.basis))")
+        } else {
+            printNote("note: no preprocessor_config.json: the input normalisation is not stored in the weights and no preprocessor_config.json or timm config.json beside them says it; pass --image-mean and --image-std (0.5,0.5,0.5 for scenic's and Google's models) to write one")
+        }
+        do {
+            let bar = progressOptions.bar("convert")
+            defer { bar?.clear() }
+            try export.write(to: output, overwrite: force, progress: bar?.handler)
+        }
+        if let advice = export.loadingAdvice(path: output) { printNote(CommandLineNames.render(advice.text)) }
+        let bytes = export.source.tensors.reduce(0) { $0 + $1.byteCount }
+        noteStaleTemporaries(beside: output)
+        let files = export.preprocessorConfig == nil ? "config.json + model.safetensors" : "config.json + preprocessor_config.json + model.safetensors"
+        printNote("wrote \(output) (hf: \(files), \(export.modelClass.rawValue)): \(export.source.tensors.count) tensors, \(ByteCountText.format(bytes)) of tensor data")
+    }
+
+    /// The input normalisation: the options, or the files beside the weights, or nothing.
+    func normalisation() -> InputNormalisation? {
+        if let imageMean, let imageStd { return InputNormalisation(mean: imageMean.values, std: imageStd.values, origin: .given) }
+        return InputNormalisation.find(for: source)
     }
 }

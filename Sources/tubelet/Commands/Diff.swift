@@ -16,8 +16,9 @@ struct Diff: ParsableCommand {
             When both files have a known layout they are compared under canonical names, so a \
             timm .pth and a vision_transformer .npz of the same weights compare equal; \
             otherwise by the files' own names. Two values match when |a - b| <= atol + rtol * |b| \
-            (numpy's allclose; NaN matches NaN). Exit status 0 when the files match, 2 when they \
-            differ, 1 when one cannot be read.
+            (numpy's allclose; NaN matches NaN). A ViT against a ViViT, or two different ViViT \
+            models, are not compared tensor by tensor: diff says what each is. Exit status 0 \
+            when the files match, 2 when they differ, 1 when one cannot be read.
             """
     )
 
@@ -57,6 +58,15 @@ struct Diff: ParsableCommand {
         let b = try Checkpoint.open(second, options: reading.readOptions)
         let comparison = try layouts.pipeline(reading).compare(a, b, firstPath: first, secondPath: second, atol: atol, rtol: rtol)
         let report = comparison.tensors
+        if let kind = comparison.kindDifference {
+            // Different kinds of model: say so instead of listing every tensor.
+            if json {
+                print(try report.jsonText(first: first, second: second, basis: comparison.basis, kindDifference: kind))
+            } else {
+                print("\(first) and \(second) differ in kind: \(kind)")
+            }
+            throw ExitCode(2)
+        }
         if json {
             print(try report.jsonText(first: first, second: second, basis: comparison.basis))
         } else {

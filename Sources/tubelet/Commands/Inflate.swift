@@ -70,10 +70,10 @@ struct Inflate: ParsableCommand {
     @Flag(name: .customLong("copy-spatial-cls"), help: "Model 2: copy the ViT's cls into cls_SpatialTransformer (scenic leaves it zero).")
     var copySpatialClassToken = false
 
-    @Option(name: .customLong("image-mean"), help: "TimeSformer hf: the ViT's input mean per channel, R,G,B, for preprocessor_config.json (default: from a preprocessor_config.json or timm config.json beside the weights).")
+    @Option(name: .customLong("image-mean"), help: "--format hf (Model 1 or TimeSformer): the ViT's input mean per channel, R,G,B, for preprocessor_config.json (default: from a preprocessor_config.json or timm config.json beside the weights).")
     var imageMean: ChannelValues?
 
-    @Option(name: .customLong("image-std"), help: "TimeSformer hf: the ViT's input standard deviation per channel, R,G,B (with --image-mean).")
+    @Option(name: .customLong("image-std"), help: "--format hf (Model 1 or TimeSformer): the ViT's input standard deviation per channel, R,G,B (with --image-mean).")
     var imageStd: ChannelValues?
 
     @Option(help: "Output format: hdf5, npz, hf, safetensors, msgpack, pth (default: from OUT's extension).",
@@ -124,13 +124,17 @@ struct Inflate: ParsableCommand {
         if (imageMean == nil) != (imageStd == nil) {
             throw ValidationError("--image-mean and --image-std go together")
         }
-        if imageMean != nil, model != .timesformer || (try? outputFormat(output ?? "")) != .hf {
-            throw ValidationError("--image-mean and --image-std apply to --model timesformer --format hf (its preprocessor_config.json)")
+        if imageMean != nil, !writesPreprocessor || (try? outputFormat(output ?? "")) != .hf {
+            throw ValidationError("--image-mean and --image-std apply to --format hf of --model spacetime or timesformer (its preprocessor_config.json)")
         }
         if let imageMean, let imageStd, imageMean.values.count != imageStd.values.count {
             throw ValidationError("--image-mean has \(imageMean.values.count) values but --image-std \(imageStd.values.count)")
         }
     }
+
+    /// Whether a Hugging Face directory of the model has an image processor: Model 1's
+    /// (VivitImageProcessor) and TimeSformer's.
+    var writesPreprocessor: Bool { model == .spacetime || model == .timesformer }
 
     /// The ViT's input normalisation: the options, or the files beside the weights, or nothing.
     func normalisation() -> InputNormalisation? {
@@ -200,11 +204,11 @@ struct Inflate: ParsableCommand {
         let inflation = try vit.inflate(options())
         // What the output cannot hold (a Hugging Face directory: Model 1, a CLS token,
         // --classes, square images) is refused before anything is printed or written.
-        let normalisation = model == .timesformer ? normalisation() : nil
+        let normalisation = writesPreprocessor ? normalisation() : nil
         let prepared = try output.map { try inflation.output(outputFormat($0), dtype: dtype, normalisation: normalisation) }
         printNote("\(source): \(vit.match.layoutDescription) — \(inflation.architecture.summary)")
         for note in inflation.notes(for: (try? outputFormat(output ?? "")) ?? .npz) { printNote(CommandLineNames.render(note.text)) }
-        if model == .timesformer, prepared?.format == .hf {
+        if writesPreprocessor, prepared?.format == .hf {
             if let normalisation {
                 printNote("preprocessor_config.json: mean \(normalisation.mean), std \(normalisation.std) (\(normalisation.origin.basis))")
             } else {

@@ -3,7 +3,8 @@ import Porting
 
 /// `diff`'s table, and its JSON (keys sorted): `first`, `second`, `basis` (how names were
 /// matched), `equal`, `atol`, `rtol`, `only_in_first`, `only_in_second` (names), and
-/// `tensors`, the entries of ``TensorComparison``.
+/// `tensors`, the entries of ``TensorComparison``; `kind_difference` when the files hold
+/// different kinds of model (then nothing was compared tensor by tensor), else null.
 extension TensorComparison {
     func table(first: String, second: String, basis: String) -> String {
         var text = ""
@@ -25,17 +26,30 @@ extension TensorComparison {
         return text
     }
 
-    func jsonText(first: String, second: String, basis: String) throws -> String {
+    func jsonText(first: String, second: String, basis: String, kindDifference: String? = nil) throws -> String {
         struct Document: Encodable {
             var first: String, second: String, basis: String, equal: Bool, atol: Double, rtol: Double
-            var onlyInFirst: [String], onlyInSecond: [String], tensors: [Entry]
+            var onlyInFirst: [String], onlyInSecond: [String], tensors: [Entry], kindDifference: String?
             enum CodingKeys: String, CodingKey {
                 case first, second, basis, equal, atol, rtol, tensors
-                case onlyInFirst = "only_in_first", onlyInSecond = "only_in_second"
+                case onlyInFirst = "only_in_first", onlyInSecond = "only_in_second", kindDifference = "kind_difference"
+            }
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(first, forKey: .first)
+                try container.encode(second, forKey: .second)
+                try container.encode(basis, forKey: .basis)
+                try container.encode(equal, forKey: .equal)
+                try container.encode(atol, forKey: .atol)
+                try container.encode(rtol, forKey: .rtol)
+                try container.encode(onlyInFirst, forKey: .onlyInFirst)
+                try container.encode(onlyInSecond, forKey: .onlyInSecond)
+                try container.encode(tensors, forKey: .tensors)
+                try container.encode(kindDifference, forKey: .kindDifference)  // null when the kinds match
             }
         }
-        let document = Document(first: first, second: second, basis: basis, equal: isEqual, atol: atol, rtol: rtol,
-                                onlyInFirst: onlyInFirst, onlyInSecond: onlyInSecond, tensors: entries)
+        let document = Document(first: first, second: second, basis: basis, equal: isEqual && kindDifference == nil, atol: atol, rtol: rtol,
+                                onlyInFirst: onlyInFirst, onlyInSecond: onlyInSecond, tensors: entries, kindDifference: kindDifference)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
