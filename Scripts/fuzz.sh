@@ -25,12 +25,27 @@ BUILD=.build-fuzz
 HDF5_PC=hdf5-serial
 pkg-config --exists "$HDF5_PC" 2>/dev/null || HDF5_PC=hdf5
 CFLAGS=$(pkg-config --cflags "$HDF5_PC" libzip)
-LIBS="$(pkg-config --libs "$HDF5_PC" libzip) -lz"
+LIBS="$(pkg-config --libs "$HDF5_PC" libzip) -lCPlatform -lz"
 SWIFTFLAGS=(-swift-version 6 -enable-upcoming-feature MemberImportVisibility -O -g -sanitize=fuzzer,address
-            -I Sources/CHDF5 -I Sources/CLibzip -use-ld=lld)
+            -I Sources/CHDF5 -I Sources/CLibzip -I .build-fuzz/CPlatform -use-ld=lld)
 for flag in $CFLAGS; do SWIFTFLAGS+=(-Xcc "$flag"); done
 
 usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 64; }
+
+# TensorIO's C helpers (renameat2, the CRC-32 kernel) as SwiftPM builds them: a static
+# library and a module map for `import CPlatform`.
+build_platform() {
+    mkdir -p "$BUILD/CPlatform"
+    printf 'module CPlatform {\n    header "%s"\n    export *\n}\n' "$PWD/Sources/CPlatform/include/cplatform.h" \
+        > "$BUILD/CPlatform/module.modulemap"
+    local objects=()
+    for file in Sources/CPlatform/*.c; do
+        clang -O2 -g -fsanitize=address -I Sources/CPlatform/include -c "$file" -o "$BUILD/CPlatform/$(basename "$file" .c).o"
+        objects+=("$BUILD/CPlatform/$(basename "$file" .c).o")
+    done
+    rm -f "$BUILD/libCPlatform.a"
+    ar rcs "$BUILD/libCPlatform.a" "${objects[@]}"
+}
 
 build_library() {
     mkdir -p "$BUILD"
@@ -39,9 +54,10 @@ build_library() {
     local newest
     # `sed -n 1p`, not `head -1`: head exits after one line, and once the list is longer than
     # one stdio buffer `ls` dies of SIGPIPE, which `pipefail` turns into a failed build.
-    newest=$(ls -t "${sources[@]}" Sources/CHDF5/* Sources/CLibzip/* "$0" | sed -n 1p)
+    newest=$(ls -t "${sources[@]}" Sources/CHDF5/* Sources/CLibzip/* Sources/CPlatform/*.c Sources/CPlatform/include/* "$0" | sed -n 1p)
     if [ -f "$BUILD/libTensorIO.a" ] && [ "$BUILD/libTensorIO.a" -nt "$newest" ]; then return; fi
     echo "fuzz: compiling TensorIO (${#sources[@]} files) with -sanitize=fuzzer,address" >&2
+    build_platform
     # From a snapshot, so an edit made while the compiler runs cannot fail the build.
     rm -rf "$BUILD/src" "$BUILD/libTensorIO.a"
     mkdir -p "$BUILD/src"
