@@ -48,10 +48,6 @@ def prepare_parent_is_a_file(tmp: Path) -> list[object]:
     return ["-o", tmp / "file" / "out.npz"]
 
 
-def prepare_hf_without_classes(tmp: Path) -> list[object]:
-    return ["-o", tmp / "hf", "--format", "hf"]
-
-
 def prepare_hf_model_3(tmp: Path) -> list[object]:
     return ["-o", tmp / "hf", "--format", "hf", "--classes", "3", "--model", "factorised-self-attention"]
 
@@ -94,7 +90,6 @@ CASES = {
     "existing output": (prepare_existing, 1, "out.npz", ["already exists", "--force"]),
     "missing directory": (prepare_missing_directory, 1, "absent", ["directory does not exist", "mkdir -p"]),
     "parent is a file": (prepare_parent_is_a_file, 1, "file", ["not a directory"]),
-    "hf without --classes": (prepare_hf_without_classes, 1, str(SAMPLE), ["needs a classifier", "--classes"]),
     "hf of Model 3": (prepare_hf_model_3, 1, str(SAMPLE), ["Model 1", "Model 3"]),
     "unknown extension": (prepare_unknown_extension, 64, None, ["cannot tell the output format"]),
     "existing report": (prepare_existing_report, 1, "report.json", ["already exists"]),

@@ -356,6 +356,32 @@ def test_hugging_face_classifier_to_vivit_model_drops_the_classifier_and_records
     assert not info["missing_keys"] and not info["unexpected_keys"], info
 
 
+def test_inflate_format_hf_without_classes_writes_a_vivit_model(tmp_path):
+    """Without --classes `inflate --format hf` writes the headless VivitModel (hf-vivit): it loads
+    with no missing or unexpected keys (without a pooler, which needs pre_logits, as the run
+    says), and its last hidden state is the classifier directory's, whose backbone is the same."""
+    headless, classifier = tmp_path / "headless", tmp_path / "classifier"
+    common = ["--model", "spacetime", "--frames", str(FRAMES)]
+    process = run_tubelet(["inflate", SAMPLE, "-o", headless, "--format", "hf", *common])
+    assert "add_pooling_layer=False" in process.stderr
+    run_tubelet(["inflate", SAMPLE, "-o", classifier, "--format", "hf", "--classes", "5", *common])
+    config = json.loads((headless / "config.json").read_text())
+    assert config["architectures"] == ["VivitModel"] and "id2label" not in config
+    model, info = transformers.VivitModel.from_pretrained(headless, add_pooling_layer=False, output_loading_info=True)
+    assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"], info
+    video = np.random.default_rng(2).standard_normal((1, FRAMES, 64, 64, 3)).astype(np.float32)
+    pixels = torch.from_numpy(np.ascontiguousarray(video.transpose(0, 1, 4, 2, 3)))
+    full = transformers.VivitForVideoClassification.from_pretrained(classifier)
+    with torch.no_grad():
+        hidden = model.eval()(pixels).last_hidden_state.numpy()
+        expected = full.eval().vivit(pixels).last_hidden_state.numpy()
+    np.testing.assert_array_equal(hidden, expected)
+    difference = run_tubelet(["diff", headless, classifier, "--json"], expect_rc=2)
+    report = json.loads(difference.stdout)
+    assert sorted(report["only_in_second"]) == ["output_projection/bias", "output_projection/kernel"], report
+    assert not report["only_in_first"] and all(t["status"] == "equal" for t in report["tensors"])
+
+
 # --------------------------------------------------------------------------------------------
 # Refusals
 # --------------------------------------------------------------------------------------------

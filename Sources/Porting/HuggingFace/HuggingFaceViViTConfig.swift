@@ -10,8 +10,16 @@ import TensorIO
 /// stores only their product of positions) comes from a config file or the caller, the
 /// activation and epsilon from ``ModelValues``, the input normalisation from evidence only.
 public enum HuggingFaceViViTConfig {
-    /// The transformers class an inflation is written for.
-    public static let modelClass = HuggingFaceClass.vivitForVideoClassification
+    /// The transformers class an inflation is written for: with a classifier (`--classes`)
+    /// `VivitForVideoClassification`, without one the headless `VivitModel`.
+    public static func modelClass(_ options: InflationOptions) -> HuggingFaceClass {
+        options.classes == nil ? .vivitModel : .vivitForVideoClassification
+    }
+
+    /// The built-in layout of that class.
+    public static func layout(_ options: InflationOptions) -> String {
+        options.classes == nil ? "hf-vivit" : "hf-vivit-classifier"
+    }
 
     /// What a `VivitConfig` states, in transformers' terms.
     public struct Fields: Sendable, Equatable {
@@ -76,19 +84,15 @@ public enum HuggingFaceViViTConfig {
                 "Hugging Face's ViViT pools with a CLS token, which this inflation (a gap classifier) does not have",
                 fix: "Pass \(setting: .classifier) token (a ViT without one gets scenic's fresh CLS token), or write hdf5, npz, safetensors or pth")
         }
-        guard let classes = options.classes else {
-            throw CheckpointError(.invalidRequest, file: inflated.path,
-                "VivitForVideoClassification needs a classifier", fix: "Pass \(setting: .classes) N")
-        }
         guard geometry.imageSize[0] == geometry.imageSize[1] else {
             throw CheckpointError(.unsupported, file: inflated.path, "Hugging Face's ViViT takes square images only")
         }
         let heads = try architecture.requireHeads(file: inflated.path, purpose: "A Hugging Face config (num_attention_heads)")
         let (activation, layerNormEpsilon) = try HuggingFaceValues.activationAndEpsilon(values, file: inflated.path)
-        return try Fields(modelClass: modelClass, width: architecture.width, depth: architecture.depth, heads: heads,
+        return try Fields(modelClass: modelClass(options), width: architecture.width, depth: architecture.depth, heads: heads,
                           mlpWidth: architecture.mlpWidth, activation: activation, layerNormEpsilon: layerNormEpsilon,
                           imageSize: geometry.imageSize[0], frames: geometry.frames, tubelet: geometry.tubelet,
-                          channels: geometry.channels, labels: HuggingFaceValues.anonymousLabels(classes), dtype: dtype)
+                          channels: geometry.channels, labels: options.classes.map(HuggingFaceValues.anonymousLabels), dtype: dtype)
             .data(file: inflated.path)
     }
 

@@ -7,7 +7,8 @@ public struct Inflation {
     public enum Format: String, CaseIterable, Sendable {
         case hdf5, npz
         /// A Hugging Face directory: `config.json` and `model.safetensors` in the `hf-vivit-classifier`
-        /// layout (`VivitForVideoClassification`, Model 1 only), or for TimeSformer in the
+        /// layout (`VivitForVideoClassification`, Model 1 only; `hf-vivit`, `VivitModel`,
+        /// without a classifier), or for TimeSformer in the
         /// `hf-timesformer` layouts, with `preprocessor_config.json` when the input
         /// normalisation is known.
         case hf
@@ -58,7 +59,13 @@ public struct Inflation {
     /// The notes for an output in `format`: the assumed values it records, each naming the
     /// setting that overrides it.
     public func notes(for format: Format) -> [PipelineNote] {
-        PipelineNote.assumptions(checkpoint.values, recorded: format.recordedValues)
+        var notes = PipelineNote.assumptions(checkpoint.values, recorded: format.recordedValues)
+        // VivitModel's pooler is the pre_logits layer; without one transformers would draw it.
+        if format == .hf, inflated.options.model == .spacetime, inflated.options.classes == nil,
+           !inflated.tensors.contains(where: { $0.name == "pre_logits/kernel" }) {
+            notes.append(PipelineNote(.advice, "note: no classifier, so this is a VivitModel; it has no pre_logits layer for the pooler: load it with VivitModel.from_pretrained(DIR, add_pooling_layer=False)"))
+        }
+        return notes
     }
 
     /// The output in `format`, every floating-point tensor cast to `dtype` (default float32),
@@ -88,7 +95,7 @@ public struct Inflation {
             return PreparedOutput(format: format, source: source, config: config, preprocessorConfig: preprocessor)
         }
         if format == .hf {
-            let schema = try checkpoint.pipeline.library.schema(named: "hf-vivit-classifier")
+            let schema = try checkpoint.pipeline.library.schema(named: HuggingFaceViViTConfig.layout(inflated.options))
             let config = try HuggingFaceViViTConfig.make(inflated, values: checkpoint.values, dtype: dtype ?? .float32)
             let preprocessor = try normalisation.map { normalisation throws(CheckpointError) in
                 try HuggingFaceViViTConfig.preprocessor(frames: inflated.geometry.frames, imageSize: inflated.geometry.imageSize[0],

@@ -24,6 +24,9 @@ struct Inflate: ParsableCommand {
             copied from the spatial one, zero time embeddings and zero temporal_dense, so a \
             clip of one repeated image gives the ViT's features. It is written as an hf \
             directory, or as safetensors or pth under the same names.
+
+            --format hf of Model 1 writes VivitForVideoClassification with --classes, the \
+            headless VivitModel without.
             """
     )
 
