@@ -1,4 +1,5 @@
 import Testing
+import TubeletTestSupport
 @testable import TensorIO
 
 /// Tensors computed and written a slice at a time give the bytes the whole-tensor arithmetic
