@@ -163,9 +163,22 @@ struct HDF5Dataset: Sendable {
         }
     }
 
+    /// The dataset's tensor: a dataset of at most ``TensorBytes/sliceBytes`` is read whole,
+    /// a larger one is streamed, read a hyperslab at a time as its bytes are consumed
+    /// (``HDF5SlabReader``), so no dataset is ever whole in memory.
+    func read(from file: HDF5File) throws(CheckpointError) -> Tensor {
+        guard byteCount > TensorBytes.sliceBytes, !shape.isEmpty else { return try readWhole(from: file) }
+        let dataset = self
+        let bytes = TensorBytes(count: byteCount) { () throws(CheckpointError) -> TensorBytes.Filler in
+            let reader = try HDF5SlabReader(dataset, in: file)
+            return { (buffer) throws(CheckpointError) in try reader.fill(buffer) }
+        }
+        return Tensor(checked: element.dtype, shape: shape, bytes: bytes)
+    }
+
     /// Reads the whole dataset as stored (no type conversion by libhdf5), then puts it in
     /// Tubelet's form: big-endian elements swapped, bool bytes made 0 or 1.
-    func read(from file: HDF5File) throws(CheckpointError) -> Tensor {
+    func readWhole(from file: HDF5File) throws(CheckpointError) -> Tensor {
         let bytes = try HDF5Library.withLock { () throws(CheckpointError) -> TensorBytes in
             CrashGuard.reading(file.path)
             guard let dataset = HDF5ID(H5Dopen2(file.id.raw, "/" + path, chdf5_p_default()), .dataset),
