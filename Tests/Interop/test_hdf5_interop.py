@@ -134,6 +134,53 @@ def test_h5py_datasets_read_bit_exactly(tmp_path: Path, dtype: str, storage: str
     h5dump_ok(written)
 
 
+#: Datasets larger than the 4 MB slices Tubelet reads large datasets in (a hyperslab at a
+#: time): name → (dtype, shape, byte order). Row sizes are chosen so slice boundaries fall
+#: inside rows; the cube's outer rows are close to a slice each.
+LARGE = {
+    "f32": ("float32", (2048, 3072), "<"),  # 24 MB: six slices
+    "f32_big": ("float32", (1500, 1700), ">"),
+    "f16_big_cube": ("float16", (3, 1100, 1500), ">"),
+    "i64": ("int64", (700, 1000), "<"),
+    "bool": ("bool", (5000, 1000), "<"),
+}
+
+#: Storages of the large datasets: h5py's defaults, gzip with shuffle (h5py's chunk guess),
+#: and chunks spanning the whole first axes (a row of chunks larger than Tubelet holds at
+#: once, and for the cube chunks across outer rows), whose slabs cut through chunks.
+LARGE_STORAGES = {
+    "contiguous": lambda shape: {},
+    "chunked": lambda shape: {"chunks": True},
+    "gzip-shuffle": lambda shape: {"chunks": True, "compression": "gzip", "compression_opts": 1, "shuffle": True},
+    "gzip-tall-chunks": lambda shape: {"chunks": shape[:-1] + (min(shape[-1], 256),), "compression": "gzip",
+                                       "compression_opts": 1, "shuffle": True},
+}
+
+
+@pytest.mark.parametrize("storage", list(LARGE_STORAGES))
+def test_large_datasets_stream_bit_exactly(tmp_path: Path, storage: str) -> None:
+    """Datasets over several slices, read a hyperslab at a time, give exactly what h5py
+    reads, in every storage and byte order."""
+    source = tmp_path / "large.h5"
+    with h5py.File(source, "w") as file:
+        for seed, (name, (dtype, shape, order)) in enumerate(LARGE.items()):
+            array = random_array(dtype, shape, seed=seed)
+            file.create_dataset(name, data=to_big_endian(array) if order == ">" else array, **LARGE_STORAGES[storage](shape))
+    # What h5py reads, in little-endian order (swapped, not cast, so NaN payloads stay).
+    expected = {name: array.byteswap().view(array.dtype.newbyteorder("<")) if array.dtype.byteorder == ">" else array
+                for name, array in h5py_arrays(source).items()}
+    assert set(expected) == set(LARGE)
+
+    arrays = load_npz(convert(source, tmp_path / "out.npz"))
+    assert set(arrays) == set(expected)
+    for name, array in expected.items():
+        assert_same_bits(arrays[name], array)
+    # HDF5 to HDF5: a streamed input written in hyperslabs, read back by h5py.
+    back = h5py_arrays(convert(source, tmp_path / "out.h5"))
+    for name, array in expected.items():
+        assert_same_bits(back[name], array)
+
+
 def test_opaque_two_byte_data_needs_the_attribute_or_the_flag(tmp_path: Path) -> None:
     values = random_array("bfloat16", (3, 4))
     path = tmp_path / "opaque.h5"
