@@ -21,7 +21,6 @@ static inline hid_t chdf5_p_file_create(void)    { return H5P_FILE_CREATE; }
 static inline hid_t chdf5_p_file_access(void)    { return H5P_FILE_ACCESS; }
 static inline hid_t chdf5_p_group_create(void)   { return H5P_GROUP_CREATE; }
 static inline hid_t chdf5_p_dataset_create(void) { return H5P_DATASET_CREATE; }
-static inline hid_t chdf5_p_dataset_access(void) { return H5P_DATASET_ACCESS; }
 
 /* Predefined datatypes the writer uses (file types: little-endian, as numpy's defaults). */
 static inline hid_t chdf5_t_std_i8le(void)   { return H5T_STD_I8LE; }

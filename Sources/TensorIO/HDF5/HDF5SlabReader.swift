@@ -5,21 +5,23 @@ internal import CHDF5
 /// one slab, never the dataset, so reading is bounded whatever the dataset's size.
 ///
 /// Contiguous datasets are read in slabs of whole rows of about ``TensorBytes/sliceBytes``.
-/// libhdf5 reads a chunk whole whatever part of it is asked for, so chunked datasets (gzip-
-/// and shuffle-filtered or not) are read in slabs that start on chunk boundaries, a row of
-/// chunks or more each: every chunk lies in one slab and is decompressed once. A row of chunks
-/// larger than ``maxSlabBytes`` is not held whole; the slabs then cut through chunks, and the
-/// chunk cache is sized to keep the chunks one slab touches (up to ``maxChunkCacheBytes``) for
-/// the next one. Chunks that do not fit are decompressed again: slower, never wrong.
+/// libhdf5 reads a chunk whole whatever part of it is asked for (and keeps only 1 MB of
+/// chunks cached), so chunked datasets (gzip- and shuffle-filtered or not) are read in slabs
+/// that start on chunk boundaries, a row of chunks or more each: every chunk lies in one slab
+/// and is decompressed once. h5py's chunks (at most 1 MB, every axis cut) make rows of chunks
+/// of a few MB. Where a row of chunks is larger than ``maxSlabBytes`` (chunks spanning a
+/// whole axis of a large matrix, or several outer rows) no slab within the memory budget holds
+/// whole chunks: slabs of up to ``maxSlabBytes`` then cut through chunks, and libhdf5
+/// decompresses a chunk once for each slab that meets it (slower, never wrong; a chunk cache
+/// large enough to avoid it would be as large as the row of chunks).
 ///
 /// The bytes are read as stored (no type conversion by libhdf5) and put in Tubelet's form as
 /// ``HDF5Dataset/read(from:)`` puts a whole dataset: big-endian elements swapped, bool bytes
 /// made 0 or 1.
 final class HDF5SlabReader {
-    /// The largest slab held to keep a row of chunks together.
+    /// The largest slab held to keep a row of chunks together, or to cut through as few
+    /// chunks as possible where that cannot be done.
     static let maxSlabBytes = 16 << 20
-    /// The largest chunk cache given to a dataset whose slabs cut through chunks.
-    static let maxChunkCacheBytes = 16 << 20
 
     private let file: HDF5File
     private let dataset: HDF5Dataset
@@ -30,29 +32,17 @@ final class HDF5SlabReader {
     private var staging: PageBuffer?
     private var staged = 0..<0
 
-    /// How a dataset of `shape` is cut, given its chunk shape (nil: not chunked): the slabs,
-    /// and the chunk cache it needs in bytes (nil: libhdf5's default is enough, because no
-    /// chunk spans two slabs).
-    static func plan(shape: [Int], elementSize: Int, chunk: [Int]?) -> (slabs: HDF5Hyperslabs, chunkCacheBytes: Int?) {
+    /// How a dataset of `shape` is cut into slabs, given its chunk shape (nil: not chunked).
+    static func plan(shape: [Int], elementSize: Int, chunk: [Int]?) -> HDF5Hyperslabs {
         var slabs = HDF5Hyperslabs(shape: shape, elementSize: elementSize, maxBytes: TensorBytes.sliceBytes)
-        guard let chunk, chunk.count == shape.count, let (axis, rowBytes) = slabs.cut else { return (slabs, nil) }
+        guard let chunk, chunk.count == shape.count, let (axis, rowBytes) = slabs.cut else { return slabs }
         // A chunk dimension is never larger than the dataset's, whose byte size was checked.
         let chunkRows = Swift.min(Swift.max(1, chunk[axis]), shape[axis])
-        if chunkRows * rowBytes <= maxSlabBytes {
+        if chunk[..<axis].allSatisfy({ $0 == 1 }) && chunkRows * rowBytes <= maxSlabBytes {
             slabs.rowAlignment = chunkRows
+            return slabs
         }
-        let alignedAlongAxis = slabs.rowsPerSlab % chunkRows == 0 || slabs.rowsPerSlab >= shape[axis]
-        let outerAxesWhole = chunk[..<axis].allSatisfy { $0 == 1 }
-        if alignedAlongAxis && outerAxesWhole { return (slabs, nil) }
-        // Chunks one slab touches: every chunk across the inner axes, in each row of chunks the
-        // slab's rows meet (one more where a slab starts inside a row of chunks).
-        var touched = slabs.rowsPerSlab / chunkRows + 2
-        for index in (axis + 1)..<shape.count {
-            touched = touched.multipliedReportingOverflow(by: (shape[index] + chunk[index] - 1) / Swift.max(1, chunk[index])).partialValue
-        }
-        let chunkBytes = chunk.reduce(elementSize) { $0.multipliedReportingOverflow(by: $1).partialValue }
-        let (bytes, overflow) = touched.multipliedReportingOverflow(by: chunkBytes)
-        return (slabs, overflow ? maxChunkCacheBytes : Swift.min(bytes, maxChunkCacheBytes))
+        return HDF5Hyperslabs(shape: shape, elementSize: elementSize, maxBytes: maxSlabBytes)
     }
 
     /// Opens `dataset` for a pass over its bytes.
@@ -66,21 +56,11 @@ final class HDF5SlabReader {
         }
         opened = try HDF5Library.withLock { () throws(CheckpointError) -> Opened in
             CrashGuard.reading(file.path)
-            guard var handle = HDF5ID(H5Dopen2(file.id.raw, "/" + path, chdf5_p_default()), .dataset) else {
+            guard let handle = HDF5ID(H5Dopen2(file.id.raw, "/" + path, chdf5_p_default()), .dataset) else {
                 throw failure("open the dataset")
             }
-            let (slabs, cacheBytes) = Self.plan(shape: dataset.shape, elementSize: dataset.element.dtype.byteCount,
-                                                chunk: try Self.chunkShape(of: handle.raw, rank: dataset.shape.count, failure: failure))
-            if let cacheBytes {
-                // The cache is a property of the open dataset: open it again with one that holds
-                // the chunks of a slab. Chunks read whole are evicted first (w0 = 1).
-                guard let access = HDF5ID(H5Pcreate(chdf5_p_dataset_access()), .propertyList),
-                      H5Pset_chunk_cache(access.raw, Self.chunkCacheSlots, cacheBytes, 1) >= 0,
-                      let reopened = HDF5ID(H5Dopen2(file.id.raw, "/" + path, access.raw), .dataset) else {
-                    throw failure("set up the dataset's chunk cache")
-                }
-                handle = reopened
-            }
+            let slabs = Self.plan(shape: dataset.shape, elementSize: dataset.element.dtype.byteCount,
+                                  chunk: try Self.chunkShape(of: handle.raw, rank: dataset.shape.count, failure: failure))
             guard let type = HDF5ID(H5Dget_type(handle.raw), .datatype) else { throw failure("read the dataset's type") }
             guard let space = HDF5ID(H5Dget_space(handle.raw), .dataspace) else { throw failure("read the dataset's shape") }
             return Opened(dataset: handle, type: type, space: space, slabs: slabs)
@@ -97,10 +77,6 @@ final class HDF5SlabReader {
         var space: HDF5ID
         var slabs: HDF5Hyperslabs
     }
-
-    /// Hash slots of a chunk cache this reader sizes: a prime (as libhdf5 advises), about a
-    /// hundred times the chunks such a cache holds.
-    private static let chunkCacheSlots = 10_007
 
     /// The chunk shape of a chunked dataset, nil for any other layout.
     private static func chunkShape(of dataset: hid_t, rank: Int, failure: (String) -> CheckpointError) throws(CheckpointError) -> [Int]? {
