@@ -32,6 +32,7 @@ from conftest import (
     DTYPES,
     REPO_ROOT,
     as_bfloat16,
+    assert_error_line,
     assert_same_bits,
     convert,
     inspect_json,
@@ -179,6 +180,27 @@ def test_large_datasets_stream_bit_exactly(tmp_path: Path, storage: str) -> None
     back = h5py_arrays(convert(source, tmp_path / "out.h5"))
     for name, array in expected.items():
         assert_same_bits(back[name], array)
+
+
+@pytest.mark.parametrize("output", ["out.npz", "out.safetensors", "out.h5"])
+def test_corrupt_chunk_inside_a_streamed_dataset_fails_cleanly(tmp_path: Path, output: str) -> None:
+    """A gzip chunk that cannot be inflated, found only when the stream reaches it (well
+    after the first slices were written), fails with one line naming the dataset, exit 1, and
+    leaves no output file."""
+    source = tmp_path / "corrupt.h5"
+    with h5py.File(source, "w") as file:
+        file.create_dataset("small", data=np.arange(10, dtype=np.float32))
+        file.create_dataset("weights", data=random_array("float32", (3000, 1500), seed=3),
+                            chunks=(100, 1500), compression="gzip", compression_opts=1)
+        info = file["weights"].id.get_chunk_info(25)  # rows 2500-2599: the fifth slice
+    with open(source, "r+b") as handle:
+        handle.seek(info.byte_offset + info.size // 2)
+        handle.write(b"\xff" * 64)
+    target = tmp_path / output
+    process = run_tubelet(["convert", source, target], expect_rc=None)
+    assert_error_line(process, source, "'weights'", "cannot read the dataset")
+    assert not target.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.h5"], "a temporary output was left behind"
 
 
 def test_opaque_two_byte_data_needs_the_attribute_or_the_flag(tmp_path: Path) -> None:
