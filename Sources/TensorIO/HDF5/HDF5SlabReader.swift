@@ -97,9 +97,9 @@ final class HDF5SlabReader {
         guard let base = buffer.baseAddress else { return }
         var filled = 0
         while filled < buffer.count {
-            if !staged.isEmpty, let staging {
+            if !staged.isEmpty, let held = staging?.bytes.baseAddress {
                 let count = Swift.min(staged.count, buffer.count - filled)
-                (base + filled).copyMemory(from: staging.bytes.baseAddress! + staged.lowerBound, byteCount: count)
+                (base + filled).copyMemory(from: held + staged.lowerBound, byteCount: count)
                 staged = (staged.lowerBound + count)..<staged.upperBound
                 filled += count
                 continue
