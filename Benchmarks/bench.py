@@ -249,6 +249,17 @@ def model_cases(model, args, tubelet, python, reference, out, here, hdf5_writes,
         out / "c.safetensors", "convert")
     add("convert-st-shards", "`tubelet convert` npz → safetensors shards of 1 GB",
         [tubelet, "convert", S, str(out / "c-shards"), "--max-shard-size", "1GB"], out / "c-shards", "convert")
+    h5 = args.data / checkpoint_name(model, "h5")
+    if h5.exists():
+        # An HDF5 input (h5py, contiguous datasets): its datasets are read a hyperslab at a
+        # time, so peak RSS must not follow the largest dataset either.
+        H, h5_size = str(h5), h5.stat().st_size
+        for key, label, command, target, kind in (
+                ("h5-inflate-npz", "`tubelet inflate` Model 1 from HDF5 (h5py) → npz",
+                 ["inflate", H, "-o", str(out / "h5-m1.npz"), "--model", "spacetime", "--classes", "1000"], out / "h5-m1.npz", "inflate-npz"),
+                ("h5-convert-st", "`tubelet convert` HDF5 (h5py) → safetensors",
+                 ["convert", H, str(out / "h5-c.safetensors")], out / "h5-c.safetensors", "convert")):
+            cases.append(Case(key, model, label, [tubelet, *command], target, h5_size, kind, inputs=[h5]))
     if small:
         add("inspect-npz", "`tubelet inspect` npz (metadata only)", [tubelet, "inspect", S], kind="inspect")
         for fmt in ("safetensors", "h5", "pth"):

@@ -65,9 +65,11 @@ static inline herr_t chdf5_object_identity(hid_t loc, const char *name, int *typ
     return 0;
 }
 
-/* The callback chdf5_iterate_links calls for each link of one group: its name and its
-   H5L_type_t (HARD 0, SOFT 1, EXTERNAL 64). Return 0 to go on, non-zero to stop. */
-typedef int (*chdf5_link_visitor)(const char *name, int link_type, void *context);
+/* The callback chdf5_iterate_links calls for each link of one group: its name, its H5L_type_t
+   (HARD 0, SOFT 1, EXTERNAL 64) and, for a hard link, 16 bytes that identify the object it
+   names within the file (its address, or 1.12's token; the bytes chdf5_object_identity gives),
+   zero otherwise. Return 0 to go on, non-zero to stop. */
+typedef int (*chdf5_link_visitor)(const char *name, int link_type, const unsigned char identity[16], void *context);
 
 struct chdf5_link_iteration {
     chdf5_link_visitor visitor;
@@ -81,7 +83,16 @@ static herr_t chdf5__link_callback(hid_t group, const char *name, const H5L_info
 #endif
     (void)group;
     struct chdf5_link_iteration *iteration = (struct chdf5_link_iteration *)data;
-    return iteration->visitor(name, (int)info->type, iteration->context);
+    unsigned char identity[16];
+    memset(identity, 0, 16);
+    if (info->type == H5L_TYPE_HARD) {
+#if H5_VERSION_GE(1, 12, 0)
+        memcpy(identity, &info->u.token, sizeof(info->u.token) < 16 ? sizeof(info->u.token) : 16);
+#else
+        memcpy(identity, &info->u.address, sizeof(info->u.address));
+#endif
+    }
+    return iteration->visitor(name, (int)info->type, identity, iteration->context);
 }
 
 /* Calls `visitor` for every link directly in `group` (one level), in creation order when

@@ -32,6 +32,7 @@ from conftest import (
     DTYPES,
     REPO_ROOT,
     as_bfloat16,
+    assert_error_line,
     assert_same_bits,
     convert,
     inspect_json,
@@ -132,6 +133,74 @@ def test_h5py_datasets_read_bit_exactly(tmp_path: Path, dtype: str, storage: str
         assert back[name].dtype == array.dtype, name
         assert_same_bits(back[name], array)
     h5dump_ok(written)
+
+
+#: Datasets larger than the 4 MB slices Tubelet reads large datasets in (a hyperslab at a
+#: time): name → (dtype, shape, byte order). Row sizes are chosen so slice boundaries fall
+#: inside rows; the cube's outer rows are close to a slice each.
+LARGE = {
+    "f32": ("float32", (2048, 3072), "<"),  # 24 MB: six slices
+    "f32_big": ("float32", (1500, 1700), ">"),
+    "f16_big_cube": ("float16", (3, 1100, 1500), ">"),
+    "i64": ("int64", (700, 1000), "<"),
+    "bool": ("bool", (5000, 1000), "<"),
+}
+
+#: Storages of the large datasets: h5py's defaults, gzip with shuffle (h5py's chunk guess),
+#: and chunks spanning the whole first axes (a row of chunks larger than Tubelet holds at
+#: once, and for the cube chunks across outer rows), whose slabs cut through chunks.
+LARGE_STORAGES = {
+    "contiguous": lambda shape: {},
+    "chunked": lambda shape: {"chunks": True},
+    "gzip-shuffle": lambda shape: {"chunks": True, "compression": "gzip", "compression_opts": 1, "shuffle": True},
+    "gzip-tall-chunks": lambda shape: {"chunks": shape[:-1] + (min(shape[-1], 256),), "compression": "gzip",
+                                       "compression_opts": 1, "shuffle": True},
+}
+
+
+@pytest.mark.parametrize("storage", list(LARGE_STORAGES))
+def test_large_datasets_stream_bit_exactly(tmp_path: Path, storage: str) -> None:
+    """Datasets over several slices, read a hyperslab at a time, give exactly what h5py
+    reads, in every storage and byte order."""
+    source = tmp_path / "large.h5"
+    with h5py.File(source, "w") as file:
+        for seed, (name, (dtype, shape, order)) in enumerate(LARGE.items()):
+            array = random_array(dtype, shape, seed=seed)
+            file.create_dataset(name, data=to_big_endian(array) if order == ">" else array, **LARGE_STORAGES[storage](shape))
+    # What h5py reads, in little-endian order (swapped, not cast, so NaN payloads stay).
+    expected = {name: array.byteswap().view(array.dtype.newbyteorder("<")) if array.dtype.byteorder == ">" else array
+                for name, array in h5py_arrays(source).items()}
+    assert set(expected) == set(LARGE)
+
+    arrays = load_npz(convert(source, tmp_path / "out.npz"))
+    assert set(arrays) == set(expected)
+    for name, array in expected.items():
+        assert_same_bits(arrays[name], array)
+    # HDF5 to HDF5: a streamed input written in hyperslabs, read back by h5py.
+    back = h5py_arrays(convert(source, tmp_path / "out.h5"))
+    for name, array in expected.items():
+        assert_same_bits(back[name], array)
+
+
+@pytest.mark.parametrize("output", ["out.npz", "out.safetensors", "out.h5"])
+def test_corrupt_chunk_inside_a_streamed_dataset_fails_cleanly(tmp_path: Path, output: str) -> None:
+    """A gzip chunk that cannot be inflated, found only when the stream reaches it (well
+    after the first slices were written), fails with one line naming the dataset, exit 1, and
+    leaves no output file."""
+    source = tmp_path / "corrupt.h5"
+    with h5py.File(source, "w") as file:
+        file.create_dataset("small", data=np.arange(10, dtype=np.float32))
+        file.create_dataset("weights", data=random_array("float32", (3000, 1500), seed=3),
+                            chunks=(100, 1500), compression="gzip", compression_opts=1)
+        info = file["weights"].id.get_chunk_info(25)  # rows 2500-2599: the fifth slice
+    with open(source, "r+b") as handle:
+        handle.seek(info.byte_offset + info.size // 2)
+        handle.write(b"\xff" * 64)
+    target = tmp_path / output
+    process = run_tubelet(["convert", source, target], expect_rc=None)
+    assert_error_line(process, source, "'weights'", "cannot read the dataset")
+    assert not target.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corrupt.h5"], "a temporary output was left behind"
 
 
 def test_opaque_two_byte_data_needs_the_attribute_or_the_flag(tmp_path: Path) -> None:

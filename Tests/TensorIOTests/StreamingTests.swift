@@ -1,4 +1,5 @@
 import Testing
+import TubeletTestSupport
 @testable import TensorIO
 import TubeletTestSupport
 

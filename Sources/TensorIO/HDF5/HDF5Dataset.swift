@@ -15,26 +15,17 @@ struct HDF5Dataset: Sendable {
     var shape: [Int]
     var byteCount: Int
 
-    /// Opens and checks the dataset at `path`; returns it with its attributes (less the
-    /// `dtype = "bfloat16"` attribute when that is what made it bfloat16: it is part of the
+    /// Checks the open dataset `dataset` found at `path`; returns it with its attributes (less
+    /// the `dtype = "bfloat16"` attribute when that is what made it bfloat16: it is part of the
     /// dtype, not metadata). Call inside ``HDF5Library/withLock(_:)``.
-    static func inspect(_ path: String, in file: HDF5File, options: ReadOptions) throws(CheckpointError) -> (HDF5Dataset, [HDF5Attribute]) {
+    static func inspect(_ dataset: hid_t, path: String, in file: HDF5File, options: ReadOptions) throws(CheckpointError) -> (HDF5Dataset, [HDF5Attribute]) {
         func failure(_ kind: CheckpointError.Kind, _ reason: String, fix: SettingText? = "The file is corrupt; re-save it") -> CheckpointError {
             CheckpointError(kind, file: file.path, tensor: path, SettingText(verbatim: reason), fix: fix)
         }
-        guard let dataset = HDF5ID(H5Dopen2(file.id.raw, "/" + path, chdf5_p_default()), .dataset) else {
-            let stack = HDF5ErrorStack.current()
-            if stack.mentions("layout message") {
-                throw failure(.unsupported,
-                    stack.reason("the dataset uses an HDF5 storage-layout format newer than this libhdf5 (\(HDF5Library.version)) reads"),
-                    fix: "Re-save the file with h5py using an older format, h5py.File(path, 'w', libver=('earliest', 'v110'))")
-            }
-            throw failure(.malformed, stack.reason("cannot open the dataset"))
-        }
-        var attributes = try HDF5Attribute.readAll(of: dataset.raw, objectPath: path, file: file.path)
+        var attributes = try HDF5Attribute.readAll(of: dataset, objectPath: path, file: file.path)
         let declaredBFloat16 = attributes.contains { $0.name == "dtype" && $0.values == .strings(["bfloat16"]) }
 
-        guard let type = HDF5ID(H5Dget_type(dataset.raw), .datatype) else {
+        guard let type = HDF5ID(H5Dget_type(dataset), .datatype) else {
             throw failure(.malformed, HDF5ErrorStack.current().reason("cannot read the dataset's type"))
         }
         let element: HDF5ElementType
@@ -48,11 +39,11 @@ struct HDF5Dataset: Sendable {
             attributes.removeAll { $0.name == "dtype" }
         }
 
-        let shape = try Self.shape(of: dataset.raw, path: path, file: file, maxRank: options.limits.maxRank)
+        let shape = try Self.shape(of: dataset, path: path, file: file, maxRank: options.limits.maxRank)
         guard let byteCount = Shape.byteCount(shape, element.dtype) else {
             throw failure(.malformed, "shape \(Shape.describe(shape)) of \(element.dtype.rawValue) overflows 64-bit sizes")
         }
-        try checkStorage(of: dataset.raw, path: path, byteCount: byteCount, shape: shape, dtype: element.dtype, file: file,
+        try checkStorage(of: dataset, path: path, byteCount: byteCount, shape: shape, dtype: element.dtype, file: file,
                          maxExpansionRatio: options.limits.maxExpansionRatio)
         return (HDF5Dataset(path: path, element: element, shape: shape, byteCount: byteCount), attributes)
     }
@@ -163,9 +154,22 @@ struct HDF5Dataset: Sendable {
         }
     }
 
+    /// The dataset's tensor: a dataset of at most ``TensorBytes/sliceBytes`` is read whole,
+    /// a larger one is streamed, read a hyperslab at a time as its bytes are consumed
+    /// (``HDF5SlabReader``), so no dataset is ever whole in memory.
+    func read(from file: HDF5File) throws(CheckpointError) -> Tensor {
+        guard byteCount > TensorBytes.sliceBytes, !shape.isEmpty else { return try readWhole(from: file) }
+        let dataset = self
+        let bytes = TensorBytes(count: byteCount) { () throws(CheckpointError) -> TensorBytes.Filler in
+            let reader = try HDF5SlabReader(dataset, in: file)
+            return { (buffer) throws(CheckpointError) in try reader.fill(buffer) }
+        }
+        return Tensor(checked: element.dtype, shape: shape, bytes: bytes)
+    }
+
     /// Reads the whole dataset as stored (no type conversion by libhdf5), then puts it in
     /// Tubelet's form: big-endian elements swapped, bool bytes made 0 or 1.
-    func read(from file: HDF5File) throws(CheckpointError) -> Tensor {
+    func readWhole(from file: HDF5File) throws(CheckpointError) -> Tensor {
         let bytes = try HDF5Library.withLock { () throws(CheckpointError) -> TensorBytes in
             CrashGuard.reading(file.path)
             guard let dataset = HDF5ID(H5Dopen2(file.id.raw, "/" + path, chdf5_p_default()), .dataset),

@@ -7,7 +7,11 @@ internal import CHDF5
 /// The file stays open while the source that reads it lives, and is closed (under the
 /// library lock) when it goes away. It is opened with the *strong* close degree, so closing
 /// it really closes it, whatever else might still refer to it.
-final class HDF5File {
+///
+/// Sendable because its identifier is only ever used inside ``HDF5Library/withLock(_:)``:
+/// a streamed tensor's bytes (``HDF5SlabReader``) keep the file open and read it from
+/// whichever thread consumes them.
+final class HDF5File: @unchecked Sendable {
     /// The path messages name: the file, or the archive the image came from.
     let path: String
     let id: HDF5ID

@@ -10,6 +10,8 @@ internal import CHDF5
 struct HDF5ID: ~Copyable {
     enum Kind: Sendable {
         case file, group, dataset, attribute, datatype, dataspace, propertyList
+        /// Any object opened with `H5Oopen` (a group, a dataset or a named datatype).
+        case object
     }
 
     let raw: hid_t
@@ -46,6 +48,7 @@ struct HDF5ID: ~Copyable {
         case .datatype: H5Tclose(raw)
         case .dataspace: H5Sclose(raw)
         case .propertyList: H5Pclose(raw)
+        case .object: H5Oclose(raw)
         }
     }
 }

@@ -6,7 +6,9 @@
 /// order, integers of every width, h5py's bool enum, and bfloat16 stored as Keras 3 stores it
 /// (2-byte opaque with a `dtype = "bfloat16"` attribute, or any 2-byte opaque with
 /// ``ReadOptions/opaqueTwoByteAsBFloat16``). Contiguous, chunked, gzip- and shuffle-filtered
-/// datasets read alike. Attributes become metadata (see ``HDF5Source``).
+/// datasets read alike. Attributes become metadata (see ``HDF5Source``). A dataset over
+/// ``TensorBytes/sliceBytes`` is streamed, read a hyperslab at a time as it is consumed
+/// (``HDF5SlabReader``), so memory does not follow the largest dataset.
 ///
 /// Refused with a message naming the dataset and what to do: filters this libhdf5 lacks
 /// (blosc, lzf, …), compound, string, variable-length and other non-numeric types, storage

@@ -89,20 +89,20 @@ final class HDF5Source: TensorSource {
         var datasetAttributes: [String: [HDF5Attribute]] = [:]
 
         init(_ file: HDF5File, options: ReadOptions) throws(CheckpointError) {
-            tree = try HDF5Tree.walk(file, maxTensorCount: options.limits.maxTensorCount)
-            for group in tree.groups {
-                guard let handle = HDF5ID(H5Gopen2(file.id.raw, "/" + group, chdf5_p_default()), .group) else {
-                    throw CheckpointError(.malformed, file: file.path, tensor: HDF5Attribute.displayPath(group),
-                        HDF5ErrorStack.current().reason("cannot open the group"), fix: "The file is corrupt; re-save it")
-                }
-                let attributes = try HDF5Attribute.readAll(of: handle.raw, objectPath: group, file: file.path)
-                groupAttributes[group] = KerasWeightNames.joiningSplitLists(attributes)
-            }
-            for path in tree.datasets {
-                let (dataset, attributes) = try HDF5Dataset.inspect(path, in: file, options: options)
+            var datasets: [HDF5Dataset] = []
+            var groupAttributes: [String: [HDF5Attribute]] = [:]
+            var datasetAttributes: [String: [HDF5Attribute]] = [:]
+            tree = try HDF5Tree.walk(file, maxTensorCount: options.limits.maxTensorCount, group: { (path, group) throws(CheckpointError) in
+                let attributes = try HDF5Attribute.readAll(of: group, objectPath: path, file: file.path)
+                groupAttributes[path] = KerasWeightNames.joiningSplitLists(attributes)
+            }, dataset: { (path, handle) throws(CheckpointError) in
+                let (dataset, attributes) = try HDF5Dataset.inspect(handle, path: path, in: file, options: options)
                 datasets.append(dataset)
                 datasetAttributes[path] = attributes
-            }
+            })
+            self.datasets = datasets
+            self.groupAttributes = groupAttributes
+            self.datasetAttributes = datasetAttributes
         }
     }
 
