@@ -1,7 +1,6 @@
 import Testing
 import TubeletTestSupport
 @testable import TensorIO
-import TubeletTestSupport
 
 /// Tensors computed and written a slice at a time give the bytes the whole-tensor arithmetic
 /// gives, whatever the slice boundaries.
