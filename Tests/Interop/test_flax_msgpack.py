@@ -70,3 +70,21 @@ def test_every_dtype_written_restores_in_flax(tmp_path):
     for key, value in original.items():
         assert again[key].dtype == value.dtype and again[key].shape == value.shape, key
         assert np.asarray(again[key]).tobytes() == np.asarray(value).tobytes(), key
+
+
+def test_safetensors_format_marker_is_not_metadata_a_msgpack_must_refuse(tmp_path):
+    """safetensors' own `"format": "pt"` marker is not carried, so a plain safetensors file (as
+    Hugging Face writes it) converts to Flax msgpack; metadata of the user's own is still
+    refused by name, and nothing is written."""
+    from flax import serialization
+    from safetensors.numpy import save_file
+    tensors = {"params/dense/kernel": np.arange(6, dtype=np.float32).reshape(2, 3)}
+    plain, annotated = tmp_path / "plain.safetensors", tmp_path / "annotated.safetensors"
+    save_file(tensors, plain, metadata={"format": "pt"})
+    save_file(tensors, annotated, metadata={"format": "pt", "author": "someone"})
+    restored = serialization.msgpack_restore(convert(plain, tmp_path / "plain.msgpack").read_bytes())
+    assert restored["params"]["dense"]["kernel"].tobytes() == tensors["params/dense/kernel"].tobytes()
+    refused = tmp_path / "annotated.msgpack"
+    process = run_tubelet(["convert", annotated, refused], expect_rc=1)
+    assert "Flax msgpack has no place for the source's 1 metadata entries (author)" in process.stderr
+    assert not refused.exists()

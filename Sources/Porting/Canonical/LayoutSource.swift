@@ -150,9 +150,7 @@ public final class LayoutSource: TensorSource {
     public var path: String { canonical.path }
     public var format: CheckpointFormat { canonical.format }
     public var metadata: [String: String] {
-        canonical.metadata.filter { entry in
-            !KerasWeightLists.isListKey(entry.key) && !(canonical.format == .safetensors && entry.key == "format")
-        }.merging(kerasLists) { _, ours in ours }
+        canonical.carriedMetadata.filter { !KerasWeightLists.isListKey($0.key) }.merging(kerasLists) { _, ours in ours }
     }
 
     public func read(_ name: String) throws(CheckpointError) -> Tensor {

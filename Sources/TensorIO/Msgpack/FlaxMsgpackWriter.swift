@@ -45,9 +45,10 @@ public struct FlaxMsgpackWriter: CheckpointWriter {
                 throw CheckpointError(.invalidRequest, file: path, tensor: info.name, "this name is both a tensor and a group of tensors")
             }
         }
-        if !source.metadata.isEmpty && source.metadata.keys.contains(where: { !$0.hasPrefix("tubelet.") }) {
+        let carried = source.carriedMetadata.filter { !$0.key.hasPrefix("tubelet.") }
+        if !carried.isEmpty {
             throw CheckpointError(.invalidRequest, file: path,
-                "Flax msgpack has no place for the source's \(source.metadata.count) metadata entries",
+                "Flax msgpack has no place for the source's \(carried.count) metadata entries (\(carried.keys.sorted().prefix(3).joined(separator: ", ")))",
                 fix: "Write npz, HDF5 or safetensors, which keep them")
         }
         let output = try OutputFile(path: path)

@@ -14,9 +14,9 @@ public struct NPYWriter: CheckpointWriter {
                 "a .npy file holds exactly one array, but the source has \(source.tensors.count) tensors",
                 fix: "Write an .npz instead")
         }
-        if !source.metadata.isEmpty {
+        if !source.carriedMetadata.isEmpty {
             throw CheckpointError(.invalidRequest, file: path,
-                "a .npy file has no place for the source's \(source.metadata.count) metadata entries",
+                "a .npy file has no place for the source's \(source.carriedMetadata.count) metadata entries",
                 fix: "Write an .npz instead, which keeps them")
         }
         let tensor = try source.read(info.name)
