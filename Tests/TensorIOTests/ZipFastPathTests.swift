@@ -88,6 +88,28 @@ struct ZipFastPathTests {
         }
     }
 
+    @Test("Aligned members (torch's FB padding) start their data on 64-byte boundaries, with and without zip64 records",
+          arguments: [false, true])
+    func alignedMembers(zip64: Bool) throws {
+        let directory = TestDirectory()
+        let path = directory.file("aligned.zip")
+        let contents: [(String, [UInt8])] = [("a/data.pkl", Array(0..<7)), ("a/.format_version", Array("1".utf8)),
+                                             ("a/data/0", (0..<300).map { UInt8($0 % 256) }), ("a/longer/name/x", [9])]
+        let writer = try StoredZipWriter(path: path, alwaysZip64: zip64)
+        for (name, bytes) in contents { try writer.addMember(name: name, parts: [try TensorBytes(bytes)], alignment: 64) }
+        try writer.close(comment: [])
+        let file = try MappedFile(path: path)
+        let parsed = try #require(ZipDirectory(file.bytes))
+        for (member, (name, bytes)) in zip(parsed.members, contents) {
+            let member = try #require(member)
+            #expect(member.name == name && member.dataOffset % 64 == 0, "\(name) at \(member.dataOffset)")
+            #expect(Array(file.bytes[member.dataOffset..<(member.dataOffset + member.size)]) == bytes, "\(name)")
+        }
+        // libzip reads the same members (and checks their CRCs).
+        let archive = try ZipArchiveReader(path: path)
+        #expect(archive.entries.map(\.name) == contents.map(\.0))
+    }
+
     @Test("A flipped data byte in a stored member is a CRC error naming the tensor")
     func crcMismatch() throws {
         let directory = TestDirectory()

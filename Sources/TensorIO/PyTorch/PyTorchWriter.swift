@@ -29,24 +29,19 @@ public struct PyTorchWriter: CheckpointWriter {
             throw CheckpointError(.invalidRequest, file: path, tensor: info.name, "two tensors have this name")
         }
         let folder = Self.archiveName(for: options.finalPath ?? path) + "/"
-        let archive = try ZipArchiveWriter(path: path)
-        let pickle = Self.pickle(source.tensors)
-        try archive.addMember(name: folder + "data.pkl", size: pickle.count, compression: .stored, alignment: Self.alignment) {
-            () throws(CheckpointError) -> [TensorBytes] in [try TensorBytes(pickle)]
-        }
+        let archive = try StoredZipWriter(path: path)
+        try archive.addMember(name: folder + "data.pkl", parts: [try TensorBytes(Self.pickle(source.tensors))],
+                              alignment: Self.alignment)
         for (name, text) in [(".format_version", "1"), (".storage_alignment", "64"), ("byteorder", "little")] {
             try addText(text, as: folder + name, to: archive)
         }
         for (key, info) in source.tensors.enumerated() {
-            try archive.addMember(name: folder + "data/\(key)", size: info.byteCount, compression: .stored, alignment: Self.alignment) {
-                () throws(CheckpointError) -> [TensorBytes] in
-                let tensor = try source.read(info.name)
-                guard tensor.dtype == info.dtype, tensor.shape == info.shape else {
-                    throw CheckpointError(.malformed, file: source.path, tensor: info.name,
-                        "the tensor read as \(tensor.dtype.rawValue) \(Shape.describe(tensor.shape)) but was listed as \(info.dtype.rawValue) \(Shape.describe(info.shape))")
-                }
-                return [tensor.bytes]
+            let tensor = try source.read(info.name)
+            guard tensor.dtype == info.dtype, tensor.shape == info.shape else {
+                throw CheckpointError(.malformed, file: source.path, tensor: info.name,
+                    "the tensor read as \(tensor.dtype.rawValue) \(Shape.describe(tensor.shape)) but was listed as \(info.dtype.rawValue) \(Shape.describe(info.shape))")
             }
+            try archive.addMember(name: folder + "data/\(key)", parts: [tensor.bytes], alignment: Self.alignment)
         }
         if !source.metadata.isEmpty {
             let encoder = JSONEncoder()
@@ -57,14 +52,11 @@ public struct PyTorchWriter: CheckpointWriter {
             try addText(String(decoding: json, as: UTF8.self), as: folder + PyTorchSource.metadataRecord, to: archive)
         }
         try addText("3\n", as: folder + "version", to: archive)
-        try archive.close()
+        try archive.close(comment: [])
     }
 
-    private func addText(_ text: String, as name: String, to archive: ZipArchiveWriter) throws(CheckpointError) {
-        let bytes = Array(text.utf8)
-        try archive.addMember(name: name, size: bytes.count, compression: .stored, alignment: Self.alignment) {
-            () throws(CheckpointError) -> [TensorBytes] in [try TensorBytes(bytes)]
-        }
+    private func addText(_ text: String, as name: String, to archive: StoredZipWriter) throws(CheckpointError) {
+        try archive.addMember(name: name, parts: [try TensorBytes(Array(text.utf8))], alignment: Self.alignment)
     }
 
     /// torch's archive name: the file name without directory and last extension

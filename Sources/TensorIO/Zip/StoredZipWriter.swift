@@ -10,7 +10,8 @@ import Glibc
 /// a time (``TensorBytes/forEachSlice(_:)``), each slice added to the CRC just before it is
 /// written, and the CRC is then written into the local header, whose other fields are known
 /// up front. One pass over each tensor, and never more than a slice of it in memory.
-/// Deflated members still go through ``ZipArchiveWriter``.
+/// Deflated members still go through ``ZipArchiveWriter``. npz and PyTorch archives are
+/// written here.
 ///
 /// The records are the ones libzip writes (version 1.0, Unix attributes 0666, the fixed
 /// 1980-01-01 timestamp), with zip64 fields for members, offsets and directories past 4 GiB
@@ -32,7 +33,12 @@ final class StoredZipWriter {
     }
 
     /// Appends a member `name` whose content is `parts` back to back.
-    func addMember(name: String, parts: [TensorBytes]) throws(CheckpointError) {
+    ///
+    /// With `alignment` above 1 the data starts at a multiple of it in the file, as torch's
+    /// writer aligns storages to 64 bytes for `mmap`: the local header gets an extra field
+    /// with torch's id `0x4246` ("FB") whose payload is the padding (local header only, as
+    /// torch and libzip write it).
+    func addMember(name: String, parts: [TensorBytes], alignment: Int = 1) throws(CheckpointError) {
         let nameBytes = Array(name.utf8)
         guard nameBytes.count <= 0xffff else {
             throw CheckpointError(.invalidRequest, file: path, tensor: name, "the name is longer than a zip member name can be (65535 bytes)")
@@ -55,15 +61,24 @@ final class StoredZipWriter {
         local.appendLittleEndian(0, bytes: 4)  // the CRC, written once the data has gone by
         local.appendLittleEndian(bigMember ? 0xffff_ffff : size, bytes: 4)
         local.appendLittleEndian(bigMember ? 0xffff_ffff : size, bytes: 4)
-        local.appendLittleEndian(nameBytes.count, bytes: 2)
-        local.appendLittleEndian(bigMember ? 20 : 0, bytes: 2)
-        local += nameBytes
+        var localExtra: [UInt8] = []
         if bigMember {
-            local.appendLittleEndian(1, bytes: 2)
-            local.appendLittleEndian(16, bytes: 2)
-            local.appendLittleEndian(size, bytes: 8)
-            local.appendLittleEndian(size, bytes: 8)
+            localExtra.appendLittleEndian(1, bytes: 2)
+            localExtra.appendLittleEndian(16, bytes: 2)
+            localExtra.appendLittleEndian(size, bytes: 8)
+            localExtra.appendLittleEndian(size, bytes: 8)
         }
+        if alignment > 1 {
+            let unpadded = offset + 30 + nameBytes.count + localExtra.count + 4
+            let padding = (alignment - unpadded % alignment) % alignment
+            localExtra.appendLittleEndian(0x4246, bytes: 2)
+            localExtra.appendLittleEndian(padding, bytes: 2)
+            localExtra += [UInt8](repeating: UInt8(ascii: "Z"), count: padding)
+        }
+        local.appendLittleEndian(nameBytes.count, bytes: 2)
+        local.appendLittleEndian(localExtra.count, bytes: 2)
+        local += nameBytes
+        local += localExtra
         try output.write(local)
         var crc: UInt32 = 0
         for part in parts {

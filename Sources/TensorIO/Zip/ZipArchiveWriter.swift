@@ -14,10 +14,6 @@ final class ZipArchiveWriter {
     private var archive: OpaquePointer?
     private var producers: [ZipMemberProducer] = []
     private var comment: String?
-    /// Where the next member's local header will start, while every member so far is
-    /// stored (libzip writes members back to back in index order); nil once a deflated
-    /// member makes it unknowable.
-    private var nextHeaderOffset: Int? = 0
 
     init(path: String) throws(CheckpointError) {
         self.path = path
@@ -34,17 +30,10 @@ final class ZipArchiveWriter {
 
     /// Adds a member of exactly `size` bytes whose content `produce` returns as chunks when
     /// libzip asks for it.
-    ///
-    /// With `alignment` above 1, a stored member's data starts at a multiple of it in the
-    /// file, as torch's writer aligns storages to 64 bytes for `mmap`: the local header gets
-    /// an extra field with torch's id `0x4246` ("FB") whose payload is the padding. Offsets
-    /// are tracked here because libzip has no API for them, so after a deflated member no
-    /// later member is aligned.
     func addMember(
         name: String,
         size: Int,
         compression: WriteOptions.Compression,
-        alignment: Int = 1,
         produce: @escaping () throws(CheckpointError) -> [TensorBytes]
     ) throws(CheckpointError) {
         guard let archive else { return }
@@ -71,30 +60,6 @@ final class ZipArchiveWriter {
               zip_file_set_mtime(archive, UInt64(index), Self.fixedTimestamp, 0) == 0 else {
             throw CheckpointError(.io, file: path, tensor: name, "cannot set the member's attributes: \(ZipErrorText.of(archive))")
         }
-        try placeMember(index: index, name: name, size: size, stored: method == ZIP_CM_STORE, alignment: alignment)
-    }
-
-    /// Advances the tracked offset past member `index`, padding its local header first so
-    /// its data lands on a multiple of `alignment`.
-    private func placeMember(index: Int64, name: String, size: Int, stored: Bool, alignment: Int) throws(CheckpointError) {
-        guard let archive, let offset = nextHeaderOffset, stored else {
-            nextHeaderOffset = nil
-            return
-        }
-        // 30-byte local header, the name, and a zip64 extra (20 bytes) libzip adds for
-        // members of 4 GiB or more.
-        var header = 30 + name.utf8.count + (size >= 0xffff_ffff ? 20 : 0)
-        if alignment > 1 {
-            let padding = (alignment - (offset + header + 4) % alignment) % alignment
-            let filler = [UInt8](repeating: UInt8(ascii: "Z"), count: padding)
-            guard zip_file_extra_field_set(archive, UInt64(index), 0x4246, zip_uint16_t(ZIP_EXTRA_FIELD_NEW), filler, UInt16(padding),
-                                           zip_flags_t(ZIP_FL_LOCAL)) == 0 else {
-                throw CheckpointError(.io, file: path, tensor: name, "cannot pad the member for alignment: \(ZipErrorText.of(archive))")
-            }
-            header += 4 + padding
-        }
-        let (end, overflow) = (offset + header).addingReportingOverflow(size)
-        nextHeaderOffset = overflow ? nil : end
     }
 
     /// Sets the archive comment, which holds up to 65 535 bytes and is ignored by numpy.
