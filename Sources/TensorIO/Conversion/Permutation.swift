@@ -72,7 +72,7 @@ enum Permutation {
             var sourceOffset = sourceOffset
             for outputPosition in 0..<outputElements.count {
                 (to + outputPosition * elementSize).copyMemory(from: from + sourceOffset * elementSize, byteCount: elementSize)
-                advance(&index, &sourceOffset, outputShape: outputShape, walkStrides: walkStrides)
+                advance(&index, &sourceOffset, shape: outputShape, strides: walkStrides)
             }
         }
     }
@@ -87,19 +87,20 @@ enum Permutation {
         for outputPosition in 0..<count {
             (to + outputPosition * size).storeBytes(of: (from + sourceOffset * size).loadUnaligned(as: Element.self),
                                                     as: Element.self)
-            advance(&index, &sourceOffset, outputShape: outputShape, walkStrides: walkStrides)
+            advance(&index, &sourceOffset, shape: outputShape, strides: walkStrides)
         }
     }
 
-    /// The next output index in row-major order, and where it comes from in the source.
+    /// The next index of `shape` in row-major order, and `offset` moved with it by `strides`
+    /// (where in the other tensor that element is).
     @inline(__always)
-    private static func advance(_ index: inout [Int], _ sourceOffset: inout Int, outputShape: [Int], walkStrides: [Int]) {
-        var axis = outputShape.count - 1
+    private static func advance(_ index: inout [Int], _ offset: inout Int, shape: [Int], strides: [Int]) {
+        var axis = shape.count - 1
         while axis >= 0 {
             index[axis] += 1
-            sourceOffset += walkStrides[axis]
-            if index[axis] < outputShape[axis] { break }
-            sourceOffset -= walkStrides[axis] * outputShape[axis]
+            offset += strides[axis]
+            if index[axis] < shape[axis] { break }
+            offset -= strides[axis] * shape[axis]
             index[axis] = 0
             axis -= 1
         }
@@ -139,15 +140,7 @@ enum Permutation {
                     (to + (outputPosition - outputElements.lowerBound) * elementSize)
                         .copyMemory(from: from + element * elementSize, byteCount: elementSize)
                 }
-                var axis = rank - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    outputPosition += walkStrides[axis]
-                    if index[axis] < shape[axis] { break }
-                    outputPosition -= walkStrides[axis] * shape[axis]
-                    index[axis] = 0
-                    axis -= 1
-                }
+                advance(&index, &outputPosition, shape: shape, strides: walkStrides)
             }
         }
     }

@@ -157,23 +157,7 @@ final class NPZSource: TensorSource {
             // checks the size and the CRC when the last slice has been read, so the first read
             // makes one pass to check them before the tensor is handed out: a corrupt member
             // fails here, not in the middle of whatever consumes it.
-            let archive = UncheckedArchive(archive)
-            let path = path
-            let dataOffset = header.dataOffset
-            let data = TensorBytes(count: header.byteCount) { () throws(CheckpointError) -> TensorBytes.Filler in
-                let stream = try archive.reader.stream(entry)
-                try stream.skip(dataOffset)
-                var remaining = header.byteCount
-                return { (buffer) throws(CheckpointError) in
-                    do throws(CheckpointError) {
-                        try stream.readExactly(into: buffer)
-                        remaining -= buffer.count
-                        if remaining == 0 { try stream.finish() }
-                    } catch {
-                        throw error.about(file: path, tensor: name)
-                    }
-                }
-            }
+            let data = archive.streamedMember(entry, from: header.dataOffset, count: header.byteCount, file: path, tensor: name)
             if !verified.contains(entry.index) {
                 try data.forEachSlice { _ in }
                 verified.insert(entry.index)
@@ -210,11 +194,4 @@ final class NPZSource: TensorSource {
 
 private func hex(_ value: UInt32) -> String {
     "0x" + String(value, radix: 16).leftPadded(to: 8)
-}
-
-/// The archive, for the fillers of deflated tensors. A source is used from one thread at a
-/// time (``TensorSource``), and so are the tensors it returns.
-private struct UncheckedArchive: @unchecked Sendable {
-    let reader: ZipArchiveReader
-    init(_ reader: ZipArchiveReader) { self.reader = reader }
 }

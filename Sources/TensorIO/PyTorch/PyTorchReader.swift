@@ -183,21 +183,7 @@ final class PyTorchSource: TensorSource {
         let storage = storages[index]
         guard byteCount >= Self.streamedStorageBytes, let entry = archive.record("data/" + storage.key),
               entry.size == byteCount else { return nil }
-        let reader = UncheckedZipReader(archive.reader)
-        let path = path
-        let bytes = TensorBytes(count: byteCount) { () throws(CheckpointError) -> TensorBytes.Filler in
-            let stream = try reader.reader.stream(entry)
-            var remaining = byteCount
-            return { (buffer) throws(CheckpointError) in
-                do throws(CheckpointError) {
-                    try stream.readExactly(into: buffer)
-                    remaining -= buffer.count
-                    if remaining == 0 { try stream.finish() }
-                } catch {
-                    throw error.about(file: path, tensor: name)
-                }
-            }
-        }
+        let bytes = archive.reader.streamedMember(entry, count: byteCount, file: path, tensor: name)
         if !verifiedStorages.contains(index) {
             try bytes.forEachSlice { _ in }
             verifiedStorages.insert(index)
@@ -230,11 +216,4 @@ final class PyTorchSource: TensorSource {
             throw error.about(file: path, tensor: name)
         }
     }
-}
-
-/// The archive reader, for the fillers of streamed storages. A source is used from one thread
-/// at a time (``TensorSource``), and so are the tensors it returns.
-private struct UncheckedZipReader: @unchecked Sendable {
-    let reader: ZipArchiveReader
-    init(_ reader: ZipArchiveReader) { self.reader = reader }
 }
