@@ -89,7 +89,7 @@ final class ByteStorage: @unchecked Sendable {
         switch release {
         case .free: free(UnsafeMutableRawPointer(mutating: base))
         case .unmap: munmap(UnsafeMutableRawPointer(mutating: base), count)
-        case .borrowed(let mapping): mapping.release(base, count: count)
+        case .borrowed(let mapping): mapping.releaseAround(base, count: count)
         }
     }
 

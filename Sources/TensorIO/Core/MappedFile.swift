@@ -86,11 +86,34 @@ final class MappedFile: @unchecked Sendable {
         madvise(UnsafeMutableRawPointer(mutating: start + first), end - first, MADV_DONTNEED)
     }
 
+    /// Lets the kernel drop this process's view of the pages around `count` bytes at `base`,
+    /// out to ``releaseGranule`` boundaries, when a tensor that borrowed them goes.
+    ///
+    /// A fault maps a whole page-cache folio, and a file read in large readahead folios maps
+    /// up to 2 MB for one small tensor: ViT-G/14's ~600 biases and norms left ~300 MB mapped
+    /// in some runs (depending on how the file had entered the page cache) while their own
+    /// whole pages, the only ones ``release(_:count:)`` gives back, were few or none. The
+    /// mapping is read-only (`PROT_READ`: no page of it is a private copy), so dropping pages a neighbour
+    /// still borrows costs that neighbour a refault from the page cache, never its bytes.
+    func releaseAround(_ base: UnsafeRawPointer, count: Int) {
+        guard let start = bytes.baseAddress else { return }
+        let offset = base - start
+        guard offset >= 0, count >= 0, offset + count <= bytes.count else { return }
+        let first = offset / Self.releaseGranule * Self.releaseGranule
+        let end = Swift.min(bytes.count, (offset + count + Self.releaseGranule - 1) / Self.releaseGranule * Self.releaseGranule)
+        guard first < end else { return }
+        madvise(UnsafeMutableRawPointer(mutating: start + first), end - first, MADV_DONTNEED)
+    }
+
+    /// The largest folio a fault is expected to map (a PMD: 2 MB on x86-64 and arm64 with 4 KB pages).
+    static let releaseGranule = 2 << 20
+
     /// Lets the kernel drop this process's view of every page of the file, after a scan of
     /// headers spread through it (an npz's member headers, a msgpack tree): each first touch
-    /// maps up to 64 KB around it (the kernel's fault-around), so the 780 member headers of
-    /// ViT-G/14 left ~50 MB resident until their tensors were read. Call only while no tensor
-    /// borrows from the file; pages read later fault back in from the page cache.
+    /// maps 64 KB around it (the kernel's fault-around) or the whole page-cache folio it falls
+    /// in (up to 2 MB), so the 780 member headers of ViT-G/14 left 50-600 MB resident. A
+    /// tensor borrowing from the file meanwhile only faults its pages back in from the page
+    /// cache (the mapping is read-only).
     func releaseAll() {
         guard let start = bytes.baseAddress, bytes.count > 0 else { return }
         madvise(UnsafeMutableRawPointer(mutating: start), bytes.count, MADV_DONTNEED)

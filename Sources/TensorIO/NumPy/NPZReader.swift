@@ -56,6 +56,8 @@ final class NPZSource: TensorSource {
             let header = try readHeader(entry, name: name, options: memberOptions)
             members[name] = (entry, header)
             tensors.append(TensorInfo(name: name, dtype: header.dtype, shape: header.shape))
+            // The pages the header reads touched, given back a few at a time (see ZipDirectory).
+            if tensors.count % ZipDirectory.scanBatch == 0 { mapped?.file.releaseAll() }
         }
         // No tensor borrows from the mapping yet: give back the pages the header reads touched.
         mapped?.file.releaseAll()
@@ -124,7 +126,7 @@ final class NPZSource: TensorSource {
     /// method and sizes), with their data inside the file: these are read in place.
     private static func storedMembers(of archive: ZipArchiveReader, path: String) -> (file: MappedFile, members: [Int: ZipDirectory.Member])? {
         guard let file = try? MappedFile(path: path), file.bytes.count == archive.fileSize,
-              let directory = ZipDirectory(file.bytes), directory.members.count == archive.entries.count else { return nil }
+              let directory = ZipDirectory(file.bytes, afterBatch: file.releaseAll), directory.members.count == archive.entries.count else { return nil }
         var members: [Int: ZipDirectory.Member] = [:]
         for (entry, member) in zip(archive.entries, directory.members) {
             guard let member, member.name == entry.name, member.method == entry.method, !entry.isEncrypted,
