@@ -1,7 +1,7 @@
 import FoundationEssentials
 import Porting
 
-/// `diff`'s table, and its JSON (keys sorted): `first`, `second`, `basis` (how names were
+/// `diff`'s table, and its JSON (keys sorted): the ``DocumentHeader`` (`tubelet.diff`), `first`, `second`, `basis` (how names were
 /// matched), `equal`, `atol`, `rtol`, `only_in_first`, `only_in_second` (names), and
 /// `tensors`, the entries of ``TensorComparison``.
 extension TensorComparison {
@@ -32,6 +32,20 @@ extension TensorComparison {
             enum CodingKeys: String, CodingKey {
                 case first, second, basis, equal, atol, rtol, tensors
                 case onlyInFirst = "only_in_first", onlyInSecond = "only_in_second"
+            }
+
+            func encode(to encoder: any Encoder) throws {
+                try DocumentHeader.diff.encode(to: encoder)
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(first, forKey: .first)
+                try container.encode(second, forKey: .second)
+                try container.encode(basis, forKey: .basis)
+                try container.encode(equal, forKey: .equal)
+                try container.encode(atol, forKey: .atol)
+                try container.encode(rtol, forKey: .rtol)
+                try container.encode(onlyInFirst, forKey: .onlyInFirst)
+                try container.encode(onlyInSecond, forKey: .onlyInSecond)
+                try container.encode(tensors, forKey: .tensors)
             }
         }
         let document = Document(first: first, second: second, basis: basis, equal: isEqual, atol: atol, rtol: rtol,
