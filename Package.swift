@@ -110,6 +110,8 @@ let package = Package(
         .testTarget(
             name: "tubeletTests",
             dependencies: ["tubelet", "TensorIO", "Porting", "TubeletTestSupport"],
+            // The --help snapshots, read from the source tree by HelpSnapshotTests.
+            exclude: ["Snapshots"],
             swiftSettings: strictSettings
         ),
     ],

@@ -97,8 +97,12 @@ struct SchemaCompiler {
         let schema = try Object(value, at: "the top level", of: path)
         var arguments = ["name: \(literal(try schema.string("name")))", "title: \(literal(try schema.string("title")))"]
         if let activation = try schema.optionalString("activation") { arguments.append("activation: \(literal(activation))") }
-        if let epsilon = try schema.optionalNumber("layerNormEpsilon") { arguments.append("layerNormEpsilon: \(epsilon)") }
-        if let modelClass = try schema.optionalString("huggingFaceClass") {
+        // The document header a `schemas NAME` output carries is read and ignored.
+        _ = try schema.optionalString("document")
+        _ = try schema.optionalNumber("format_version")
+        _ = try schema.optionalString("tubelet_version")
+        if let epsilon = try schema.optionalNumber(renamed: "layer_norm_eps", from: "layerNormEpsilon") { arguments.append("layerNormEpsilon: \(epsilon)") }
+        if let modelClass = try schema.optionalString(renamed: "hugging_face_class", from: "huggingFaceClass") {
             // A class name Porting does not know decodes to nil here and fails the test that
             // compares every compiled schema with the decoded file.
             arguments.append("huggingFaceClass: HuggingFaceClass(rawValue: \(literal(modelClass)))")
@@ -108,7 +112,7 @@ struct SchemaCompiler {
             try compileRule(Object(rule, at: "tensors[\(index)]", of: path))
         }
         arguments.append("tensors: [\n" + rules.map { "                \($0),\n" }.joined() + "            ]")
-        if let layers = try schema.optionalStrings("kerasLayers") { arguments.append("kerasLayers: \(literal(layers))") }
+        if let layers = try schema.optionalStrings(renamed: "keras_layers", from: "kerasLayers") { arguments.append("kerasLayers: \(literal(layers))") }
         try schema.refuseOtherKeys()
         return "LayoutSchema(\n            " + arguments.joined(separator: ",\n            ") + ")"
     }
@@ -246,6 +250,26 @@ final class Object {
             guard case .string(let text) = item else { throw problem("'\(key)' must be a list of strings") }
             return text
         }
+    }
+
+    /// A key renamed to snake_case whose old camelCase spelling is still read (as
+    /// `LayoutSchema` reads it); both at once is refused.
+    private func either(_ key: String, _ old: String) throws -> String {
+        if members[key] != nil && members[old] != nil { throw problem("both '\(key)' and its old spelling '\(old)' are given; keep '\(key)'") }
+        read.insert(old)
+        return members[old] != nil ? old : key
+    }
+
+    func optionalNumber(renamed key: String, from old: String) throws -> Double? {
+        try optionalNumber(either(key, old))
+    }
+
+    func optionalString(renamed key: String, from old: String) throws -> String? {
+        try optionalString(either(key, old))
+    }
+
+    func optionalStrings(renamed key: String, from old: String) throws -> [String]? {
+        try optionalStrings(either(key, old))
     }
 
     /// A name or a list of names.

@@ -17,7 +17,7 @@ struct Tubelet: ParsableCommand {
             read or written (the message names the file, the tensor and the cause), 2 when diff \
             finds differences, 64 on a usage error (the message says what to change).
             """,
-        version: "0.1.0",
+        version: DocumentHeader.tubeletVersion,
         subcommands: [Inspect.self, Convert.self, Inflate.self, Diff.self, Schemas.self]
     )
 

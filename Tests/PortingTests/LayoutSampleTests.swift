@@ -66,12 +66,12 @@ struct LayoutSampleTests {
 
     @Test("A LayerNorm epsilon that is not a positive number is refused", arguments: ["0", "-1e-6"])
     func invalidEpsilon(value: String) {
-        let json = #"{"name": "x", "title": "t", "layerNormEpsilon": "# + value + #", "tensors": [{"name": "a", "canonical": "b"}]}"#
+        let json = #"{"name": "x", "title": "t", "layer_norm_eps": "# + value + #", "tensors": [{"name": "a", "canonical": "b"}]}"#
         do {
             _ = try LayoutSchema.decode(Data(json.utf8), source: "test.json")
             Issue.record("accepted: \(json)")
         } catch {
-            #expect(error.description.contains("layerNormEpsilon"), "\(error)")
+            #expect(error.description.contains("layer_norm_eps"), "\(error)")
         }
     }
 

@@ -71,6 +71,42 @@ struct PipelineTests {
         #expect(json.contains("\"origin\" : \"inflated\""))
     }
 
+    @Test("The report states every option as run, defaults resolved, and only those that apply to the model", arguments: VideoModel.allCases)
+    func reportOptions(model: VideoModel) throws {
+        let vit = try Pipeline().open(Self.sample("ViT-tiny_16.npz"))
+        var options = InflationOptions(model: model)
+        options.frames = 4
+        options.imageHeight = 96
+        options.imageWidth = 96
+        let inflation = try vit.inflate(options)
+        let settings = inflation.report.settings
+        #expect(settings.tubelet == (model == .timesformer ? [1, 16, 16] : [2, 16, 16]) && settings.imageSize == [96, 96])
+        // The grid changes from 4x4 to 6x6: resized per frame for Model 2 and TimeSformer, else resized and tiled.
+        #expect(settings.positionalEmbedding == (model == .factorisedEncoder || model == .timesformer ? .resize : .resizeTile))
+        #expect(settings.classifier == (model.allowsClassToken ? .token : .gap))
+        #expect((settings.temporalLayers != nil) == (model == .factorisedEncoder))
+        #expect((settings.copySpatialClassToken != nil) == (model == .factorisedEncoder))
+        #expect((settings.temporalAttention != nil) == (model == .factorisedSelfAttention || model == .timesformer))
+        #expect((settings.kernelInflation != nil) == (model != .timesformer))
+        let format: Inflation.Format = model == .timesformer ? .safetensors : .npz
+        let written = try inflation.output(format, dtype: .float16).report
+        #expect(written.settings.dtype == .float16 && written.outputs.allSatisfy { $0.dtype == .float16 })
+        let json = written.jsonText()
+        #expect(json.contains(#""document" : "tubelet.report""#) && json.contains(#""format_version" : 1"#))
+        #expect(json.contains(#""tubelet_version" : "\#(DocumentHeader.tubeletVersion)""#))
+        #expect(json.contains("temporal_layers") == (model == .factorisedEncoder))
+        #expect(Self.keys(try JSONSerialization.jsonObject(with: Data(json.utf8))).allSatisfy { key in
+            key.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "_" }
+        })
+    }
+
+    /// Every key of a parsed JSON value, at any depth.
+    static func keys(_ value: Any) -> [String] {
+        if let object = value as? [String: Any] { return object.keys + object.values.flatMap(keys) }
+        if let array = value as? [Any] { return array.flatMap(keys) }
+        return []
+    }
+
     @Test("A layout from a schema file that names a Hugging Face class is written as a Hugging Face directory")
     func schemaFileHuggingFaceDirectory() throws {
         let directory = try Self.temporaryDirectory()

@@ -60,11 +60,16 @@ struct SchemaTests {
         (#"{"name": "x", "title": "t", "tensors": [{"name": "a", "canonical": "b", "transform": [{"op": "rotate"}]}]}"#, "unknown transform op 'rotate'"),
         (#"{"name": "x y", "title": "t", "tensors": []}"#, "schema name"),
         (#"{"title": "t", "tensors": []}"#, "missing key 'name'"),
-        (#"{"name": "x", "title": "t", "kerasLayers": ["dense"], "tensors": [{"name": "head/head/kernel:0", "canonical": "b"}]}"#, "in none of them"),
-        (#"{"name": "x", "title": "t", "kerasLayers": ["dense"], "tensors": [{"name": "dense", "canonical": "b"}]}"#, "in none of them"),
-        (#"{"name": "x", "title": "t", "kerasLayers": [], "tensors": []}"#, "kerasLayers"),
-        (#"{"name": "x", "title": "t", "kerasLayers": ["a", "a"], "tensors": []}"#, "kerasLayers"),
-        (#"{"name": "x", "title": "t", "kerasLayers": ["a//b"], "tensors": []}"#, "kerasLayers"),
+        (#"{"name": "x", "title": "t", "keras_layers": ["dense"], "tensors": [{"name": "head/head/kernel:0", "canonical": "b"}]}"#, "in none of them"),
+        (#"{"name": "x", "title": "t", "keras_layers": ["dense"], "tensors": [{"name": "dense", "canonical": "b"}]}"#, "in none of them"),
+        (#"{"name": "x", "title": "t", "keras_layers": [], "tensors": []}"#, "keras_layers"),
+        (#"{"name": "x", "title": "t", "keras_layers": ["a", "a"], "tensors": []}"#, "keras_layers"),
+        (#"{"name": "x", "title": "t", "keras_layers": ["a//b"], "tensors": []}"#, "keras_layers"),
+        // The old camelCase spelling is checked the same way.
+        (#"{"name": "x", "title": "t", "kerasLayers": ["a//b"], "tensors": []}"#, "keras_layers"),
+        (#"{"name": "x", "title": "t", "keras_layers": ["a"], "kerasLayers": ["a"], "tensors": []}"#, "both 'keras_layers' and its old spelling 'kerasLayers'"),
+        (#"{"name": "x", "title": "t", "layer_norm_eps": 1e-6, "layerNormEpsilon": 1e-6, "tensors": []}"#, "both 'layer_norm_eps'"),
+        (#"{"name": "x", "title": "t", "format_version": 2, "tensors": []}"#, "format_version 2 is newer"),
     ])
     func invalid(json: String, fragment: String) {
         do {
@@ -72,6 +77,30 @@ struct SchemaTests {
             Issue.record("accepted: \(json)")
         } catch {
             #expect(error.description.contains(fragment), "\(error)")
+        }
+    }
+
+    @Test("A schema written with the old camelCase keys (before every JSON went snake_case) reads as the snake_case one")
+    func legacyCamelCaseKeys() throws {
+        let rule = #""tensors": [{"name": "dense/kernel", "canonical": "head/kernel"}]}"#
+        let oldKeys = #"{"name": "x", "title": "t", "layerNormEpsilon": 1e-5, "huggingFaceClass": "ViTModel", "kerasLayers": ["dense"], "#
+        let newKeys = #"{"name": "x", "title": "t", "layer_norm_eps": 1e-5, "hugging_face_class": "ViTModel", "keras_layers": ["dense"], "#
+        let old = try LayoutSchema.decode(Data((oldKeys + rule).utf8), source: "old.json")
+        let new = try LayoutSchema.decode(Data((newKeys + rule).utf8), source: "new.json")
+        #expect(old == new)
+        #expect(old.layerNormEpsilon == 1e-5 && old.huggingFaceClass == .vitModel && old.kerasLayers == ["dense"])
+    }
+
+    @Test("What `schemas NAME` prints (snake_case keys, the document header) reads back as the same schema")
+    func encodedSchemaReadsBack() throws {
+        for schema in BuiltinSchemas.compiled.map(\.schema) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let data = try encoder.encode(schema)
+            let text = String(decoding: data, as: UTF8.self)
+            #expect(text.contains(#""document":"tubelet.layout""#) && text.contains(#""format_version":1"#))
+            #expect(!text.contains("layerNormEpsilon") && !text.contains("huggingFaceClass") && !text.contains("kerasLayers"))
+            #expect(try LayoutSchema.decode(data, source: "\(schema.name).json") == schema)
         }
     }
 

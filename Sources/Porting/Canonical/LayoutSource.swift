@@ -24,6 +24,9 @@ public final class LayoutSource: TensorSource {
     public let canonical: any TensorSource
     public let schema: LayoutSchema
     public private(set) var tensors: [TensorInfo] = []
+    /// The tensors written for each canonical tensor, by canonical name: how a report names
+    /// an output as the file does (``PortReport/named(by:dtype:)``).
+    public private(set) var fileTensors: [String: [TensorInfo]] = [:]
     private var planFor: [String: (plan: Plan, output: Int)] = [:]
     private var cache: (key: String, tensors: [Tensor])?
     /// The output's Keras weight lists as metadata (empty unless the schema has Keras layers).
@@ -94,6 +97,8 @@ public final class LayoutSource: TensorSource {
                 tensors.append(TensorInfo(name: name, dtype: dtype, shape: shape))
                 planFor[name] = (plan, index)
             }
+            let written = Array(tensors.suffix(plan.outputNames.count))
+            for canonicalName in plan.canonicalNames.joined() { fileTensors[canonicalName] = written }
         }
         kerasLists = Self.kerasLists(schema: schema, prefix: prefix, plans: plans, depth: depth)
     }

@@ -179,8 +179,12 @@ public enum Inflater {
             throw CheckpointError(.invalidRequest, file: vit.path, tensor: unused[0],
                 "the inflation has no place for \(unused.count) ViT tensor(s): \(unused.prefix(6).joined(separator: ", "))")
         }
+        let grid = [geometry.grid[1], geometry.grid[2]]
+        let settings = PortReport.Settings(options, geometry: geometry,
+            positionalEmbedding: try positionMethod(options, model: options.model, changes: architecture.grid != grid, tokens: geometry, file: vit.path),
+            classifier: options.resolvedClassifier(for: architecture))
         let report = PortReport(source: vit.path, layout: layout, model: options.model.rawValue, options: options,
-                                values: values, outputs: plan.entries.map(\.report), dropped: plan.dropped,
+                                settings: settings, values: values, outputs: plan.entries.map(\.report), dropped: plan.dropped,
                                 rewrites: rewritten?.rewrites ?? [])
         return InflatedSource(vit: vit, plan: plan, geometry: geometry, architecture: architecture, options: options, report: report)
     }

@@ -9,7 +9,7 @@ public struct ViViTConfig: Codable, Sendable {
     public var geometry: ViViTGeometry
     public var options: InflationOptions
 
-    /// `{"model", "scenic_attention_type", "frames", "tubelet", "image_size", "tokens",
+    /// The ``DocumentHeader`` (`tubelet.config`) and `{"model", "scenic_attention_type", "frames", "tubelet", "image_size", "tokens",
     /// "hidden_size", "depth", "heads", "mlp_dim", "classifier", "temporal_layers", "classes"}`.
     public var jsonText: String {
         let summary = Summary(
@@ -22,8 +22,18 @@ public struct ViViTConfig: Codable, Sendable {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(summary)) ?? Data()
+        let data = (try? encoder.encode(Document(summary: summary))) ?? Data()
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The header, then the summary's fields, in one object.
+    private struct Document: Encodable {
+        var summary: Summary
+
+        func encode(to encoder: any Encoder) throws {
+            try DocumentHeader.config.encode(to: encoder)
+            try summary.encode(to: encoder)
+        }
     }
 
     /// The fields of ``jsonText``.

@@ -4,13 +4,14 @@ import TensorIO
 /// What a conversion left out on purpose (``TensorExclusion``), said in a note and kept in the
 /// output's metadata (`tubelet.excluded`), so a file never silently lacks a tensor.
 public enum ExclusionRecord {
-    /// `{"left_out": [{"name", "file_tensors", "reason"}]}` under `tubelet.excluded`.
+    /// `{"document": "tubelet.excluded", "format_version", "tubelet_version", "left_out":
+    /// [{"name", "file_tensors", "reason"}]}` under `tubelet.excluded` (``DocumentHeader``).
     public static func metadata(_ leftOut: [TensorExclusion.LeftOut]) -> [String: String] {
         let entries: [JSONLiteral] = leftOut.map { entry in
             .object(["name": .string(entry.canonical), "file_tensors": .array(entry.fileTensors.map(JSONLiteral.string)),
                      "reason": .string(entry.reason)])
         }
-        return ["tubelet.excluded": JSONLiteral.object(["left_out": .array(entries)]).compactText]
+        return ["tubelet.excluded": JSONLiteral.object(DocumentHeader.excluded.literalFields.merging(["left_out": .array(entries)]) { $1 }).compactText]
     }
 
     /// "left out 2 tensors on purpose: head.weight, head.bias (the image classifier (drop head))".

@@ -87,12 +87,13 @@ public struct Inflation {
             }
             let schema = try checkpoint.pipeline.library.schema(named: HuggingFaceTimeSformerConfig.layout(inflated.options))
             let source = try LayoutSource(result, schema: schema, depth: architecture.depth)
-            guard format == .hf else { return PreparedOutput(format: format, source: source, config: nil) }
+            let named = report.named(by: source.fileTensors, dtype: dtype)
+            guard format == .hf else { return PreparedOutput(format: format, source: source, config: nil, report: named) }
             let config = try HuggingFaceTimeSformerConfig.make(inflated, values: checkpoint.values, dtype: dtype ?? .float32)
             let preprocessor = try normalisation.map { normalisation throws(CheckpointError) in
                 try HuggingFaceTimeSformerConfig.preprocessor(inflated, normalisation: normalisation)
             }
-            return PreparedOutput(format: format, source: source, config: config, preprocessorConfig: preprocessor)
+            return PreparedOutput(format: format, source: source, config: config, report: named, preprocessorConfig: preprocessor)
         }
         if format == .hf {
             let schema = try checkpoint.pipeline.library.schema(named: HuggingFaceViViTConfig.layout(inflated.options))
@@ -101,14 +102,16 @@ public struct Inflation {
                 try HuggingFaceViViTConfig.preprocessor(frames: inflated.geometry.frames, imageSize: inflated.geometry.imageSize[0],
                                                         normalisation: normalisation, file: inflated.path)
             }
-            return PreparedOutput(format: format, source: try LayoutSource(result, schema: schema, depth: architecture.depth),
-                                  config: config, preprocessorConfig: preprocessor)
+            let source = try LayoutSource(result, schema: schema, depth: architecture.depth)
+            return PreparedOutput(format: format, source: source, config: config,
+                                  report: report.named(by: source.fileTensors, dtype: dtype), preprocessorConfig: preprocessor)
         }
+        let named = report.named(dtype: dtype)
         if format == .hdf5 {
             // HDF5 keeps the provenance report with the weights, as a root attribute.
-            result = AnnotatedSource(result, adding: ["tubelet.report": report.jsonText(naming: checkpoint.pipeline.settingNames)])
+            result = AnnotatedSource(result, adding: ["tubelet.report": named.jsonText(naming: checkpoint.pipeline.settingNames)])
         }
-        return PreparedOutput(format: format, source: result, config: nil)
+        return PreparedOutput(format: format, source: result, config: nil, report: named)
     }
 
     /// Writes the ViViT to `path` in `format` (default: the one `path`'s extension names).
@@ -131,6 +134,9 @@ public struct Inflation {
         public let source: any TensorSource
         /// `config.json` of a Hugging Face directory.
         public let config: Data?
+        /// The inflation's report with each output as this output writes it: its name in the
+        /// file (canonical name beside it), shape and dtype.
+        public let report: PortReport
         /// `preprocessor_config.json` of a Hugging Face directory, when there is one.
         public var preprocessorConfig: Data? = nil
 

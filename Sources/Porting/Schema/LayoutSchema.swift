@@ -32,6 +32,78 @@ public struct LayoutSchema: Codable, Sendable, Equatable {
     /// since tf.keras `load_weights` pairs layers and weights by those lists, not by paths.
     public var kerasLayers: [String]?
 
+    /// The keys of the format, snake_case like every JSON document Tubelet writes. Schema
+    /// files written before that spelled three of them in camelCase (`layerNormEpsilon`,
+    /// `huggingFaceClass`, `kerasLayers`); those spellings are still read (``LegacyKeys``), so
+    /// existing user schemas keep working.
+    enum CodingKeys: String, CodingKey {
+        case name, title, activation, prefixes, tensors
+        case layerNormEpsilon = "layer_norm_eps", huggingFaceClass = "hugging_face_class", kerasLayers = "keras_layers"
+        case formatVersion = "format_version"
+    }
+
+    /// The camelCase spellings of format version 1's first files.
+    enum LegacyKeys: String, CodingKey {
+        case layerNormEpsilon, huggingFaceClass, kerasLayers
+    }
+
+    /// The newest format version this Tubelet reads (``DocumentHeader/layout``).
+    static let formatVersion = DocumentHeader.layout.formatVersion
+
+    public init(name: String, title: String, activation: String? = nil, layerNormEpsilon: Double? = nil,
+                huggingFaceClass: HuggingFaceClass? = nil, prefixes: [String]? = nil, tensors: [TensorRule],
+                kerasLayers: [String]? = nil) {
+        self.name = name
+        self.title = title
+        self.activation = activation
+        self.layerNormEpsilon = layerNormEpsilon
+        self.huggingFaceClass = huggingFaceClass
+        self.prefixes = prefixes
+        self.tensors = tensors
+        self.kerasLayers = kerasLayers
+    }
+
+    /// Reads either spelling of a renamed key (both at once is refused: which one is meant?),
+    /// and refuses a file of a newer format version than this Tubelet knows.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let legacy = try decoder.container(keyedBy: LegacyKeys.self)
+        if let version = try container.decodeIfPresent(Int.self, forKey: .formatVersion), version > Self.formatVersion {
+            throw DecodingError.dataCorruptedError(forKey: .formatVersion, in: container,
+                debugDescription: "format_version \(version) is newer than this Tubelet reads (\(Self.formatVersion)); update Tubelet")
+        }
+        func either<Value: Decodable>(_ key: CodingKeys, _ old: LegacyKeys, as type: Value.Type) throws -> Value? {
+            if container.contains(key) && legacy.contains(old) {
+                throw DecodingError.dataCorruptedError(forKey: key, in: container,
+                    debugDescription: "both '\(key.rawValue)' and its old spelling '\(old.rawValue)' are given; keep '\(key.rawValue)'")
+            }
+            return try container.decodeIfPresent(type, forKey: key) ?? legacy.decodeIfPresent(type, forKey: old)
+        }
+        name = try container.decode(String.self, forKey: .name)
+        title = try container.decode(String.self, forKey: .title)
+        activation = try container.decodeIfPresent(String.self, forKey: .activation)
+        layerNormEpsilon = try either(.layerNormEpsilon, .layerNormEpsilon, as: Double.self)
+        huggingFaceClass = try either(.huggingFaceClass, .huggingFaceClass, as: HuggingFaceClass.self)
+        prefixes = try container.decodeIfPresent([String].self, forKey: .prefixes)
+        tensors = try container.decode([TensorRule].self, forKey: .tensors)
+        kerasLayers = try either(.kerasLayers, .kerasLayers, as: [String].self)
+    }
+
+    /// Written with the ``DocumentHeader`` (`tubelet.layout`), which reading accepts, so the
+    /// output of `tubelet schemas NAME` is a `--schema` file as it stands.
+    public func encode(to encoder: any Encoder) throws {
+        try DocumentHeader.layout.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(title, forKey: .title)
+        try container.encodeIfPresent(activation, forKey: .activation)
+        try container.encodeIfPresent(layerNormEpsilon, forKey: .layerNormEpsilon)
+        try container.encodeIfPresent(huggingFaceClass, forKey: .huggingFaceClass)
+        try container.encodeIfPresent(prefixes, forKey: .prefixes)
+        try container.encode(tensors, forKey: .tensors)
+        try container.encodeIfPresent(kerasLayers, forKey: .kerasLayers)
+    }
+
     /// The prefixes to try, with "no prefix" when none are given.
     public var prefixOptions: [String] {
         let list = prefixes ?? []
@@ -84,18 +156,18 @@ public struct LayoutSchema: Codable, Sendable, Equatable {
             throw CheckpointError(.malformed, file: source, "schema name '\(name)' must be letters, digits, '-', '_' or '.'")
         }
         if let layerNormEpsilon, !(layerNormEpsilon.isFinite && layerNormEpsilon > 0) {
-            throw CheckpointError(.malformed, file: source, "layerNormEpsilon of schema '\(name)' must be a positive number")
+            throw CheckpointError(.malformed, file: source, "layer_norm_eps of schema '\(name)' must be a positive number")
         }
         if let kerasLayers {
             guard !kerasLayers.isEmpty, Set(kerasLayers).count == kerasLayers.count,
                   kerasLayers.allSatisfy({ !$0.split(separator: "/", omittingEmptySubsequences: false).contains { $0.isEmpty || $0 == "." } }) else {
                 throw CheckpointError(.malformed, file: source,
-                    "kerasLayers of schema '\(name)' must be distinct layer names, each of non-empty '/'-separated parts, none '.'")
+                    "keras_layers of schema '\(name)' must be distinct layer names, each of non-empty '/'-separated parts, none '.'")
             }
             for rule in tensors {
                 for pattern in rule.sources where kerasLayer(of: pattern) == nil {
                     throw CheckpointError(.malformed, file: source, tensor: pattern.text,
-                        "schema '\(name)' lists kerasLayers, but this name is in none of them (a Keras weight is named '<layer>/<weight>')")
+                        "schema '\(name)' lists keras_layers, but this name is in none of them (a Keras weight is named '<layer>/<weight>')")
                 }
             }
         }

@@ -219,7 +219,7 @@ struct Inflate: ParsableCommand {
             }
         }
         if dryRun {
-            print(DryRunPlan(inflation.inflated, verbose: verbosity.verbose).text, terminator: "")
+            print(DryRunPlan(inflation.inflated, report: prepared?.report ?? inflation.report, verbose: verbosity.verbose).text, terminator: "")
             return
         }
         guard let output, let prepared else { return }
@@ -229,10 +229,11 @@ struct Inflate: ParsableCommand {
             defer { bar?.clear() }
             try prepared.write(to: output, overwrite: force, progress: bar?.handler)
         }
+        // The report names each tensor as the written file does (canonical names beside).
         if let report {
-            try writeReport(inflation.report.jsonText(naming: CommandLineNames.flag), to: report)
+            try writeReport(prepared.report.jsonText(naming: CommandLineNames.flag), to: report)
         }
-        printNote(inflation.report.summary(naming: CommandLineNames.flag, verbose: verbosity.verbose))
+        printNote(prepared.report.summary(naming: CommandLineNames.flag, verbose: verbosity.verbose))
         noteStaleTemporaries(beside: output)
         printNote("wrote \(output) (\(format.rawValue)): \(model.title), \(inflation.inflated.tensors.count) tensors")
     }

@@ -7,11 +7,15 @@ import TensorIO
 /// be weighed before anything is written.
 struct DryRunPlan {
     let inflated: InflatedSource
+    /// The report of the output asked for (tensors named as that file names them), or the
+    /// inflation's own (canonical names) when there is no output.
+    let report: PortReport
     /// Every tensor left out or initialised, not counts per reason.
     let verbose: Bool
 
-    init(_ inflated: InflatedSource, verbose: Bool = false) {
+    init(_ inflated: InflatedSource, report: PortReport, verbose: Bool = false) {
         self.inflated = inflated
+        self.report = report
         self.verbose = verbose
     }
 
@@ -19,8 +23,8 @@ struct DryRunPlan {
         let config = inflated.config
         let geometry = inflated.geometry
         var rows = [["NAME", "SHAPE", "PARAMS", "ORIGIN"]]
-        for (info, output) in zip(inflated.tensors, inflated.report.outputs) {
-            rows.append([info.name, Shape.describe(info.shape), InspectReport.grouped(info.elementCount), output.origin.rawValue])
+        for output in report.outputs {
+            rows.append([output.label, Shape.describe(output.shape), InspectReport.grouped(output.shape.reduce(1, *)), output.origin.rawValue])
         }
         var text = TextTable.render(rows, rightAligned: [2])
         let parameters = inflated.tensors.reduce(0) { $0 + $1.elementCount }
@@ -33,7 +37,7 @@ struct DryRunPlan {
             + "= \(geometry.tokens) tokens\(config.classifier == "token" ? " + CLS" : "") per clip\n"
         text += "compute: \(significantDigits4(perView)) GFLOPs per view (multiply-accumulates, as the paper counts), "
             + "\(significantDigits4(perView * 12)) for 4 × 3 views\n"
-        text += inflated.report.summary(naming: CommandLineNames.flag, verbose: verbose) + "\n"
+        text += report.summary(naming: CommandLineNames.flag, verbose: verbose) + "\n"
         return text
     }
 }

@@ -1,9 +1,10 @@
 import FoundationEssentials
+import Porting
 import TensorIO
 
 /// The result of `tubelet inspect`, printed as a table or as one JSON document.
 ///
-/// JSON fields (keys sorted): `file`, `format`, `filter` (or null), `metadata` (string →
+/// JSON fields (keys sorted): the ``DocumentHeader`` (`tubelet.inspect`), `file`, `format` (the file's), `filter` (or null), `metadata` (string →
 /// string), `tensors` (each `name`, `dtype`, `shape`, `parameters`, `bytes`, and with
 /// `--stats` a `stats` object of `count`, `min`, `max`, `mean`, `std`, `nan_count`,
 /// `inf_count`; the four value fields are over finite values and null when there are none),
@@ -80,6 +81,7 @@ struct InspectReport: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         enum Keys: String, CodingKey { case file, format, filter, metadata, tensors, totals, layout }
+        try DocumentHeader.inspect.encode(to: encoder)
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(file, forKey: .file)
         try container.encode(format, forKey: .format)

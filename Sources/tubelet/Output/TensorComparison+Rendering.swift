@@ -1,7 +1,7 @@
 import FoundationEssentials
 import Porting
 
-/// `diff`'s table, and its JSON (keys sorted): `first`, `second`, `basis` (how names were
+/// `diff`'s table, and its JSON (keys sorted): the ``DocumentHeader`` (`tubelet.diff`), `first`, `second`, `basis` (how names were
 /// matched), `equal`, `atol`, `rtol`, `only_in_first`, `only_in_second` (names), and
 /// `tensors`, the entries of ``TensorComparison``; `kind_difference` when the files hold
 /// different kinds of model (then nothing was compared tensor by tensor), else null.
@@ -35,6 +35,7 @@ extension TensorComparison {
                 case onlyInFirst = "only_in_first", onlyInSecond = "only_in_second", kindDifference = "kind_difference"
             }
             func encode(to encoder: any Encoder) throws {
+                try DocumentHeader.diff.encode(to: encoder)
                 var container = encoder.container(keyedBy: CodingKeys.self)
                 try container.encode(first, forKey: .first)
                 try container.encode(second, forKey: .second)
