@@ -10,7 +10,7 @@ import TensorIO
 /// null for an image ViT; `heads` null when nothing says; `values`: `heads`, `activation`,
 /// `layer_norm_eps`, each `{"value", "origin", "assumed"}` with a null value and origin when
 /// unknown; `outside`: tensors outside the prefix, such as optimizer state);
-/// `{"name": null, "closest", "score", "missing", "unexpected", "shapeProblems"}` when none does.
+/// `{"name": null, "closest", "score", "missing", "unexpected", "shape_problems"}` when none does.
 struct LayoutReport: Encodable {
     var name: String?
     var prefix: String?
