@@ -148,6 +148,14 @@ def test_diff_equal_and_differing(tmp_path):
     np.savez(changed, **arrays)
     document = validate(json.loads(run_tubelet(["diff", SAMPLE, changed, "--json"], expect_rc=2).stdout), "tubelet.diff")
     assert document["equal"] is False and document["only_in_first"] == ["head/bias"]
+    assert document["kind_difference"] is None
+
+
+def test_diff_of_a_vit_and_a_vivit_says_the_kinds(tmp_path):
+    vivit = tmp_path / "vivit.npz"
+    run_tubelet(["inflate", SAMPLE, "-o", vivit, "--model", "spacetime", "--frames", "8"])
+    document = validate(json.loads(run_tubelet(["diff", SAMPLE, vivit, "--json"], expect_rc=2).stdout), "tubelet.diff")
+    assert document["equal"] is False and "ViViT Model 1" in document["kind_difference"]
 
 
 def test_excluded_metadata_of_a_conversion(tmp_path):
