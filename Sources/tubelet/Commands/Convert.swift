@@ -234,15 +234,23 @@ struct Convert: ParsableCommand {
         }
         let export = try checkpoint.huggingFaceViT(target, excluding: exclusion, dtype: dtype)
         for note in export.notes { printNote(CommandLineNames.render(note.text)) }
+        try writeDirectory(source: export.source, modelClass: export.modelClass, files: "config.json + model.safetensors",
+                           advice: export.loadingAdvice(path: output), write: export.write)
+    }
+
+    /// Writes a prepared Hugging Face directory under a progress bar, then says what was written
+    /// and how to load it.
+    private func writeDirectory(source: any TensorSource, modelClass: HuggingFaceClass, files: String, advice: PipelineNote?,
+                                write: (String, Bool, ProgressHandler?) throws(CheckpointError) -> Void) throws {
         do {
             let bar = progressOptions.bar("convert")
             defer { bar?.clear() }
-            try export.write(to: output, overwrite: force, progress: bar?.handler)
+            try write(output, force, bar?.handler)
         }
-        if let advice = export.loadingAdvice(path: output) { printNote(CommandLineNames.render(advice.text)) }
-        let bytes = export.source.tensors.reduce(0) { $0 + $1.byteCount }
+        if let advice { printNote(CommandLineNames.render(advice.text)) }
+        let bytes = source.tensors.reduce(0) { $0 + $1.byteCount }
         noteStaleTemporaries(beside: output)
-        printNote("wrote \(output) (hf: config.json + model.safetensors, \(export.modelClass.rawValue)): \(export.source.tensors.count) tensors, \(ByteCountText.format(bytes)) of tensor data")
+        printNote("wrote \(output) (hf: \(files), \(modelClass.rawValue)): \(source.tensors.count) tensors, \(ByteCountText.format(bytes)) of tensor data")
     }
 
     /// A ViViT Model 1 as a Hugging Face ViViT directory, with `preprocessor_config.json` when
@@ -257,16 +265,9 @@ struct Convert: ParsableCommand {
         } else {
             printNote("note: no preprocessor_config.json: the input normalisation is not stored in the weights and no preprocessor_config.json or timm config.json beside them says it; pass --image-mean and --image-std (0.5,0.5,0.5 for scenic's and Google's models) to write one")
         }
-        do {
-            let bar = progressOptions.bar("convert")
-            defer { bar?.clear() }
-            try export.write(to: output, overwrite: force, progress: bar?.handler)
-        }
-        if let advice = export.loadingAdvice(path: output) { printNote(CommandLineNames.render(advice.text)) }
-        let bytes = export.source.tensors.reduce(0) { $0 + $1.byteCount }
-        noteStaleTemporaries(beside: output)
         let files = export.preprocessorConfig == nil ? "config.json + model.safetensors" : "config.json + preprocessor_config.json + model.safetensors"
-        printNote("wrote \(output) (hf: \(files), \(export.modelClass.rawValue)): \(export.source.tensors.count) tensors, \(ByteCountText.format(bytes)) of tensor data")
+        try writeDirectory(source: export.source, modelClass: export.modelClass, files: files,
+                           advice: export.loadingAdvice(path: output), write: export.write)
     }
 
     /// The input normalisation: the options, or the files beside the weights, or nothing.
