@@ -182,6 +182,28 @@ def test_large_datasets_stream_bit_exactly(tmp_path: Path, storage: str) -> None
         assert_same_bits(back[name], array)
 
 
+def write_corrupt_streamed_dataset(source: Path) -> None:
+    """An HDF5 file whose 18 MB gzip dataset 'weights' has a corrupt chunk in its fifth slice."""
+    with h5py.File(source, "w") as file:
+        file.create_dataset("small", data=np.arange(10, dtype=np.float32))
+        file.create_dataset("weights", data=random_array("float32", (3000, 1500), seed=3),
+                            chunks=(100, 1500), compression="gzip", compression_opts=1)
+        info = file["weights"].id.get_chunk_info(25)  # rows 2500-2599: the fifth slice
+    with open(source, "r+b") as handle:
+        handle.seek(info.byte_offset + info.size // 2)
+        handle.write(b"\xff" * 64)
+
+
+@pytest.mark.parametrize("command", ["stats", "diff"])
+def test_corrupt_chunk_read_whole_is_an_error_not_a_crash(tmp_path: Path, command: str) -> None:
+    """`inspect --stats` and `diff` read each tensor whole: a streamed dataset that fails to
+    read is one error line naming it and exit 1 (it trapped before)."""
+    source = tmp_path / "corrupt.h5"
+    write_corrupt_streamed_dataset(source)
+    args = ["inspect", "--stats", source] if command == "stats" else ["diff", source, source]
+    assert_error_line(run_tubelet(args, expect_rc=None), source, "'weights'", "cannot read the dataset")
+
+
 @pytest.mark.parametrize("output", ["out.npz", "out.safetensors", "out.h5"])
 def test_corrupt_chunk_inside_a_streamed_dataset_fails_cleanly(tmp_path: Path, output: str) -> None:
     """A gzip chunk that cannot be inflated, found only when the stream reaches it (well

@@ -70,7 +70,7 @@ public final class InflatedSource: TensorSource {
         if recipe.sourceGrid != recipe.targetGrid {
             // A resize reads the whole grid at random; the table is one of the small tensors
             // (ViT-22B's is 6 MB).
-            let values = source.doubleValues
+            let values = try source.materialised().doubleValues
             let grid = PositionalEmbedding.resize(Array(values[(gridStart * width)...]), rows: recipe.sourceGrid[0],
                                                   columns: recipe.sourceGrid[1], width: width,
                                                   toRows: recipe.targetGrid[0], toColumns: recipe.targetGrid[1])

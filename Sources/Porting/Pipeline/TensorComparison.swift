@@ -52,8 +52,8 @@ public struct TensorComparison: Encodable, Sendable {
                 entries.append(Entry(name: info.name, status: .shape, detail: "\(Shape.describe(info.shape)) vs \(Shape.describe(other.shape))"))
                 continue
             }
-            let left = try a.read(info.name).doubleValues
-            let right = try b.read(info.name).doubleValues
+            let left = try a.read(info.name).materialised().doubleValues
+            let right = try b.read(info.name).materialised().doubleValues
             var maxAbs = 0.0, maxRel = 0.0, mismatched = 0
             var firstMismatch: Int?
             for index in 0..<min(left.count, right.count) {

@@ -21,7 +21,7 @@ enum LayerScaleFold {
             throw CheckpointError(.invalidRequest, file: "<memory>",
                 "cannot scale \(tensor.dtype.rawValue) \(Shape.describe(tensor.shape)) along its last axis by \(scale.dtype.rawValue) \(Shape.describe(scale.shape))")
         }
-        let factors = scale.doubleValues
+        let factors = try scale.materialised().doubleValues
         // Computed a slice at a time as it is written: no float64 copy of the whole tensor.
         return try tensor.mappingToFloat64 { index, value in value * factors[index % width] }.casting(to: tensor.dtype)
     }
