@@ -40,27 +40,23 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
 
     init(_ text: String) {
         self.text = text
+        // Literal runs are cut out between placeholders, which all start with `{`: every
+        // built-in schema's patterns are split at start-up, so no byte is looked at twice.
         let bytes = Array(text.utf8)
         var pieces: [Piece] = []
-        var literal: [UInt8] = []
+        var literalStart = 0
         var position = 0
         while position < bytes.count {
-            if let (length, keras) = Self.placeholder(in: bytes, at: position) {
-                if !literal.isEmpty { pieces.append(.literal(literal)) }
-                literal = []
-                pieces.append(.index(keras: keras))
-                position += length
-            } else if bytes[position...].starts(with: Self.temporalPlaceholder) {
-                if !literal.isEmpty { pieces.append(.literal(literal)) }
-                literal = []
-                pieces.append(.temporalIndex)
-                position += Self.temporalPlaceholder.count
-            } else {
-                literal.append(bytes[position])
+            guard bytes[position] == UInt8(ascii: "{"), let (length, placeholder) = Self.placeholder(in: bytes, at: position) else {
                 position += 1
+                continue
             }
+            if literalStart < position { pieces.append(.literal(Array(bytes[literalStart..<position]))) }
+            pieces.append(placeholder)
+            position += length
+            literalStart = position
         }
-        if !literal.isEmpty { pieces.append(.literal(literal)) }
+        if literalStart < bytes.count { pieces.append(.literal(Array(bytes[literalStart...]))) }
         self.pieces = pieces
         if case .literal(let first)? = pieces.first, pieces.count > 1 { head = first } else { head = [] }
         if case .literal(let last)? = pieces.last, pieces.count > 1 { tail = last } else { tail = [] }
@@ -78,11 +74,13 @@ struct NamePattern: Hashable, Sendable, CustomStringConvertible {
     private static let kerasPlaceholder = Array("{_i}".utf8)
     private static let temporalPlaceholder = Array("{j}".utf8)
 
-    /// The length of the `{i}` or `{_i}` at `position` in `bytes`, and whether it is `{_i}`.
-    private static func placeholder(in bytes: [UInt8], at position: Int) -> (length: Int, keras: Bool)? {
-        guard bytes[position] == UInt8(ascii: "{") else { return nil }
-        if bytes[position...].starts(with: plainPlaceholder) { return (plainPlaceholder.count, false) }
-        if bytes[position...].starts(with: kerasPlaceholder) { return (kerasPlaceholder.count, true) }
+    /// The length of the `{i}`, `{_i}` or `{j}` at `position` in `bytes` (which holds `{`
+    /// there), and the piece it is.
+    private static func placeholder(in bytes: [UInt8], at position: Int) -> (length: Int, piece: Piece)? {
+        let rest = bytes[position...]
+        if rest.starts(with: plainPlaceholder) { return (plainPlaceholder.count, .index(keras: false)) }
+        if rest.starts(with: kerasPlaceholder) { return (kerasPlaceholder.count, .index(keras: true)) }
+        if rest.starts(with: temporalPlaceholder) { return (temporalPlaceholder.count, .temporalIndex) }
         return nil
     }
 

@@ -60,6 +60,24 @@ struct StrictJSON {
     /// The deepest nesting of arrays and objects accepted. A safetensors header needs 3.
     static let maxDepth = 64
 
+    /// Objects up to this many keys are checked for a repeated key by a scan, larger ones in
+    /// a set.
+    private static let smallObject = 8
+
+    /// A key compared and hashed byte for byte: Swift's `==` on strings compares canonical
+    /// equivalence, and two keys JSON tells apart must stay apart.
+    private struct ExactKey: Hashable {
+        let text: String
+
+        static func == (a: ExactKey, b: ExactKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+
+        func hash(into hasher: inout Hasher) {
+            var text = text
+            text.makeContiguousUTF8()  // already so for every string the parser makes
+            text.utf8.withContiguousStorageIfAvailable { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
+    }
+
     private let bytes: [UInt8]
     private var position = 0
 
@@ -80,7 +98,12 @@ struct StrictJSON {
     }
 
     private mutating func skipWhitespace() {
-        while position < bytes.count, [0x20, 0x09, 0x0a, 0x0d].contains(bytes[position]) { position += 1 }
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0a, 0x0d: position += 1
+            default: return
+            }
+        }
     }
 
     private func describeByte() -> String {
@@ -115,7 +138,9 @@ struct StrictJSON {
         guard depth <= Self.maxDepth else { throw Problem(offset: position, reason: "nesting deeper than \(Self.maxDepth) levels") }
         position += 1
         var members: [(key: String, value: JSONValue)] = []
-        var seen: Set<[UInt8]> = []
+        // Duplicates are looked for by a scan while the object is small (a safetensors entry
+        // has three keys) and in a set once it is not (the header's hundreds of tensors).
+        var seen: Set<ExactKey>?
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -128,7 +153,14 @@ struct StrictJSON {
             }
             let keyOffset = position
             let key = try parseString()
-            guard seen.insert(Array(key.utf8)).inserted else {
+            let repeated: Bool
+            if members.count < Self.smallObject {
+                repeated = members.contains { $0.key.utf8.elementsEqual(key.utf8) }
+            } else {
+                if seen == nil { seen = Set(members.map { ExactKey(text: $0.key) }) }
+                repeated = !seen!.insert(ExactKey(text: key)).inserted
+            }
+            guard !repeated else {
                 throw Problem(offset: keyOffset, reason: "the key \"\(key)\" appears twice in one object")
             }
             skipWhitespace()

@@ -8,9 +8,18 @@ extension NPYHeader {
     /// only (latin-1 and UTF-8 agree there), no escapes in the string, integers of at most 18
     /// digits (no overflow). It exists for speed: an npz holds one header per tensor, and the
     /// general parser was a sixth of listing ViT-L's 392.
-    static func canonicalLiteral(_ text: some Collection<UInt8>) -> PythonLiteral? {
+    static func canonicalFields(_ text: some Collection<UInt8>) -> Fields? {
         var reader = CanonicalHeaderReader(bytes: Array(text))
         return reader.read()
+    }
+
+    /// ``canonicalFields(_:)`` as the literal the general parser gives (for tests that hold
+    /// the two readers to the same values).
+    static func canonicalLiteral(_ text: some Collection<UInt8>) -> PythonLiteral? {
+        guard let fields = canonicalFields(text) else { return nil }
+        return .dictionary(["descr": .string(fields.descr), "fortran_order": .boolean(fields.fortranOrder),
+                            "shape": .tuple(fields.shape.map(PythonLiteral.integer))],
+                           order: ["descr", "fortran_order", "shape"])
     }
 }
 
@@ -19,14 +28,13 @@ private struct CanonicalHeaderReader {
     let bytes: [UInt8]
     var position = 0
 
-    mutating func read() -> PythonLiteral? {
+    mutating func read() -> NPYHeader.Fields? {
         guard expect("{'descr': '"), let descr = string(),
               expect(", 'fortran_order': "), let fortranOrder = boolean(),
               expect(", 'shape': ("), let shape = shape(),
               expect(", }"), bytes[position...].allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") })
         else { return nil }
-        return .dictionary(["descr": .string(descr), "fortran_order": .boolean(fortranOrder), "shape": .tuple(shape.map(PythonLiteral.integer))],
-                           order: ["descr", "fortran_order", "shape"])
+        return NPYHeader.Fields(descr: descr, fortranOrder: fortranOrder, shape: shape)
     }
 
     mutating func expect(_ literal: StaticString) -> Bool {

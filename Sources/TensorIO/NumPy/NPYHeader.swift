@@ -62,12 +62,38 @@ struct NPYHeader: Equatable {
     static func parseText(_ textBytes: some Collection<UInt8>, version: UInt8, dataOffset: Int, options: ReadOptions) throws(Problem) -> NPYHeader {
         // `np.save`'s own form is read directly (an npz holds one header per tensor); any
         // other goes through the general literal parser, which gives the same values.
-        let literal: PythonLiteral
-        if let canonical = canonicalLiteral(textBytes) {
-            literal = canonical
+        let fields: Fields
+        if let canonical = canonicalFields(textBytes) {
+            fields = canonical
         } else {
-            literal = try parseLiteral(textBytes, version: version)
+            fields = try Self.fields(of: parseLiteral(textBytes, version: version))
         }
+        guard fields.shape.count <= options.limits.maxRank else {
+            throw Problem(kind: .limitExceeded, reason: "the shape has \(fields.shape.count) dimensions, over the limit of \(options.limits.maxRank)",
+                fix: "If the file is trusted, raise the limit with \(setting: .maxRank)")
+        }
+        let decoded: NPYDescr.Decoded
+        do {
+            decoded = try NPYDescr.decode(fields.descr, opaqueTwoByteAsBFloat16: options.opaqueTwoByteAsBFloat16)
+        } catch {
+            throw Problem(kind: .unsupported, reason: error.reason, fix: error.fix)
+        }
+        guard Shape.byteCount(fields.shape, decoded.dtype) != nil else {
+            throw Problem(kind: .limitExceeded, reason: "shape \(Shape.describe(fields.shape)) × \(decoded.dtype.byteCount) bytes overflows 64-bit sizes")
+        }
+        return NPYHeader(dtype: decoded.dtype, isBigEndian: decoded.isBigEndian, isFortranOrder: fields.fortranOrder,
+                         shape: fields.shape, dataOffset: dataOffset)
+    }
+
+    /// The three entries of a header dict, typed.
+    struct Fields: Equatable {
+        var descr: String
+        var fortranOrder: Bool
+        var shape: [Int]
+    }
+
+    /// The entries of a header parsed by the general parser, each checked for its type.
+    private static func fields(of literal: PythonLiteral) throws(Problem) -> Fields {
         guard case .dictionary(let values, let order) = literal else {
             throw Problem(kind: .malformed, reason: "the .npy header is \(literal.kindDescription), not a dict")
         }
@@ -81,10 +107,6 @@ struct NPYHeader: Equatable {
         guard case .tuple(let dimensions)? = values["shape"] else {
             throw Problem(kind: .malformed, reason: "shape is \(values["shape"]?.kindDescription ?? "missing"), not a tuple of integers")
         }
-        guard dimensions.count <= options.limits.maxRank else {
-            throw Problem(kind: .limitExceeded, reason: "the shape has \(dimensions.count) dimensions, over the limit of \(options.limits.maxRank)",
-                fix: "If the file is trusted, raise the limit with \(setting: .maxRank)")
-        }
         var shape: [Int] = []
         for dimension in dimensions {
             guard case .integer(let size) = dimension else {
@@ -95,25 +117,15 @@ struct NPYHeader: Equatable {
             }
             shape.append(size)
         }
-        let decoded: NPYDescr.Decoded
         switch values["descr"] {
         case .string(let descr)?:
-            do {
-                decoded = try NPYDescr.decode(descr, opaqueTwoByteAsBFloat16: options.opaqueTwoByteAsBFloat16)
-            } catch {
-                throw Problem(kind: .unsupported, reason: error.reason, fix: error.fix)
-            }
+            return Fields(descr: descr, fortranOrder: fortranOrder, shape: shape)
         case .list?:
             throw Problem(kind: .unsupported, reason: "the array has a structured (record) dtype, which Tubelet does not support",
                 fix: "Save each field as its own array")
         case let other:
             throw Problem(kind: .malformed, reason: "descr is \(other?.kindDescription ?? "missing"), not a dtype string")
         }
-        guard Shape.byteCount(shape, decoded.dtype) != nil else {
-            throw Problem(kind: .limitExceeded, reason: "shape \(Shape.describe(shape)) × \(decoded.dtype.byteCount) bytes overflows 64-bit sizes")
-        }
-        return NPYHeader(dtype: decoded.dtype, isBigEndian: decoded.isBigEndian, isFortranOrder: fortranOrder,
-                         shape: shape, dataOffset: dataOffset)
     }
 
     /// The header text as a Python literal, by the general parser: latin-1 text for versions

@@ -27,7 +27,10 @@ final class PickleMachine {
     private var storageByKey: [String: Int] = [:]
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
-    private var memo: [Int: PickleValue] = [:]
+    /// The memo: pickles number entries 0, 1, 2… in order (`pickle` assigns `len(memo)`), which
+    /// are kept in an array; any other index (a hand-made pickle) goes to the dictionary.
+    private var memo: [PickleValue] = []
+    private var sparseMemo: [Int: PickleValue] = [:]
     private let bytes: [UInt8]
     private var position = 0
     private var operationOffset = 0
@@ -150,14 +153,22 @@ final class PickleMachine {
 
     private func memoize(_ index: Int) throws(CheckpointError) {
         let value = try top()
-        if memo[index] == nil, memo.count >= limits.maxMemo {
+        if index < memo.count {
+            memo[index] = value
+            return
+        }
+        if sparseMemo[index] == nil, memo.count + sparseMemo.count >= limits.maxMemo {
             throw failure("the pickle's memo exceeds the limit of \(limits.maxMemo) entries")
         }
-        memo[index] = value
+        if index == memo.count, sparseMemo.isEmpty {
+            memo.append(value)
+        } else {
+            sparseMemo[index] = value
+        }
     }
 
     private func recall(_ index: Int) throws(CheckpointError) -> PickleValue {
-        guard let value = memo[index] else {
+        guard let value = index < memo.count ? memo[index] : sparseMemo[index] else {
             throw failure("memo entry \(index) is read before it is written", fix: Self.corruptFix)
         }
         return value

@@ -142,13 +142,14 @@ struct InspectReport: Encodable {
 
     /// `86,567,656`: parameter counts are read at a glance with separators.
     static func grouped(_ value: Int) -> String {
-        let digits = Array(String(value))
-        var result = ""
+        let digits = Array(String(value).utf8)
+        var result: [UInt8] = []
+        result.reserveCapacity(digits.count + digits.count / 3)
         for (index, digit) in digits.enumerated() {
-            if index > 0 && (digits.count - index) % 3 == 0 { result.append(",") }
+            if index > 0 && (digits.count - index) % 3 == 0 { result.append(UInt8(ascii: ",")) }
             result.append(digit)
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
     }
 
     /// Four significant digits, the precision a glance at a weight distribution needs.
