@@ -26,6 +26,11 @@ struct Tubelet: ParsableCommand {
     /// takes; 0 for no limit), becomes exit 1 with a message: see CrashGuard. SIGINT, SIGTERM
     /// and SIGHUP remove the run's temporary outputs first: see InterruptCleanup.
     static func main() {
+        // libzip converts every member's DOS time with mktime(3), and glibc reads
+        // /etc/localtime again on each call while TZ is unset: two `stat`s per tensor of an npz
+        // or a PyTorch archive. Naming the same zone file keeps local time as it is and lets
+        // glibc read it once.
+        if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 0) }
         InterruptCleanup.install()
         let limit = ProcessInfo.processInfo.environment["TUBELET_LIBHDF5_TIMEOUT"].flatMap { UInt32($0) } ?? 60
         CrashGuard.install(libraryTimeLimit: limit, messages: CrashGuard.Messages(

@@ -64,6 +64,22 @@ final class MappedFile: @unchecked Sendable {
         }
     }
 
+    /// `count` bytes of the file at `offset`, read with `pread` (see ``read(into:at:)``).
+    func read(count: Int, at offset: Int) throws(CheckpointError) -> [UInt8] {
+        var failure: CheckpointError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do throws(CheckpointError) {
+                try read(into: UnsafeMutableRawBufferPointer(buffer), at: offset)
+                initialized = count
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+
     /// Where `pointer`, inside the mapping, is in the file.
     func offset(of pointer: UnsafeRawPointer) -> Int? {
         guard let start = bytes.baseAddress, pointer >= start, pointer < start + bytes.count else { return nil }

@@ -29,6 +29,8 @@ final class NPZSource: TensorSource {
     private let mapped: (file: MappedFile, members: [Int: ZipDirectory.Member])?
     /// Deflated members at least this large are inflated as they are read rather than whole.
     static let streamedDeflatedBytes = 16 << 20
+    /// The first read of a member's `.npy` header: the whole header, as `np.save` writes it.
+    private static let usualHeaderBytes = 128
     /// Members whose CRC has been checked, so a second read does not check it again.
     private var verified: Set<Int> = []
 
@@ -56,10 +58,8 @@ final class NPZSource: TensorSource {
             let header = try readHeader(entry, name: name, options: memberOptions)
             members[name] = (entry, header)
             tensors.append(TensorInfo(name: name, dtype: header.dtype, shape: header.shape))
-            // The pages the header reads touched, given back a few at a time (see ZipDirectory).
-            if tensors.count % ZipDirectory.scanBatch == 0 { mapped?.file.releaseAll() }
         }
-        // No tensor borrows from the mapping yet: give back the pages the header reads touched.
+        // No tensor borrows from the mapping yet: give back the central directory's pages.
         mapped?.file.releaseAll()
         if !ignored.isEmpty {
             // numpy returns such members as raw bytes; they are not tensors, but they are not
@@ -71,16 +71,18 @@ final class NPZSource: TensorSource {
     private func readHeader(_ entry: ZipEntry, name: String, options: ReadOptions) throws(CheckpointError) -> NPYHeader {
         do {
             let read = try headerReader(entry)
-            let preambleBytes = try read(min(NPYHeader.preambleLength, entry.size))
-            let preamble = try NPYHeader.parsePreamble(preambleBytes, maxHeaderBytes: options.limits.maxNPYHeaderBytes)
+            // np.save pads a header to 64 or 128 bytes in all, so one read of that much
+            // usually holds it whole.
+            let firstBytes = try read(min(Self.usualHeaderBytes, entry.size))
+            let preamble = try NPYHeader.parsePreamble(firstBytes, maxHeaderBytes: options.limits.maxNPYHeaderBytes)
             let textEnd = preamble.textOffset + preamble.textLength
             guard textEnd <= entry.size else {
                 throw CheckpointError(.truncated, file: path, tensor: name,
                     "the .npy header declares \(preamble.textLength) bytes but the member holds \(entry.size) in all")
             }
-            // A version 1.0 header text can end inside the 12 preamble bytes already read.
-            let rest = try read(max(0, textEnd - preambleBytes.count))
-            let text = (preambleBytes + rest)[preamble.textOffset..<textEnd]
+            // The text may end inside the bytes already read.
+            let rest = try read(max(0, textEnd - firstBytes.count))
+            let text = (firstBytes + rest)[preamble.textOffset..<textEnd]
             let header = try NPYHeader.parseText(text, version: preamble.version, dataOffset: textEnd, options: options)
             let expected = textEnd + header.byteCount
             guard expected == entry.size else {
@@ -99,10 +101,11 @@ final class NPZSource: TensorSource {
         }
     }
 
-    /// Sequential reads of the first bytes of `entry`, for its `.npy` header: from the mapping
-    /// for a stored member (no libzip stream to open per member, which was most of the time
-    /// `inspect` spent reading an npz), through libzip otherwise. Either way no read goes past
-    /// the member's declared size.
+    /// Sequential reads of the first bytes of `entry`, for its `.npy` header: from the file
+    /// with `pread` for a stored member (no libzip stream to open per member, which was most
+    /// of the time `inspect` spent reading an npz; and no page of the mapping touched, see
+    /// ``ZipDirectory``), through libzip otherwise. Either way no read goes past the member's
+    /// declared size.
     private func headerReader(_ entry: ZipEntry) throws(CheckpointError) -> (Int) throws(CheckpointError) -> [UInt8] {
         guard let mapped, let member = mapped.members[entry.index] else {
             let stream = try archive.stream(entry)
@@ -118,7 +121,7 @@ final class NPZSource: TensorSource {
             }
             let start = member.dataOffset + position
             position += count
-            return Array(mapped.file.bytes[start..<(start + count)])
+            return try mapped.file.read(count: count, at: start)
         }
     }
 
@@ -126,7 +129,7 @@ final class NPZSource: TensorSource {
     /// method and sizes), with their data inside the file: these are read in place.
     private static func storedMembers(of archive: ZipArchiveReader, path: String) -> (file: MappedFile, members: [Int: ZipDirectory.Member])? {
         guard let file = try? MappedFile(path: path), file.bytes.count == archive.fileSize,
-              let directory = ZipDirectory(file.bytes, afterBatch: file.releaseAll), directory.members.count == archive.entries.count else { return nil }
+              let directory = ZipDirectory(file.bytes, readingLocalHeadersFrom: file), directory.members.count == archive.entries.count else { return nil }
         var members: [Int: ZipDirectory.Member] = [:]
         for (entry, member) in zip(archive.entries, directory.members) {
             guard let member, member.name == entry.name, member.method == entry.method, !entry.isEncrypted,

@@ -34,27 +34,24 @@ struct ZipDirectory {
     /// members whose location could not be established.
     let members: [Member?]
 
-    /// Entries (or headers) scanned between two page releases: at most a few folios mapped.
-    static let scanBatch = 8
-
     /// Parses `bytes`, a whole archive, or returns nil when its end records cannot be read.
-    /// - Parameter afterBatch: called after every ``scanBatch`` entries, for a caller whose
-    ///   `bytes` are a mapped file to give back the local-header pages touched so far: a
-    ///   fault maps a whole page-cache folio (up to 2 MB), and touching ViT-G/14's 780 local
-    ///   headers in one pass mapped ~600 MB when the file had been read in large folios.
-    init?(_ bytes: UnsafeRawBufferPointer, afterBatch: (() -> Void)? = nil) {
+    /// - Parameter file: when `bytes` are this mapped file, each member's local header is
+    ///   read from it with `pread` rather than through the mapping. The headers are spread
+    ///   through the whole file, and a fault maps the whole page-cache folio it lands in (up
+    ///   to 2 MB): touching ViT-G/14's 780 local headers mapped ~600 MB when the file had
+    ///   been read in large folios, and faulting then dropping them was a sixth of listing an
+    ///   npz. Only the central directory, at the end of the file, is read in place.
+    init?(_ bytes: UnsafeRawBufferPointer, readingLocalHeadersFrom file: MappedFile? = nil) {
         let reader = Bytes(bytes)
         guard let end = Self.endRecord(reader) else { return nil }
         var members: [Member?] = []
         members.reserveCapacity(min(end.count, 1 << 16))
         var offset = end.directoryOffset
-        for index in 0..<end.count {
-            guard let (member, next) = Self.entry(reader, at: offset) else { return nil }
+        for _ in 0..<end.count {
+            guard let (member, next) = Self.entry(reader, at: offset, file: file) else { return nil }
             members.append(member)
             offset = next
-            if (index + 1) % Self.scanBatch == 0 { afterBatch?() }
         }
-        afterBatch?()
         self.members = members
     }
 
@@ -95,7 +92,7 @@ struct ZipDirectory {
 
     /// The central-directory entry at `offset` (its member, or nil when its local header is
     /// unreadable) and where the next entry starts; nil when the entry itself is unreadable.
-    private static func entry(_ bytes: Bytes, at offset: Int) -> (Member?, Int)? {
+    private static func entry(_ bytes: Bytes, at offset: Int, file: MappedFile?) -> (Member?, Int)? {
         guard bytes.u32(offset) == 0x0201_4b50,
               let flags = bytes.u16(offset + 8), let method = bytes.u16(offset + 10),
               let crc = bytes.u32(offset + 16),
@@ -118,14 +115,30 @@ struct ZipDirectory {
             if compressed32 == 0xffff_ffff { guard let value = take() else { return (nil, next) }; compressed = value }
             if localOffset32 == 0xffff_ffff { guard let value = take() else { return (nil, next) }; localOffset = value }
         }
-        guard bytes.u32(localOffset) == 0x0403_4b50,
-              let localNameLength = bytes.u16(localOffset + 26), let localExtraLength = bytes.u16(localOffset + 28) else {
+        guard let (localNameLength, localExtraLength) = localHeaderLengths(at: localOffset, in: bytes, file: file) else {
             return (nil, next)
         }
         let name = String(decoding: nameBytes.buffer, as: UTF8.self)
         let member = Member(name: name, method: method, flags: flags, crc32: crc, compressedSize: compressed, size: size,
                             dataOffset: localOffset + 30 + localNameLength + localExtraLength)
         return (member, next)
+    }
+
+    /// The name and extra-field lengths of the local header at `offset`, from `file` when
+    /// given, else from `bytes`; nil when there is no local header there.
+    private static func localHeaderLengths(at offset: Int, in bytes: Bytes, file: MappedFile?) -> (name: Int, extra: Int)? {
+        let length = 30
+        guard let file else {
+            guard bytes.u32(offset) == 0x0403_4b50, let name = bytes.u16(offset + 26), let extra = bytes.u16(offset + 28) else { return nil }
+            return (name, extra)
+        }
+        guard offset >= 0, offset <= bytes.count - length else { return nil }
+        guard let header = try? file.read(count: length, at: offset) else { return nil }
+        return header.withUnsafeBytes { buffer in
+            let local = Bytes(buffer)
+            guard local.u32(0) == 0x0403_4b50, let name = local.u16(26), let extra = local.u16(28) else { return nil }
+            return (name, extra)
+        }
     }
 
     /// The payload of the extra field `id` in an extra-field block, if there is one.
