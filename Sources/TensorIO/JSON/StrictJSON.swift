@@ -1,8 +1,10 @@
 /// A JSON value as ``StrictJSON`` parses it: objects keep their keys in file order.
 ///
 /// Numbers keep their text, because safetensors offsets are 64-bit integers that a `Double`
-/// would round; ``integer`` reads one back exactly.
-indirect enum JSONValue: Sendable, Equatable {
+/// would round; ``integer`` reads one back exactly. Not `indirect`: arrays and objects keep
+/// their elements on the heap already, and boxing every string and number cost an allocation
+/// each (a safetensors header has thousands).
+enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(String)
