@@ -32,7 +32,7 @@ struct Tubelet: ParsableCommand {
         // glibc read it once.
         if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 0) }
         InterruptCleanup.install()
-        let limit = ProcessInfo.processInfo.environment["TUBELET_LIBHDF5_TIMEOUT"].flatMap { UInt32($0) } ?? 60
+        let limit = getenv("TUBELET_LIBHDF5_TIMEOUT").flatMap { UInt32(String(cString: $0)) } ?? 60
         CrashGuard.install(libraryTimeLimit: limit, messages: CrashGuard.Messages(
             crash: { path, version in
                 "Error: \(path): the process crashed inside libhdf5 \(version) while reading the file, which is corrupt in a way libhdf5 does not check. Re-save it with h5py or Keras, or get it again\n"

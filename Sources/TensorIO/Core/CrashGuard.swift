@@ -69,7 +69,6 @@ public enum CrashGuard {
         let shared = UnsafeMutablePointer<State>.allocate(capacity: 1)
         shared.initialize(to: State(timeLimit: libraryTimeLimit, previous: previous))
         state = shared
-        _ = libraryVersion  // computed now, not when a message is prepared under the lock
 
         let size = 1 << 16
         var stack = stack_t()
@@ -88,6 +87,8 @@ public enum CrashGuard {
         #endif
     }
 
+    /// Asked of libhdf5 when the first message is prepared (under its recursive lock), not at
+    /// install: the call initialises libhdf5, which a run that reads no HDF5 file never needs.
     private static let libraryVersion = HDF5Library.version
 
     /// Marks the start and end of a batch of libhdf5 calls (nested batches count).

@@ -59,8 +59,14 @@ enum FormatDetector {
 
     /// The archive's member names decide between npz, PyTorch and Keras.
     private static func classifyZip(_ path: String, limits: Limits) throws(CheckpointError) -> CheckpointFormat {
-        let archive = try ZipArchiveReader(path: path, limits: limits)
-        let names = archive.entries.map(\.name)
+        // The names straight from the central directory; libzip (which the format's reader
+        // opens next) only when that cannot be read, so its message reports the damage.
+        let names: [String]
+        if let file = try? MappedFile(path: path), let listed = ZipDirectory.memberNames(file.bytes, limit: limits.maxTensorCount) {
+            names = listed
+        } else {
+            names = try ZipArchiveReader(path: path, limits: limits).entries.map(\.name)
+        }
         if names.contains(where: { $0 == "data.pkl" || $0.hasSuffix("/data.pkl") }) { return .pytorch }
         if names.contains(where: { $0.hasSuffix("/constants.pkl") || $0 == "constants.pkl" }) { return .pytorch }
         // A torch archive that lost its data.pkl is still recognisable by torch's own records.

@@ -55,6 +55,26 @@ struct ZipDirectory {
         self.members = members
     }
 
+    /// The members' names in central-directory order, from the end records and the central
+    /// directory alone (no local header is read): what telling a PyTorch archive from an npz
+    /// needs, without opening it twice through libzip. Nil when the directory cannot be read
+    /// or lists more than `limit` members; the caller then asks libzip, whose errors users see.
+    static func memberNames(_ bytes: UnsafeRawBufferPointer, limit: Int) -> [String]? {
+        let reader = Bytes(bytes)
+        guard let end = endRecord(reader), end.count <= limit else { return nil }
+        var names: [String] = []
+        names.reserveCapacity(end.count)
+        var offset = end.directoryOffset
+        for _ in 0..<end.count {
+            guard reader.u32(offset) == 0x0201_4b50, let nameLength = reader.u16(offset + 28),
+                  let extraLength = reader.u16(offset + 30), let commentLength = reader.u16(offset + 32),
+                  let name = reader.slice(offset + 46, nameLength) else { return nil }
+            names.append(String(decoding: name.buffer, as: UTF8.self))
+            offset += 46 + nameLength + extraLength + commentLength
+        }
+        return names
+    }
+
     private struct EndRecord {
         let count: Int
         let directoryOffset: Int
