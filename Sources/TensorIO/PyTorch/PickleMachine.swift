@@ -325,6 +325,7 @@ final class PickleMachine {
         }
         objects[index] = .tuple([])
         defer { objects[index] = .dict(dict) }
+        dict.reserveCapacity(dict.entries.count + items.count / 2)
         for pair in stride(from: 0, to: items.count, by: 2) {
             dict.set(try key(items[pair]), items[pair + 1])
         }
