@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+internal import CPlatform
 
 /// A whole file mapped read-only into memory.
 ///
@@ -63,6 +64,31 @@ final class MappedFile: @unchecked Sendable {
             done += count
         }
     }
+
+    /// Copies `count` bytes of the file at `offset` to the current position of `descriptor`
+    /// inside the kernel (`copy_file_range`), the way `cp` copies: page cache to page cache,
+    /// never through this process's memory. Returns how many bytes were copied before the
+    /// kernel declined (it does not copy between some file systems, and older kernels not at
+    /// all), so the caller writes the rest itself; throws a real failure (no space, I/O).
+    func copy(count: Int, at offset: Int, to descriptor: Int32) throws(SystemError) -> Int {
+        var done = 0
+        while done < count {
+            let copied: Int64
+            do throws(SystemError) {
+                copied = try SystemCall.run { cplatform_copy_file_range(self.descriptor, Int64(offset + done), descriptor, count - done) }
+            } catch {
+                if Self.kernelDeclines.contains(error.code) { return done }
+                throw error
+            }
+            guard copied > 0 else { throw SystemError(code: EIO) }  // the input ended early
+            done += Int(copied)
+        }
+        return done
+    }
+
+    /// The errors with which `copy_file_range` says it cannot copy between these two files
+    /// (EPERM: some container sandboxes deny the call).
+    private static let kernelDeclines: Set<Int32> = [ENOSYS, EXDEV, EINVAL, EOPNOTSUPP, EPERM]
 
     /// `count` bytes of the file at `offset`, read with `pread` (see ``read(into:at:)``).
     func read(count: Int, at offset: Int) throws(CheckpointError) -> [UInt8] {

@@ -16,8 +16,11 @@ final class OutputFile {
     private var writebackStart = 0
     private static let writebackInterval = 64 << 20
 
-    init(path: String) throws(CheckpointError) {
+    /// - Parameter copiesInKernel: false to write every byte from memory (tests use it to
+    ///   check that path against the kernel copy).
+    init(path: String, copiesInKernel: Bool = true) throws(CheckpointError) {
         self.path = path
+        self.copiesInKernel = copiesInKernel
         descriptor = try SystemCall.run(file: path, "cannot create") { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
     }
 
@@ -39,7 +42,12 @@ final class OutputFile {
         } catch {
             throw error.checkpointError("cannot write", file: path)
         }
-        position += bytes.count
+        advance(by: bytes.count)
+    }
+
+    /// Counts `count` bytes as written, and starts writeback every ``writebackInterval``.
+    private func advance(by count: Int) {
+        position += count
         if position - writebackStart >= Self.writebackInterval {
             startWriteback(writebackStart..<position)
             writebackStart = position
@@ -49,13 +57,53 @@ final class OutputFile {
     /// Writes `bytes` a slice at a time (see ``TensorBytes/forEachSlice(_:)``), calling
     /// `observe` with each slice before it is written (for a checksum), so a tensor is never
     /// whole in memory on its way to the file. Returns the number of bytes written.
+    ///
+    /// Bytes borrowed from a mapped input file (a tensor copied as it is, the bulk of every
+    /// convert and inflate) are copied by the kernel, file to file, as `cp` does: writing them
+    /// from the mapping cost a third more system time (ViT-L, median of 8 runs).
     @discardableResult
     func write(_ bytes: TensorBytes, observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws(CheckpointError) -> Int {
+        if copiesInKernel, case .stored(let storage) = bytes.representation, let (file, offset) = storage.fileRange {
+            try copyInKernel(storage, from: file, at: offset, observe: observe)
+            return bytes.count
+        }
         try bytes.forEachSlice { (slice) throws(CheckpointError) in
             observe(slice)
             try write(slice)
         }
         return bytes.count
+    }
+
+    /// Whether ``copyInKernel(_:from:at:observe:)`` is still worth trying: false once the
+    /// kernel has declined to copy into this file (another file system, an old kernel).
+    private var copiesInKernel: Bool
+
+    /// Copies `storage`, bytes `offset…` of `file`, to the end of this file with
+    /// `copy_file_range`, a slice at a time; `observe` still sees each slice (through the
+    /// mapping) before it is copied, and the rest is written from the mapping if the kernel
+    /// declines.
+    private func copyInKernel(_ storage: ByteStorage, from file: MappedFile, at offset: Int,
+                              observe: (UnsafeRawBufferPointer) -> Void) throws(CheckpointError) {
+        var done = 0
+        while done < storage.count {
+            let count = min(TensorBytes.sliceBytes, storage.count - done)
+            let slice = UnsafeRawBufferPointer(start: storage.base + done, count: count)
+            observe(slice)
+            var copied = 0
+            if copiesInKernel {
+                do throws(SystemError) {
+                    copied = try file.copy(count: count, at: offset + done, to: descriptor)
+                } catch {
+                    throw error.checkpointError("cannot write", file: path)
+                }
+                advance(by: copied)
+                if copied < count { copiesInKernel = false }
+            }
+            if copied < count { try write(UnsafeRawBufferPointer(rebasing: slice[copied...])) }
+            // The pages `observe` read are not needed again (as TensorBytesReader releases them).
+            if storage.count >= TensorBytesReader.releaseThreshold { storage.releasePages(done..<(done + count)) }
+            done += count
+        }
     }
 
     /// Overwrites bytes already written at `offset` (a header field known only after the

@@ -1,0 +1,19 @@
+#define _GNU_SOURCE
+#include "cplatform.h"
+#include <errno.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+int64_t cplatform_copy_file_range(int in_fd, int64_t in_offset, int out_fd, size_t count) {
+#if defined(__linux__)
+    off64_t offset = (off64_t)in_offset;
+    return (int64_t)copy_file_range(in_fd, &offset, out_fd, NULL, count, 0);
+#else
+    (void)in_fd;
+    (void)in_offset;
+    (void)out_fd;
+    (void)count;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
