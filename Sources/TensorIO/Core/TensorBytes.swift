@@ -57,6 +57,15 @@ public struct TensorBytes: Sendable {
         }
     }
 
+    /// Bytes `range` as bytes of their own, when these are borrowed from a mapped file (the
+    /// slice borrows the same file, so a writer can still have the kernel copy it); nil for
+    /// bytes in memory or computed on demand.
+    func borrowedSlice(_ range: Range<Int>) -> TensorBytes? {
+        guard case .stored(let storage) = representation, let (file, _) = storage.fileRange,
+              range.lowerBound >= 0, range.upperBound <= storage.count else { return nil }
+        return TensorBytes(storage: ByteStorage(borrowing: storage.base + range.lowerBound, count: range.count, from: file))
+    }
+
     /// Whether the bytes are computed on demand rather than held in memory.
     public var isStreamed: Bool {
         if case .streamed = representation { return true }

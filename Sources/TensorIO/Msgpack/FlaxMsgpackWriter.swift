@@ -74,13 +74,20 @@ public struct FlaxMsgpackWriter: CheckpointWriter {
     }
 
     /// `ExtType(1, packb((shape, dtype, bytes)))` for bytes `range` of `tensor`.
-    /// The bytes are the next `range.count` of `reader`, which reads the tensor in order.
+    /// The bytes are the next `range.count` of `reader`, which reads the tensor in order, or,
+    /// for a tensor borrowed from a mapped input, that range of it copied by the kernel.
     private func writeArray(_ tensor: Tensor, shape: [Int], range: Range<Int>, reader: TensorBytesReader, to output: OutputFile) throws(CheckpointError) {
         var head: [UInt8] = [0x93] + MsgpackEncoding.arrayHeader(shape.count)
         for dimension in shape { head += MsgpackEncoding.integer(dimension) }
         head += MsgpackEncoding.string(tensor.dtype.rawValue) + MsgpackEncoding.binaryHeader(range.count)
         try output.write(MsgpackEncoding.extHeader(type: 1, length: head.count + range.count) + head)
-        try copy(range.count, from: reader, to: output)
+        if let borrowed = tensor.bytes.borrowedSlice(range) {
+            // Bytes of a mapped input, copied by the kernel (every chunk of such a tensor is,
+            // so `reader` is never half used).
+            try output.write(borrowed)
+        } else {
+            try copy(range.count, from: reader, to: output)
+        }
     }
 
     /// Writes the next `count` bytes of `reader` a slice at a time.
