@@ -110,6 +110,41 @@ struct ZipFastPathTests {
         #expect(archive.entries.map(\.name) == contents.map(\.0))
     }
 
+    @Test("The CRC of a suffix follows from the CRCs of the whole and of the prefix, at every split")
+    func crcOfSuffix() {
+        let data = (0..<3000).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 11) }
+        for cut in [0, 1, 7, 128, 1500, 2999, 3000] {
+            let whole = CRC32.checksum(data)
+            let prefix = CRC32.checksum(Array(data[..<cut]))
+            #expect(CRC32.suffix(ofWhole: whole, prefix: prefix, suffixCount: data.count - cut) == Self.referenceCRC(Array(data[cut...])), "cut at \(cut)")
+        }
+    }
+
+    @Test("An npz read in place hands out each tensor's data CRC, and an npz written from it records the CRCs of its members' bytes")
+    func knownCRCsCarryOver() throws {
+        let directory = TestDirectory()
+        let source = try Self.source()
+        try Checkpoint.write(source, to: directory.file("in.npz"))
+        let input = try Checkpoint.open(directory.file("in.npz"))
+        for info in input.tensors {
+            let bytes = try input.read(info.name).bytes
+            #expect(bytes.knownCRC32 == Self.referenceCRC(bytes.array), "\(info.name)")
+        }
+        try Checkpoint.write(input, to: directory.file("out.npz"))
+        // Every member's recorded CRC is its bytes' (this parse and libzip both check).
+        let file = try MappedFile(path: directory.file("out.npz"))
+        let parsed = try #require(ZipDirectory(file.bytes))
+        for member in parsed.members {
+            let member = try #require(member)
+            let bytes = Array(file.bytes[member.dataOffset..<(member.dataOffset + member.size)])
+            #expect(member.crc32 == Self.referenceCRC(bytes), "\(member.name)")
+        }
+        let back = try Checkpoint.open(directory.file("out.npz"))
+        for info in source.tensors {
+            #expect(try back.read(info.name).bytes.array == source.read(info.name).bytes.array, "\(info.name)")
+        }
+    }
+
     @Test("A flipped data byte in a stored member is a CRC error naming the tensor")
     func crcMismatch() throws {
         let directory = TestDirectory()

@@ -23,6 +23,19 @@ public struct TensorBytes: Sendable {
 
     let representation: Representation
 
+    /// The zip CRC-32 of these bytes, when the reader already knows it: an npz member checked
+    /// against its CRC gives its data's CRC for nothing, and a zip writer then copies the
+    /// bytes without a second pass to checksum them. Bytes made from these (a cast, a slice)
+    /// are new bytes and carry none.
+    private(set) var knownCRC32: UInt32?
+
+    /// The same bytes, whose CRC-32 is known to be `crc`.
+    func knowingCRC32(_ crc: UInt32) -> TensorBytes {
+        var bytes = self
+        bytes.knownCRC32 = crc
+        return bytes
+    }
+
     /// The size of the slices streamed tensors are computed in and large tensors are read in:
     /// a multiple of every element size, large enough that per-slice costs vanish, small
     /// enough that a few of them stay far below the 64 MB memory budget.

@@ -31,7 +31,10 @@ final class NPZSource: TensorSource {
     static let streamedDeflatedBytes = 16 << 20
     /// The first read of a member's `.npy` header: the whole header, as `np.save` writes it.
     private static let usualHeaderBytes = 128
-    /// Members whose CRC has been checked, so a second read does not check it again.
+    /// The CRC of the data (after the `.npy` header) of each member whose CRC has been
+    /// checked, so a second read does not check it again and a zip writer need not compute it.
+    private var dataCRCs: [Int: UInt32] = [:]
+    /// Deflated members whose CRC libzip has checked.
     private var verified: Set<Int> = []
 
     init(path: String, options: ReadOptions) throws(CheckpointError) {
@@ -181,16 +184,22 @@ final class NPZSource: TensorSource {
         let start = member.dataOffset
         do throws(CheckpointError) {
             try archive.checkReadable(entry)
-            if !verified.contains(entry.index) {
+            let dataCRC: UInt32
+            if let known = dataCRCs[entry.index] {
+                dataCRC = known
+            } else {
                 let crc = try CRC32.checksum(file.borrow(start..<(start + member.size)))
                 guard crc == member.crc32 else {
                     throw CheckpointError(.malformed, file: path, tensor: name,
                         "corrupt member: CRC error (the data's CRC-32 is \(hex(crc)), the archive records \(hex(member.crc32)))",
                         fix: "The archive is corrupt; re-download or re-save it")
                 }
-                verified.insert(entry.index)
+                let headerCRC = try CRC32.checksum(file.borrow(start..<(start + header.dataOffset)))
+                dataCRC = CRC32.suffix(ofWhole: crc, prefix: headerCRC, suffixCount: member.size - header.dataOffset)
+                dataCRCs[entry.index] = dataCRC
             }
-            return try header.tensor(from: file.borrow((start + header.dataOffset)..<(start + member.size)))
+            let data = try file.borrow((start + header.dataOffset)..<(start + member.size))
+            return try header.tensor(from: data.knowingCRC32(dataCRC))
         } catch {
             throw error.about(file: path, tensor: name)
         }

@@ -41,6 +41,13 @@ enum CRC32 {
         cplatform_crc32_combine(first, second, Int64(secondCount))
     }
 
+    /// The CRC of the last `suffixCount` bytes of a sequence whose CRC is `whole`, from the CRC
+    /// of the bytes before them, `prefix`. CRCs combine linearly: `whole` is `prefix` carried
+    /// over `suffixCount` bytes, XOR the suffix's own CRC (zlib's `crc32_combine`).
+    static func suffix(ofWhole whole: UInt32, prefix: UInt32, suffixCount: Int) -> UInt32 {
+        whole ^ combine(prefix, 0, secondCount: suffixCount)
+    }
+
     /// The CRC of `bytes` read a slice at a time (both cores per slice, as
     /// ``checksum(_:)-(UnsafeRawBufferPointer)``), so a large mapped member is checked
     /// without all of it resident at once.

@@ -82,7 +82,13 @@ final class StoredZipWriter {
         try output.write(local)
         var crc: UInt32 = 0
         for part in parts {
-            try output.write(part) { crc = CRC32.update(crc, $0) }
+            if let known = part.knownCRC32 {
+                // A checked input member's data: its CRC is known, no pass over it needed.
+                try output.write(part)
+                crc = CRC32.combine(crc, known, secondCount: part.count)
+            } else {
+                try output.write(part) { crc = CRC32.update(crc, $0) }
+            }
         }
         try output.overwrite((0..<4).map { UInt8(truncatingIfNeeded: crc >> (8 * $0)) }, at: crcOffset)
 
