@@ -14,6 +14,8 @@ struct HDF5Dataset: Sendable {
     var element: HDF5ElementType
     var shape: [Int]
     var byteCount: Int
+    /// Where the data starts in the file, for contiguous data kept in it (nil otherwise).
+    var contiguousOffset: Int?
 
     /// Checks the open dataset `dataset` found at `path`; returns it with its attributes (less
     /// the `dtype = "bfloat16"` attribute when that is what made it bfloat16: it is part of the
@@ -43,9 +45,9 @@ struct HDF5Dataset: Sendable {
         guard let byteCount = Shape.byteCount(shape, element.dtype) else {
             throw failure(.malformed, "shape \(Shape.describe(shape)) of \(element.dtype.rawValue) overflows 64-bit sizes")
         }
-        try checkStorage(of: dataset, path: path, byteCount: byteCount, shape: shape, dtype: element.dtype, file: file,
-                         maxExpansionRatio: options.limits.maxExpansionRatio)
-        return (HDF5Dataset(path: path, element: element, shape: shape, byteCount: byteCount), attributes)
+        let offset = try checkStorage(of: dataset, path: path, byteCount: byteCount, shape: shape, dtype: element.dtype, file: file,
+                                      maxExpansionRatio: options.limits.maxExpansionRatio)
+        return (HDF5Dataset(path: path, element: element, shape: shape, byteCount: byteCount, contiguousOffset: offset), attributes)
     }
 
     /// The dataset's shape: `[]` for a scalar dataspace, its dimensions for a simple one.
@@ -86,10 +88,10 @@ struct HDF5Dataset: Sendable {
 
     /// Where the data is and what it passed through: refuses virtual and external storage,
     /// filters this libhdf5 lacks, data past the end of the file and sizes the stored bytes
-    /// cannot produce.
+    /// cannot produce. Returns the data's offset in the file when it is contiguous there.
     private static func checkStorage(
         of dataset: hid_t, path: String, byteCount: Int, shape: [Int], dtype: DType, file: HDF5File, maxExpansionRatio: Int
-    ) throws(CheckpointError) {
+    ) throws(CheckpointError) -> Int? {
         // Contiguous data kept in this file, what h5py and Keras write without compression, is
         // the one case H5Dget_offset gives an address for: a chunked (so possibly filtered),
         // compact, virtual or external dataset, or one never written, has none. Such a dataset
@@ -105,7 +107,7 @@ struct HDF5Dataset: Sendable {
                         "the dataset's \(byteCount) bytes at offset \(offset) run past the end of the file (\(file.size) bytes)",
                         fix: "The file is truncated or corrupt; get it again")
                 }
-                return
+                return Int(clamping: offset)
             }
         }
         guard let properties = HDF5ID(H5Dget_create_plist(dataset), .propertyList) else {
@@ -158,12 +160,22 @@ struct HDF5Dataset: Sendable {
                 "the dataset declares shape \(Shape.describe(shape)) of \(dtype.rawValue) = \(byteCount) bytes but stores only \(stored) bytes in the file, more than any compression expands",
                 fix: "The file is corrupt, or the dataset was created and never written; re-save it (or, if it is trusted, raise \(setting: .maxExpansionRatio))")
         }
+        return nil
     }
 
     /// The dataset's tensor: a dataset of at most ``TensorBytes/sliceBytes`` is read whole,
     /// a larger one is streamed, read a hyperslab at a time as its bytes are consumed
     /// (``HDF5SlabReader``), so no dataset is ever whole in memory.
+    ///
+    /// Contiguous data whose stored bytes are already Tubelet's (little-endian, not h5py's
+    /// bool enum), what h5py and Keras write without compression, is borrowed from the mapped
+    /// file instead, as a stored npz member is: no copy through libhdf5, and a writer can
+    /// have the kernel copy it.
     func read(from file: HDF5File) throws(CheckpointError) -> Tensor {
+        if let offset = contiguousOffset, let mapped = file.mapped, !element.isBoolEnum,
+           !element.bigEndian || element.dtype.byteCount == 1, offset + byteCount <= mapped.bytes.count {
+            return Tensor(checked: element.dtype, shape: shape, bytes: try mapped.borrow(offset..<(offset + byteCount)))
+        }
         guard byteCount > TensorBytes.sliceBytes, !shape.isEmpty else { return try readWhole(from: file) }
         let dataset = self
         let bytes = TensorBytes(count: byteCount) { () throws(CheckpointError) -> TensorBytes.Filler in

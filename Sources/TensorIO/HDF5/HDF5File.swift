@@ -17,6 +17,9 @@ final class HDF5File: @unchecked Sendable {
     let id: HDF5ID
     /// Bytes in the file or image, the bound for every offset and stored size in it.
     let size: Int
+    /// The file mapped into memory, for contiguous datasets read in place (see
+    /// ``HDF5Dataset/read(from:)``); nil for an image or a file that cannot be mapped.
+    let mapped: MappedFile?
 
     /// Opens the HDF5 file at `path`.
     init(path: String) throws(CheckpointError) {
@@ -32,6 +35,7 @@ final class HDF5File: @unchecked Sendable {
         }
         size = opened.size
         id = opened.id
+        mapped = try? MappedFile(path: path)
     }
 
     /// Opens the HDF5 file image `image` (copied by libhdf5, so it need not outlive this call).
@@ -61,6 +65,7 @@ final class HDF5File: @unchecked Sendable {
         }
         size = opened.size
         id = opened.id
+        mapped = nil
     }
 
     /// A file just opened, before it is stored.
@@ -74,6 +79,9 @@ final class HDF5File: @unchecked Sendable {
     /// as some network mounts).
     static func fileAccess(path: String) throws(CheckpointError) -> HDF5ID {
         guard let access = HDF5ID(H5Pcreate(chdf5_p_file_access()), .propertyList),
+              // sec2 (the default, named so that HDF5_DRIVER cannot change it): addresses are
+              // offsets in the file, which in-place reads rely on.
+              H5Pset_fapl_sec2(access.raw) >= 0,
               H5Pset_fclose_degree(access.raw, H5F_CLOSE_STRONG) >= 0,
               H5Pset_file_locking(access.raw, false, true) >= 0 else {
             throw CheckpointError(.io, file: path, HDF5ErrorStack.current().reason("cannot set up HDF5 file access"))
