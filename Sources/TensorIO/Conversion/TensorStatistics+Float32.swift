@@ -3,35 +3,33 @@ extension TensorStatistics {
     /// closure call and a conversion per element: statistics of a whole checkpoint read gigabytes of them.
     ///
     /// The same two passes as the general path (range, counts and sum; then squared
-    /// deviations from the mean), over the two halves of the tensor at once where there are
-    /// two cores. Within blocks of 1024 elements the sums are plain double-precision sums in
+    /// deviations from the mean), each a slice at a time, over the two halves of a slice at
+    /// once where there are two cores. Within blocks of 1024 elements the sums are plain double-precision sums in
     /// four lanes (exact but for ~1024 roundings of a double, far below float32's precision);
     /// the block sums are added with Neumaier's compensation. float32 values cannot come
     /// near the double range, so no scaling is needed.
-    init(float32 tensor: Tensor) {
-        let count = tensor.elementCount
-        self.count = count
+    init(float32 tensor: Tensor) throws(CheckpointError) {
+        count = tensor.elementCount
         nanCount = 0
         infCount = 0
-        let halves = count >= 1 << 16 ? 2 : 1
-        let split = (count / 2) / Float32Pass.block * Float32Pass.block
-        let ranges = halves == 2 ? [0..<split, split..<count] : [0..<count]
-        let scans = tensor.bytes.withUnsafeBytes { raw in
-            Parallel.map(parts: ranges.count) { part in Float32Pass.scan(raw, ranges[part]) }
-        }
         var total = Float32Pass.Scan()
-        for scan in scans { total.merge(scan) }
+        try tensor.bytes.forEachSlice { raw in
+            let ranges = Float32Pass.halves(raw.count / 4)
+            for scan in Parallel.map(parts: ranges.count, { part in Float32Pass.scan(raw, ranges[part]) }) { total.merge(scan) }
+        }
         nanCount = total.nan
         infCount = total.inf
         guard total.finite > 0 else { return }
         min = Double(total.low)
         max = Double(total.high)
         let mean = total.sum.total / Double(total.finite)
-        let squares = tensor.bytes.withUnsafeBytes { raw in
-            Parallel.map(parts: ranges.count) { part in Float32Pass.squaredDeviations(raw, ranges[part], from: mean) }
-        }
         var sumOfSquares = CompensatedSum()
-        for part in squares { sumOfSquares.add(part.total) }
+        try tensor.bytes.forEachSlice { raw in
+            let ranges = Float32Pass.halves(raw.count / 4)
+            for part in Parallel.map(parts: ranges.count, { part in Float32Pass.squaredDeviations(raw, ranges[part], from: mean) }) {
+                sumOfSquares.add(part.total)
+            }
+        }
         self.mean = mean
         std = (sumOfSquares.total / Double(total.finite)).squareRoot()
     }
@@ -40,6 +38,14 @@ extension TensorStatistics {
 /// The loops behind ``TensorStatistics/init(float32:)``.
 private enum Float32Pass {
     static let block = 1024
+
+    /// `count` elements (a slice of a tensor: both passes read it a slice at a time, so
+    /// memory stays at a slice) cut in two on a block boundary where both cores are worth it.
+    static func halves(_ count: Int) -> [Range<Int>] {
+        guard count >= 1 << 16 else { return [0..<count] }
+        let split = (count / 2) / block * block
+        return [0..<split, split..<count]
+    }
 
     struct Scan {
         var finite = 0

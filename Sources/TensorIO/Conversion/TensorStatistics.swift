@@ -20,18 +20,26 @@ public struct TensorStatistics: Sendable, Equatable, Codable {
     /// summation even when the mean is large next to the spread, where a one-pass update
     /// loses digits. Values are scaled by a power of two (exact) when the largest is near
     /// `Double.greatestFiniteMagnitude`, so sums and deviations cannot overflow.
-    public init(of tensor: Tensor) {
-        self = tensor.dtype == .float32 ? TensorStatistics(float32: tensor) : TensorStatistics(anyDType: tensor)
+    ///
+    /// Each pass reads the tensor a slice at a time (``TensorBytes/forEachSlice(_:)``), so
+    /// memory stays at a slice however large the tensor; a streamed tensor that cannot be
+    /// read is the reader's error.
+    public init(of tensor: Tensor) throws(CheckpointError) {
+        self = tensor.dtype == .float32 ? try TensorStatistics(float32: tensor) : try TensorStatistics(anyDType: tensor)
     }
 
     /// The statistics of a tensor of any dtype, each element converted to `Double`.
-    private init(anyDType tensor: Tensor) {
+    private init(anyDType tensor: Tensor) throws(CheckpointError) {
+        let dtype = tensor.dtype
+        func forEachElement(_ body: (Double) -> Void) throws(CheckpointError) {
+            try tensor.bytes.forEachSlice { raw in Tensor.forEachElement(in: raw, dtype: dtype, body) }
+        }
         var finite = 0
         var nan = 0
         var inf = 0
         var low = Double.infinity
         var high = -Double.infinity
-        tensor.forEachElement { value in
+        try forEachElement { value in
             if value.isNaN {
                 nan += 1
             } else if value.isInfinite {
@@ -51,10 +59,10 @@ public struct TensorStatistics: Sendable, Equatable, Codable {
         let largest = Swift.max(low.magnitude, high.magnitude)
         let scale = largest > 0x1p1000 ? Double(sign: .plus, exponent: -largest.exponent, significand: 1) : 1
         var sum = CompensatedSum()
-        tensor.forEachElement { value in if value.isFinite { sum.add(value * scale) } }
+        try forEachElement { value in if value.isFinite { sum.add(value * scale) } }
         let scaledMean = sum.total / Double(finite)
         var squares = CompensatedSum()
-        tensor.forEachElement { value in
+        try forEachElement { value in
             if value.isFinite {
                 let deviation = value * scale - scaledMean
                 squares.add(deviation * deviation)
