@@ -1,6 +1,7 @@
 import TensorIO
 
-/// The differences between two sources, tensor by tensor, read one pair at a time.
+/// The differences between two sources, tensor by tensor, read one pair at a time, each pair
+/// in step a block at a time.
 ///
 /// Two values match when |a - b| <= atol + rtol * |b| (numpy's allclose; NaN matches NaN).
 /// Encoded, one entry per tensor in both: `{name, status: equal|values|shape|dtype, detail,
@@ -52,24 +53,33 @@ public struct TensorComparison: Encodable, Sendable {
                 entries.append(Entry(name: info.name, status: .shape, detail: "\(Shape.describe(info.shape)) vs \(Shape.describe(other.shape))"))
                 continue
             }
-            let left = try a.read(info.name).materialised().doubleValues
-            let right = try b.read(info.name).materialised().doubleValues
+            // Both read in order a block at a time: neither tensor is held whole, whatever its size.
+            let left = try a.read(info.name).elementReader()
+            let right = try b.read(info.name).elementReader()
+            var leftBlock: [Double] = [], rightBlock: [Double] = []
             var maxAbs = 0.0, maxRel = 0.0, mismatched = 0
             var firstMismatch: Int?
-            for index in 0..<min(left.count, right.count) {
-                let x = left[index], y = right[index]
-                if x.isNaN && y.isNaN { continue }
-                if x == y { continue }
-                let difference = (x - y).magnitude
-                let relative = y == 0 ? Double.infinity : difference / y.magnitude
-                if !difference.isNaN {
-                    maxAbs = max(maxAbs, difference)
-                    maxRel = max(maxRel, relative)
+            var offset = 0
+            while true {
+                try left.next(into: &leftBlock)
+                try right.next(into: &rightBlock)
+                if leftBlock.isEmpty || rightBlock.isEmpty { break }
+                for index in 0..<min(leftBlock.count, rightBlock.count) {
+                    let x = leftBlock[index], y = rightBlock[index]
+                    if x.isNaN && y.isNaN { continue }
+                    if x == y { continue }
+                    let difference = (x - y).magnitude
+                    let relative = y == 0 ? Double.infinity : difference / y.magnitude
+                    if !difference.isNaN {
+                        maxAbs = max(maxAbs, difference)
+                        maxRel = max(maxRel, relative)
+                    }
+                    if !(difference <= atol + rtol * y.magnitude) {
+                        mismatched += 1
+                        if firstMismatch == nil { firstMismatch = offset + index }
+                    }
                 }
-                if !(difference <= atol + rtol * y.magnitude) {
-                    mismatched += 1
-                    if firstMismatch == nil { firstMismatch = index }
-                }
+                offset += leftBlock.count
             }
             let dtypeNote = info.dtype == other.dtype ? nil : "\(info.dtype.rawValue) vs \(other.dtype.rawValue)"
             let status: Status = mismatched > 0 ? .values : (dtypeNote != nil && atol == 0 && rtol == 0 ? .dtype : .equal)
