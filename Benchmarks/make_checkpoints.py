@@ -4,7 +4,7 @@ is 604 MB), with random values, in Google's vision_transformer `.npz` naming (wh
 of a vision_transformer checkpoint holds), plus the same ViT-L tensors as safetensors, HDF5
 and PyTorch files for `tubelet inspect` on every format.
 
-    .venv/bin/python Benchmarks/make_checkpoints.py OUT_DIR [--models B,L,G,22B] [--formats npz,safetensors,h5,pth]
+    .venv/bin/python Benchmarks/make_checkpoints.py OUT_DIR [--models B,L,G,22B] [--formats npz,safetensors,h5,pth,msgpack]
 
 Files go to OUT_DIR (never into the repository: ViT-G/14 is 7.4 GB, the ViT-22B-widths file
 3.6 GB). The npz is written one member at a time, as `np.savez` lays it out, so making it
@@ -79,9 +79,55 @@ def write_npz(model: str, path: Path) -> None:
                 np.lib.format.write_array(member, value, allow_pickle=False)
 
 
+def write_msgpack(model: str, path: Path) -> None:
+    """What `flax.serialization.msgpack_serialize({"params": tree})` writes (nested maps, each
+    array an ext 1 of `(shape, dtype name, bytes)`), one tensor in memory at a time: each map
+    is written with a 32-bit count, patched when the map is closed."""
+    import msgpack
+    with open(path, "wb") as out:
+        maps = []  # [header offset, entries] of each open map, outermost first
+
+        def open_map(key):
+            if key is not None:
+                out.write(msgpack.packb(key))
+                maps[-1][1] += 1
+            maps.append([out.tell(), 0])
+            out.write(b"\xdf\0\0\0\0")
+
+        def close_map():
+            offset, entries = maps.pop()
+            end = out.tell()
+            out.seek(offset + 1)
+            out.write(entries.to_bytes(4, "big"))
+            out.seek(end)
+
+        open_map(None)
+        open_map("params")
+        groups = []
+        for name, value in vit(model):
+            *path_groups, leaf = name.split("/")
+            common = 0
+            while common < min(len(groups), len(path_groups)) and groups[common] == path_groups[common]:
+                common += 1
+            for _ in groups[common:]:
+                close_map()
+            for group in path_groups[common:]:
+                open_map(group)
+            groups = path_groups
+            out.write(msgpack.packb(leaf))
+            maps[-1][1] += 1
+            payload = msgpack.packb((list(value.shape), value.dtype.name, value.tobytes()), use_bin_type=True)
+            out.write(msgpack.packb(msgpack.ExtType(1, payload)))
+        while maps:
+            close_map()
+
+
 def write(model: str, fmt: str, path: Path) -> None:
     if fmt == "npz":
         write_npz(model, path)
+        return
+    if fmt == "msgpack":
+        write_msgpack(model, path)
         return
     tensors = dict(vit(model))
     if fmt == "npz":
@@ -105,7 +151,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--models", default="B,L")
-    parser.add_argument("--formats", default="npz", help="comma-separated: npz, safetensors, h5, pth")
+    parser.add_argument("--formats", default="npz", help="comma-separated: npz, safetensors, h5, pth, msgpack")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     for model in args.models.split(","):

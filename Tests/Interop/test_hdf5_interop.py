@@ -182,6 +182,33 @@ def test_large_datasets_stream_bit_exactly(tmp_path: Path, storage: str) -> None
         assert_same_bits(back[name], array)
 
 
+def test_large_compressed_writes_hold_each_chunk_once_in_whole_rows(tmp_path: Path) -> None:
+    """--compress gzip writes large tensors a slab at a time: the chunks are whole trailing rows
+    of at most 1 MiB (k rows, or one outer row cut along the next axis), h5py reads the values
+    back bit for bit, and the file holds every chunk once (a chunk written twice would leave its
+    first copy's space behind)."""
+    source = tmp_path / "large.h5"
+    with h5py.File(source, "w") as file:
+        for seed, (name, (dtype, shape, order)) in enumerate(LARGE.items()):
+            file.create_dataset(name, data=random_array(dtype, shape, seed=seed))
+        file.create_dataset("rows_over_1mib", data=random_array("float32", (6, 400_000), seed=9))
+    expected = h5py_arrays(source)
+    output = convert(source, tmp_path / "out.h5", "--compress", "gzip:1")
+    chunks = {"f32": (82, 3072), "f32_big": (150, 1700), "f16_big_cube": (1, 275, 1500), "i64": (117, 1000),
+              "bool": (1000, 1000), "rows_over_1mib": (1, 200_000)}
+    stored = 0
+    with h5py.File(output, "r") as file:
+        for name, array in expected.items():
+            dataset = file[name]
+            assert dataset.chunks == chunks[name], name
+            assert_same_bits(dataset[()], array)
+            count = dataset.id.get_num_chunks()
+            assert count == np.prod([-(-n // c) for n, c in zip(array.shape, dataset.chunks)]), name
+            stored += sum(dataset.id.get_chunk_info(i).size for i in range(count))
+    # Chunks, a B-tree per dataset and the object headers: nothing else, no stray chunk copies.
+    assert output.stat().st_size - stored < 64 << 10, (output.stat().st_size, stored)
+
+
 def write_corrupt_streamed_dataset(source: Path) -> None:
     """An HDF5 file whose 18 MB gzip dataset 'weights' has a corrupt chunk in its fifth slice."""
     with h5py.File(source, "w") as file:

@@ -104,3 +104,19 @@ def test_inflating_a_vivit_is_refused_saying_what_it_is(tmp_path, model: str):
     assert not again.exists()
     line = run_tubelet(["inspect", vivit]).stdout
     assert ("— ViViT Model 1 (spacetime), tubelet 2x16x16" if model == "spacetime" else "— ViViT Model 1 or 4") in line
+
+
+@pytest.mark.parametrize("image_size", ["96", "48", "1024"])
+def test_a_new_image_size_resizes_the_grid_as_scipy_zoom_then_tiles(tmp_path, image_size):
+    """scenic resizes each frame's grid with scipy.ndimage.zoom(order=1) in float64 and tiles it
+    over time: Tubelet's streamed resize gives the same float32 bits (up, down, and a 64x64 grid
+    of 1 MB tiles)."""
+    out, _ = inflate(tmp_path, "ViT-tiny_16.npz", "spacetime", "npz", "--image-size", image_size)
+    scipy_ndimage = pytest.importorskip("scipy.ndimage")
+    source = np.load(CHECKPOINTS / "ViT-tiny_16.npz")["Transformer/posembed_input/pos_embedding"]
+    grid = source[0, 1:].reshape(4, 4, -1).astype(np.float64)
+    side = int(image_size) // 16
+    resized = scipy_ndimage.zoom(grid, (side / 4, side / 4, 1), order=1).astype(np.float32).reshape(side * side, -1)
+    expected = np.concatenate([source[0, :1]] + [resized] * 2)[None]
+    actual = np.load(out)["Transformer/posembed_input/pos_embedding"]
+    assert actual.shape == expected.shape and actual.tobytes() == expected.tobytes()

@@ -231,14 +231,42 @@ struct InflationValueTests {
         let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
         #expect(reference.cases.count == 10)
         for zoom in reference.cases {
-            let resized = PositionalEmbedding.resize(zoom.input, rows: zoom.input_shape[0], columns: zoom.input_shape[1],
-                                                     width: zoom.input_shape[2], toRows: zoom.output_shape[0],
-                                                     toColumns: zoom.output_shape[1])
+            // The grid follows a row that is not part of it (a class token), as in a ViT's table.
+            let width = zoom.input_shape[2]
+            let table = try Tensor(float32: Array(repeating: Float.nan, count: width) + zoom.input.map { Float($0) },
+                                   shape: [1, 1 + zoom.input_shape[0] * zoom.input_shape[1], width])
+            let resized = try PositionalEmbedding.resized(table, first: 1, rows: zoom.input_shape[0], columns: zoom.input_shape[1],
+                                                          toRows: zoom.output_shape[0], toColumns: zoom.output_shape[1])
+            #expect(resized.bytes.isStreamed)
+            #expect(resized.shape == [1, zoom.output_shape[0] * zoom.output_shape[1], width])
             // scipy computes in float64 and rounds to float32 once, as Tubelet does: bit for bit.
-            let rounded = resized.map { Float($0).bitPattern }
+            let rounded = try resized.materialised().doubleValues.map { Float($0).bitPattern }
             let expected = zoom.output.map { Float($0).bitPattern }
             let differing = zip(rounded, expected).filter { $0 != $1 }.count
             #expect(differing == 0, "\(zoom.input_shape) → \(zoom.output_shape): \(differing) of \(expected.count) values differ")
+        }
+    }
+
+    @Test("A resize whose grid rows are larger than a slice streams them and equals the resize of each channel alone")
+    func resizeAcrossSlices() throws {
+        // 2x2 → 3x3 positions of 400,000 channels: an output grid row (4.8 MB) spans two 4 MB
+        // slices. Channels are independent in the resize, so every channel must equal the
+        // resize of a table holding only that channel (checked against scipy above).
+        let (width, rows, newRows) = (400_000, 2, 3)
+        let values = (0..<((1 + rows * rows) * width)).map { Float(sin(Double($0) * 0.001)) }
+        let table = try Tensor(float32: values, shape: [1, 1 + rows * rows, width])
+        let resized = try PositionalEmbedding.resized(table, first: 1, rows: rows, columns: rows, toRows: newRows, toColumns: newRows)
+        var whole: [UInt32] = []
+        try resized.bytes.forEachSlice { slice in
+            #expect(slice.count <= TensorBytes.sliceBytes)
+            whole += slice.withMemoryRebound(to: UInt32.self) { Array($0) }
+        }
+        #expect(whole.count == newRows * newRows * width)
+        for channel in [0, 1, 262_143, 262_144, 349_525, width - 1] {
+            let alone = try Tensor(float32: (0..<(1 + rows * rows)).map { values[$0 * width + channel] }, shape: [1, 1 + rows * rows, 1])
+            let expected = try PositionalEmbedding.resized(alone, first: 1, rows: rows, columns: rows, toRows: newRows, toColumns: newRows)
+                .materialised().bytes.array.withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
+            #expect((0..<(newRows * newRows)).map { whole[$0 * width + channel] } == expected, "channel \(channel)")
         }
     }
 

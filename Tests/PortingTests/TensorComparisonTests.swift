@@ -1,37 +1,47 @@
 import Testing
-@testable import Porting
 import TensorIO
+@testable import Porting
 
-/// `diff`'s element-wise comparison reads the two tensors a slice at a time; the counts, the
-/// largest differences and the first mismatch must be those of comparing them whole.
-@Suite("Tensor comparison, slice by slice")
+/// `diff` reads each pair of tensors in step, a block at a time.
+@Suite("Tensor comparison over blocks")
 struct TensorComparisonTests {
-    /// A float32 vector over three of the comparison's slices.
-    static let count = 3 * (TensorBytes.sliceBytes / 8) + 12_345
+    static let count = 3 * TensorElementReader.blockElements + 1000
 
-    @Test("Differences in different slices, NaNs and a dtype change are counted as a whole comparison counts them")
-    func slicesAddUp() throws {
-        var a = (0..<Self.count).map { Float($0 % 1000) / 7 }
-        a[17] = .nan
-        var b = a
-        // Outside any tolerance: one in the first slice, two in the last; within 1e-3: one in the second.
-        let changed = [(5, Float(100)), (Self.count - 3, Float(-2)), (Self.count - 1, Float(9)), (TensorBytes.sliceBytes / 8 + 7, a[TensorBytes.sliceBytes / 8 + 7] + 5e-4)]
-        for (index, value) in changed { b[index] = value }
-        let left = try Tensor(float32: a, shape: [Self.count])
-        let right = try Tensor(float32: b, shape: [Self.count]).casting(to: .float64)
+    static func source(_ tensors: [String: Tensor]) throws -> InMemorySource {
+        let source = InMemorySource()
+        for (name, tensor) in tensors.sorted(by: { $0.key < $1.key }) { try source.add(name, tensor) }
+        return source
+    }
 
-        let exact = try TensorComparison.compareValues(left, right, atol: 0, rtol: 0)
-        #expect(exact.mismatched == 4)
-        #expect(exact.firstMismatch == 5)
-        #expect(exact.maxAbs == (Double(a[5]) - 100).magnitude)
+    @Test("Differences past the first block are counted and placed; a streamed float64 side compares as its values")
+    func acrossBlocks() throws {
+        let values = (0..<Self.count).map { Float($0 % 1000) * 0.25 }
+        var changed = values
+        changed[700_000] += 1
+        changed[Self.count - 1] = .nan
+        let a = try Self.source(["w": Tensor(float32: values, shape: [Self.count])])
+        // The other side computed slice by slice, in another dtype.
+        let b = try Self.source(["w": Tensor(float32: changed, shape: [Self.count]).casting(to: .float64)])
+        let comparison = try TensorComparison.compare(a, b, atol: 0.5, rtol: 0)
+        let entry = try #require(comparison.entries.first)
+        #expect(entry.status == .values && entry.mismatched == 2 && entry.firstMismatch == 700_000)
+        #expect(entry.maxAbsDiff == 1 && entry.detail == "float32 vs float64")
+        #expect(try TensorComparison.compare(a, a, atol: 0, rtol: 0).isEqual)
+    }
 
-        let tolerant = try TensorComparison.compareValues(left, right, atol: 1e-3, rtol: 0)
-        #expect(tolerant.mismatched == 3)
-        #expect(tolerant.firstMismatch == 5)
-
-        // The whole-array definition, element by element.
-        let x = left.doubleValues, y = right.doubleValues
-        let mismatches = x.indices.filter { !(x[$0].isNaN && y[$0].isNaN) && !((x[$0] - y[$0]).magnitude <= 1e-3) }
-        #expect(mismatches.count == tolerant.mismatched && mismatches.first == tolerant.firstMismatch)
+    @Test("A tensor that fails while streamed is an error naming it, not a crash")
+    func failureThrows() throws {
+        let failing = TensorBytes(count: Self.count * 4) { () -> TensorBytes.Filler in
+            var calls = 0
+            return { (buffer) throws(CheckpointError) in
+                calls += 1
+                guard calls < 2 else { throw CheckpointError(.malformed, file: "b.h5", tensor: "w", "a corrupt chunk") }
+                buffer.initializeMemory(as: UInt8.self, repeating: 0)
+            }
+        }
+        let a = try Self.source(["w": Tensor.zeros(.float32, shape: [Self.count])])
+        let b = try Self.source(["w": Tensor(dtype: .float32, shape: [Self.count], bytes: failing)])
+        let error = #expect(throws: CheckpointError.self) { try TensorComparison.compare(a, b, atol: 0, rtol: 0) }
+        #expect(error?.file == "b.h5" && error?.tensor == "w")
     }
 }

@@ -77,14 +77,31 @@ extension HDF5Tests {
             #expect(directory.contents == [])
         }
 
-        @Test("Chunks are the whole tensor up to 1 MiB, smaller above, none for scalars and empty tensors")
+        @Test("Chunks are the whole tensor up to 1 MiB, whole trailing rows of at most 1 MiB above, none for scalars and empty tensors")
         func chunkShapes() {
             #expect(HDF5ChunkShape.chunks(for: [16, 16], elementSize: 4) == [16, 16])
+            #expect(HDF5ChunkShape.chunks(for: [2, 256, 512], elementSize: 4) == [2, 256, 512])
             #expect(HDF5ChunkShape.chunks(for: [], elementSize: 4) == nil)
             #expect(HDF5ChunkShape.chunks(for: [0, 3], elementSize: 4) == nil)
-            let large = HDF5ChunkShape.chunks(for: [3072, 768], elementSize: 4) ?? []
-            #expect(large.count == 2 && large.reduce(4, *) <= 1 << 20 && large.reduce(4, *) > 1 << 18)
+            // 3 KB rows: at most 341 to a chunk, so 10 chunks, shared evenly.
+            #expect(HDF5ChunkShape.chunks(for: [3072, 768], elementSize: 4) == [308, 768])
+            #expect(HDF5ChunkShape.chunks(for: [1, 257, 6144], elementSize: 4) == [1, 37, 6144])
+            // Outer rows over 1 MiB: one of them, cut along the next axis.
+            #expect(HDF5ChunkShape.chunks(for: [2, 600_000], elementSize: 4) == [1, 200_000])
+            #expect(HDF5ChunkShape.chunks(for: [4, 3, 512, 512], elementSize: 4) == [1, 1, 512, 512])
             #expect(HDF5ChunkShape.chunks(for: [1 << 30], elementSize: 8) == [1 << 17])
+            for shape in [[3072, 768], [1, 257, 6144], [2, 600_000], [7, 3, 5, 9000], [1 << 30]] {
+                let chunk = HDF5ChunkShape.chunks(for: shape, elementSize: 4) ?? []
+                #expect(chunk.reduce(4, *) <= HDF5ChunkShape.targetBytes, "\(shape)")
+                // The slabs the writer and reader use hold whole chunks.
+                let slabs = HDF5SlabReader.plan(shape: shape, elementSize: 4, chunk: chunk)
+                for slab in slabs {
+                    for axis in shape.indices {
+                        #expect(slab.start[axis] % chunk[axis] == 0, "\(shape)")
+                        #expect(slab.count[axis] % chunk[axis] == 0 || slab.start[axis] + slab.count[axis] == shape[axis], "\(shape)")
+                    }
+                }
+            }
         }
 
         @Test("Natural order puts vars/2 before vars/10")

@@ -68,13 +68,10 @@ public final class InflatedSource: TensorSource {
         let gridStart = recipe.sourceHasClassRow ? 1 : 0
         let gridTensor: Tensor
         if recipe.sourceGrid != recipe.targetGrid {
-            // A resize reads the whole grid at random; the table is one of the small tensors
-            // (ViT-22B's is 6 MB).
-            let values = try source.materialised().doubleValues
-            let grid = PositionalEmbedding.resize(Array(values[(gridStart * width)...]), rows: recipe.sourceGrid[0],
-                                                  columns: recipe.sourceGrid[1], width: width,
-                                                  toRows: recipe.targetGrid[0], toColumns: recipe.targetGrid[1])
-            gridTensor = try Tensor(float64: grid, shape: [1, grid.count / width, width]).casting(to: .float32)
+            // Computed a grid row at a time as it is written, like the tiles and kernels.
+            gridTensor = try PositionalEmbedding.resized(source, first: gridStart, rows: recipe.sourceGrid[0],
+                                                         columns: recipe.sourceGrid[1], toRows: recipe.targetGrid[0],
+                                                         toColumns: recipe.targetGrid[1])
         } else {
             // Tiled as is: the rows are copied, the tiles joined as they are written.
             gridTensor = try source.slice(axis: 1, gridStart..<source.shape[1])

@@ -4,13 +4,11 @@ extension Tensor {
     /// Every dtype Tubelet knows converts to `Double` exactly, except 64-bit integers above
     /// 2^53, which round. For statistics and comparisons that is what is wanted.
     public func forEachElement(_ body: (Double) -> Void) {
-        bytes.withUnsafeBytes { raw in Self.forEachElement(in: raw, dtype: dtype, body) }
+        bytes.withUnsafeBytes { raw in Self.forEachElement(of: raw, dtype, body) }
     }
 
-    /// Calls `body` with each element of `dtype` in `raw` (a whole number of elements, such as
-    /// a slice of a tensor's bytes) as a `Double`, in order; converted as
-    /// ``forEachElement(_:)`` converts.
-    public static func forEachElement(in raw: UnsafeRawBufferPointer, dtype: DType, _ body: (Double) -> Void) {
+    /// Calls `body` with each element of `raw`, elements of `dtype`, as a `Double`.
+    static func forEachElement(of raw: UnsafeRawBufferPointer, _ dtype: DType, _ body: (Double) -> Void) {
         guard let base = raw.baseAddress else { return }
         let count = raw.count / dtype.byteCount
         switch dtype {
@@ -48,5 +46,41 @@ extension Tensor {
         values.reserveCapacity(elementCount)
         forEachElement { values.append($0) }
         return values
+    }
+
+    /// A reader of the elements in order as `Double`s, a block at a time, for passes over
+    /// tensors of any size (statistics, comparisons) that hold neither tensor whole.
+    public func elementReader() -> TensorElementReader {
+        TensorElementReader(self)
+    }
+}
+
+/// Reads a tensor's elements front to back as `Double`s (converted as
+/// ``Tensor/forEachElement(_:)`` does), through a ``TensorBytesReader``: a streamed tensor is
+/// computed a slice at a time, and a large mapped one gives its pages back behind the read
+/// position. A tensor that fails while streamed throws its error here.
+public final class TensorElementReader {
+    private let bytes: TensorBytesReader
+    private let dtype: DType
+    /// Elements handed out per call, at most: a slice of float64.
+    public static let blockElements = TensorBytes.sliceBytes / 8
+
+    init(_ tensor: Tensor) {
+        bytes = tensor.bytes.reader()
+        dtype = tensor.dtype
+    }
+
+    /// Replaces `values` with the next elements, ``blockElements`` of them or fewer at the
+    /// end; empty at the end.
+    public func next(into values: inout [Double]) throws(CheckpointError) {
+        values.removeAll(keepingCapacity: true)
+        let wanted = Swift.min(Self.blockElements, bytes.remaining / dtype.byteCount)
+        while values.count < wanted {
+            let piece = try bytes.next(upTo: (wanted - values.count) * dtype.byteCount)
+            guard !piece.isEmpty, piece.count % dtype.byteCount == 0 else {
+                throw CheckpointError(.malformed, file: "<memory>", "a tensor's bytes ended inside an element")
+            }
+            Tensor.forEachElement(of: piece, dtype) { values.append($0) }
+        }
     }
 }

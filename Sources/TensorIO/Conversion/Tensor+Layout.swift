@@ -114,7 +114,10 @@ extension Tensor {
         let chunks = tensors.map { $0.shape[axis] * inner }
         let parts = tensors.map(\.bytes)
         let output = TensorBytes(count: total) { () -> TensorBytes.Filler in
-            let readers = parts.map { $0.reader() }
+            // A reader is made when its part is first read and dropped when the part is done,
+            // so the slice buffers of computed parts (16 tiles of a resized grid) are not all
+            // held at once.
+            var readers: [TensorBytesReader?] = Array(repeating: nil, count: parts.count)
             var part = 0
             var leftInChunk = chunks.first ?? 0
             return { (destination) throws(CheckpointError) in
@@ -122,10 +125,13 @@ extension Tensor {
                 var filled = 0
                 while filled < destination.count {
                     while leftInChunk == 0 {
+                        if readers[part]?.remaining == 0 { readers[part] = nil }
                         part = (part + 1) % readers.count
                         leftInChunk = chunks[part]
                     }
-                    let piece = try readers[part].next(upTo: min(leftInChunk, destination.count - filled))
+                    let reader = readers[part] ?? parts[part].reader()
+                    readers[part] = reader
+                    let piece = try reader.next(upTo: min(leftInChunk, destination.count - filled))
                     guard let from = piece.baseAddress, !piece.isEmpty else {
                         throw CheckpointError(.malformed, file: "<memory>", "a tensor ended early while being joined")
                     }

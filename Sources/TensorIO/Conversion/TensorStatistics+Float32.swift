@@ -3,33 +3,35 @@ extension TensorStatistics {
     /// closure call and a conversion per element: statistics of a whole checkpoint read gigabytes of them.
     ///
     /// The same two passes as the general path (range, counts and sum; then squared
-    /// deviations from the mean), each a slice at a time, over the two halves of a slice at
-    /// once where there are two cores. Within blocks of 1024 elements the sums are plain double-precision sums in
+    /// deviations from the mean), over the two halves of the tensor at once where there are
+    /// two cores. Within blocks of 1024 elements the sums are plain double-precision sums in
     /// four lanes (exact but for ~1024 roundings of a double, far below float32's precision);
     /// the block sums are added with Neumaier's compensation. float32 values cannot come
     /// near the double range, so no scaling is needed.
     init(float32 tensor: Tensor) throws(CheckpointError) {
-        count = tensor.elementCount
+        let count = tensor.elementCount
+        self.count = count
         nanCount = 0
         infCount = 0
-        var total = Float32Pass.Scan()
-        try tensor.bytes.forEachSlice { raw in
-            let ranges = Float32Pass.halves(raw.count / 4)
-            for scan in Parallel.map(parts: ranges.count, { part in Float32Pass.scan(raw, ranges[part]) }) { total.merge(scan) }
+        let halves = count >= 1 << 16 ? 2 : 1
+        let split = (count / 2) / Float32Pass.block * Float32Pass.block
+        let ranges = halves == 2 ? [0..<split, split..<count] : [0..<count]
+        let scans = try Float32Pass.fold(tensor.bytes, parts: ranges, Float32Pass.Scan()) { raw, range, scan in
+            Float32Pass.scan(raw, range, into: &scan)
         }
+        var total = Float32Pass.Scan()
+        for scan in scans { total.merge(scan) }
         nanCount = total.nan
         infCount = total.inf
         guard total.finite > 0 else { return }
         min = Double(total.low)
         max = Double(total.high)
         let mean = total.sum.total / Double(total.finite)
-        var sumOfSquares = CompensatedSum()
-        try tensor.bytes.forEachSlice { raw in
-            let ranges = Float32Pass.halves(raw.count / 4)
-            for part in Parallel.map(parts: ranges.count, { part in Float32Pass.squaredDeviations(raw, ranges[part], from: mean) }) {
-                sumOfSquares.add(part.total)
-            }
+        let squares = try Float32Pass.fold(tensor.bytes, parts: ranges, CompensatedSum()) { raw, range, sum in
+            Float32Pass.squaredDeviations(raw, range, from: mean, into: &sum)
         }
+        var sumOfSquares = CompensatedSum()
+        for part in squares { sumOfSquares.add(part.total) }
         self.mean = mean
         std = (sumOfSquares.total / Double(total.finite)).squareRoot()
     }
@@ -38,14 +40,6 @@ extension TensorStatistics {
 /// The loops behind ``TensorStatistics/init(float32:)``.
 private enum Float32Pass {
     static let block = 1024
-
-    /// `count` elements (a slice of a tensor: both passes read it a slice at a time, so
-    /// memory stays at a slice) cut in two on a block boundary where both cores are worth it.
-    static func halves(_ count: Int) -> [Range<Int>] {
-        guard count >= 1 << 16 else { return [0..<count] }
-        let split = (count / 2) / block * block
-        return [0..<split, split..<count]
-    }
 
     struct Scan {
         var finite = 0
@@ -76,9 +70,52 @@ private enum Float32Pass {
         bits & 0x7f80_0000 != 0x7f80_0000
     }
 
-    /// Counts, range and sum of the finite values among elements `range`.
-    static func scan(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> Scan {
-        var scan = Scan()
+    /// `body(raw, elements, &state)` over the elements of each of `parts` in order, a slice
+    /// at a time, from `initial` for each part; the results in part order. Every slice passed
+    /// starts on a multiple of ``block`` elements when its part does, so the blocks, and the
+    /// sums, are those of one call over the whole part.
+    ///
+    /// A tensor in memory is read in place, its parts concurrently where there are cores, and
+    /// a mapped one gives its pages back behind the read position (a 604 MB kernel is not all
+    /// resident at the end of a pass). A streamed tensor is computed once per call, in order,
+    /// each slice going to the parts it holds; its failure is thrown.
+    static func fold<State>(_ bytes: TensorBytes, parts: [Range<Int>], _ initial: State,
+                            _ body: (UnsafeRawBufferPointer, Range<Int>, inout State) -> Void) throws(CheckpointError) -> [State] {
+        let sliceElements = TensorBytes.sliceBytes / 4
+        guard case .stored(let storage) = bytes.representation else {
+            var states = Array(repeating: initial, count: parts.count)
+            let reader = bytes.reader()
+            let staging = try PageBuffer(count: TensorBytes.sliceBytes)
+            let total = parts.last?.upperBound ?? 0
+            var start = 0
+            while start < total {
+                let end = Swift.min(start + sliceElements, total)
+                let slice = UnsafeMutableRawBufferPointer(rebasing: staging.bytes[0..<((end - start) * 4)])
+                try reader.read(into: slice)
+                for (index, part) in parts.enumerated() where part.lowerBound < end && part.upperBound > start {
+                    body(UnsafeRawBufferPointer(slice), (Swift.max(start, part.lowerBound) - start)..<(Swift.min(end, part.upperBound) - start),
+                         &states[index])
+                }
+                start = end
+            }
+            return states
+        }
+        let raw = UnsafeRawBufferPointer(start: storage.count == 0 ? nil : storage.base, count: storage.count)
+        return Parallel.map(parts: parts.count) { index in
+            var state = initial
+            var start = parts[index].lowerBound
+            while start < parts[index].upperBound {
+                let end = Swift.min(start + sliceElements, parts[index].upperBound)
+                body(raw, start..<end, &state)
+                storage.releasePages((start * 4)..<(end * 4))
+                start = end
+            }
+            return state
+        }
+    }
+
+    /// Adds the counts, range and sum of the finite values among elements `range` to `scan`.
+    static func scan(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, into scan: inout Scan) {
         var start = range.lowerBound
         while start < range.upperBound {
             let end = Swift.min(start + block, range.upperBound)
@@ -130,12 +167,10 @@ private enum Float32Pass {
             }
             start = end
         }
-        return scan
     }
 
-    /// The sum of squared deviations from `mean` of the finite values among elements `range`.
-    static func squaredDeviations(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, from mean: Double) -> CompensatedSum {
-        var total = CompensatedSum()
+    /// Adds the squared deviations from `mean` of the finite values among elements `range` to `total`.
+    static func squaredDeviations(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>, from mean: Double, into total: inout CompensatedSum) {
         var start = range.lowerBound
         while start < range.upperBound {
             let end = Swift.min(start + block, range.upperBound)
@@ -160,6 +195,5 @@ private enum Float32Pass {
             total.add((sums.0 + sums.1) + (sums.2 + sums.3))
             start = end
         }
-        return total
     }
 }

@@ -21,25 +21,21 @@ public struct TensorStatistics: Sendable, Equatable, Codable {
     /// loses digits. Values are scaled by a power of two (exact) when the largest is near
     /// `Double.greatestFiniteMagnitude`, so sums and deviations cannot overflow.
     ///
-    /// Each pass reads the tensor a slice at a time (``TensorBytes/forEachSlice(_:)``), so
-    /// memory stays at a slice however large the tensor; a streamed tensor that cannot be
-    /// read is the reader's error.
+    /// Each pass reads the tensor in order a slice at a time (a streamed tensor is computed
+    /// again for each pass), so memory is a few slices whatever the tensor's size. A tensor
+    /// whose source fails while it is read (a corrupt compressed chunk) throws that error.
     public init(of tensor: Tensor) throws(CheckpointError) {
         self = tensor.dtype == .float32 ? try TensorStatistics(float32: tensor) : try TensorStatistics(anyDType: tensor)
     }
 
     /// The statistics of a tensor of any dtype, each element converted to `Double`.
     private init(anyDType tensor: Tensor) throws(CheckpointError) {
-        let dtype = tensor.dtype
-        func forEachElement(_ body: (Double) -> Void) throws(CheckpointError) {
-            try tensor.bytes.forEachSlice { raw in Tensor.forEachElement(in: raw, dtype: dtype, body) }
-        }
         var finite = 0
         var nan = 0
         var inf = 0
         var low = Double.infinity
         var high = -Double.infinity
-        try forEachElement { value in
+        try Self.pass(over: tensor) { value in
             if value.isNaN {
                 nan += 1
             } else if value.isInfinite {
@@ -59,10 +55,10 @@ public struct TensorStatistics: Sendable, Equatable, Codable {
         let largest = Swift.max(low.magnitude, high.magnitude)
         let scale = largest > 0x1p1000 ? Double(sign: .plus, exponent: -largest.exponent, significand: 1) : 1
         var sum = CompensatedSum()
-        try forEachElement { value in if value.isFinite { sum.add(value * scale) } }
+        try Self.pass(over: tensor) { value in if value.isFinite { sum.add(value * scale) } }
         let scaledMean = sum.total / Double(finite)
         var squares = CompensatedSum()
-        try forEachElement { value in
+        try Self.pass(over: tensor) { value in
             if value.isFinite {
                 let deviation = value * scale - scaledMean
                 squares.add(deviation * deviation)
@@ -70,6 +66,17 @@ public struct TensorStatistics: Sendable, Equatable, Codable {
         }
         mean = scaledMean / scale
         std = (squares.total / Double(finite)).squareRoot() / scale
+    }
+
+    /// Calls `body` with every element of `tensor` in order, read a block at a time.
+    private static func pass(over tensor: Tensor, _ body: (Double) -> Void) throws(CheckpointError) {
+        let reader = tensor.elementReader()
+        var values: [Double] = []
+        while true {
+            try reader.next(into: &values)
+            if values.isEmpty { return }
+            for value in values { body(value) }
+        }
     }
 }
 

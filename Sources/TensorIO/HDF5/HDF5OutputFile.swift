@@ -60,9 +60,11 @@ final class HDF5OutputFile {
             guard let space else { throw failure("create the dataspace") }
             guard let creation = HDF5ID(H5Pcreate(chdf5_p_dataset_create()), .propertyList),
                   H5Pset_obj_track_times(creation.raw, false) >= 0 else { throw failure("set up the dataset") }
+            var chunks: [Int]?
             if case .deflate(let level) = compression,
-               let chunks = HDF5ChunkShape.chunks(for: tensor.shape, elementSize: tensor.dtype.byteCount) {
-                let chunkDimensions = chunks.map { hsize_t($0) }
+               let chunkShape = HDF5ChunkShape.chunks(for: tensor.shape, elementSize: tensor.dtype.byteCount) {
+                chunks = chunkShape
+                let chunkDimensions = chunkShape.map { hsize_t($0) }
                 guard H5Pset_chunk(creation.raw, Int32(chunkDimensions.count), chunkDimensions) >= 0,
                       tensor.dtype.byteCount == 1 || H5Pset_shuffle(creation.raw) >= 0,
                       H5Pset_deflate(creation.raw, UInt32(max(1, min(9, level)))) >= 0 else {
@@ -72,11 +74,7 @@ final class HDF5OutputFile {
             guard let dataset = HDF5ID(H5Dcreate2(file, "/" + name, type.raw, space.raw, chdf5_p_default(), creation.raw, chdf5_p_default()), .dataset) else {
                 throw failure("create the dataset")
             }
-            let chunked = H5Pget_layout(creation.raw) == H5D_CHUNKED
-            if tensor.bytes.count <= TensorBytes.sliceBytes || chunked || tensor.shape.isEmpty {
-                // One write. Chunked (compressed) datasets are written whole: slabs that cut
-                // through chunks would make libhdf5 compress some chunks twice and leave the
-                // first copy's space in the file.
+            if tensor.bytes.count <= TensorBytes.sliceBytes || tensor.shape.isEmpty {
                 let whole = try tensor.bytes.materialised()
                 let status = whole.withUnsafeBytes { bytes -> herr_t in
                     guard let base = bytes.baseAddress, !bytes.isEmpty else { return 0 }
@@ -84,7 +82,10 @@ final class HDF5OutputFile {
                 }
                 guard status >= 0 else { throw failure("write the dataset") }
             } else {
-                try writeSlabs(tensor, dataset: dataset.raw, type: type.raw, failure: failure)
+                // Slabs of whole rows of chunks (the chunks are whole trailing rows): each
+                // chunk is compressed once, never rewritten with its first copy left in the file.
+                let slabs = HDF5SlabReader.plan(shape: tensor.shape, elementSize: tensor.dtype.byteCount, chunk: chunks)
+                try writeSlabs(tensor, slabs: slabs, dataset: dataset.raw, type: type.raw, failure: failure)
             }
             writtenSinceWriteback += tensor.bytes.count
             if writtenSinceWriteback >= Self.writebackInterval { startWriteback(file) }
@@ -94,21 +95,20 @@ final class HDF5OutputFile {
         }
     }
 
-    /// Writes a large tensor into its contiguous dataset a hyperslab at a time, in the order
-    /// of its bytes, so neither the tensor nor libhdf5 ever holds more than a slice of it.
-    /// The file's bytes are those of one whole write: a contiguous dataset's data is placed
-    /// when it is created, and each slab fills its part.
-    private func writeSlabs(_ tensor: Tensor, dataset: hid_t, type: hid_t,
+    /// Writes a large tensor into its dataset a hyperslab at a time, in the order of its
+    /// bytes, so neither the tensor nor libhdf5 ever holds more than a slab of it. The file's
+    /// bytes are those of one whole write: a contiguous dataset's data is placed when it is
+    /// created, and each slab fills its part; a chunked dataset's slabs hold whole chunks.
+    private func writeSlabs(_ tensor: Tensor, slabs: HDF5Hyperslabs, dataset: hid_t, type: hid_t,
                             failure: (String) -> CheckpointError) throws(CheckpointError) {
         guard let fileSpace = HDF5ID(H5Dget_space(dataset), .dataspace) else { throw failure("get the dataspace") }
         let reader = tensor.bytes.reader()
         var staging: PageBuffer?
-        let slabs = HDF5Hyperslabs(shape: tensor.shape, elementSize: tensor.dtype.byteCount, maxBytes: TensorBytes.sliceBytes)
         for slab in slabs {
             var piece = try reader.next(upTo: slab.byteCount)
             if piece.count < slab.byteCount {
                 // A streamed tensor's computed slice ended inside this slab: gather it.
-                if staging == nil { staging = try PageBuffer(count: TensorBytes.sliceBytes) }
+                if staging == nil { staging = try PageBuffer(count: slabs.rowsPerSlab * (slabs.cut?.rowBytes ?? 0)) }
                 guard let buffer = staging else { throw failure("allocate a slab") }
                 let target = UnsafeMutableRawBufferPointer(rebasing: buffer.bytes[0..<slab.byteCount])
                 if let base = piece.baseAddress { target.baseAddress?.copyMemory(from: base, byteCount: piece.count) }

@@ -40,7 +40,7 @@ final class FlaxMsgpackSource: TensorSource {
         self.path = path
         self.limits = limits
         file = try MappedFile(path: path)
-        var parser = MsgpackParser(file.bytes, range: 0..<file.bytes.count)
+        var parser = MsgpackParser(file.bytes, range: 0..<file.bytes.count, afterPayloads: file.releaseAll)
         let root: MsgpackParser.Value
         do {
             root = try parser.value()
@@ -111,6 +111,9 @@ final class FlaxMsgpackSource: TensorSource {
         }
         locations[name] = Location(info: info, ranges: ranges)
         tensors.append(info)
+        // Reading each array's record header touched its pages: give them back in batches,
+        // as the parse does.
+        if tensors.count % MsgpackParser.payloadBatch == 0 { file.releaseAll() }
     }
 
     /// The `(shape, dtype, bytes)` triple of an ndarray ext payload.

@@ -27,10 +27,30 @@ struct MsgpackParser {
     let end: Int
     static let maxDepth = 64
 
-    init(_ bytes: UnsafeRawBufferPointer, range: Range<Int>) {
+    /// Called after every ``payloadBatch`` `bin` and `ext` payloads are passed over.
+    private let afterPayloads: (() -> Void)?
+    private var payloads = 0
+    /// Payloads (arrays, in a Flax file) between two calls of `afterPayloads`.
+    static let payloadBatch = 8
+
+    /// - Parameter afterPayloads: called after every ``payloadBatch`` payloads, for a caller
+    ///   whose `bytes` are a mapped file to give back the pages the parse touched so far: the
+    ///   parse touches the headers around every array, spread through the file, and each first
+    ///   touch maps a whole page-cache folio (up to 2 MB), so one pass over a file read in large
+    ///   folios mapped a large part of it.
+    init(_ bytes: UnsafeRawBufferPointer, range: Range<Int>, afterPayloads: (() -> Void)? = nil) {
         self.bytes = bytes
         position = range.lowerBound
         end = range.upperBound
+        self.afterPayloads = afterPayloads
+    }
+
+    /// Takes a `bin` or `ext` payload of `count` bytes, without reading it.
+    private mutating func payload(_ count: Int) throws(Malformed) -> Range<Int> {
+        let range = try take(count)
+        payloads += 1
+        if payloads % Self.payloadBatch == 0 { afterPayloads?() }
+        return range
     }
 
     private mutating func take(_ count: Int) throws(Malformed) -> Range<Int> {
@@ -71,9 +91,9 @@ struct MsgpackParser {
         case 0xc0: return .nil_
         case 0xc2: return .boolean(false)
         case 0xc3: return .boolean(true)
-        case 0xc4: return .binary(try take(length(1)))
-        case 0xc5: return .binary(try take(length(2)))
-        case 0xc6: return .binary(try take(length(4)))
+        case 0xc4: return .binary(try payload(length(1)))
+        case 0xc5: return .binary(try payload(length(2)))
+        case 0xc6: return .binary(try payload(length(4)))
         case 0xc7: let n = try length(1); return try ext(count: n)
         case 0xc8: let n = try length(2); return try ext(count: n)
         case 0xc9: let n = try length(4); return try ext(count: n)
@@ -113,7 +133,7 @@ struct MsgpackParser {
 
     private mutating func ext(count: Int) throws(Malformed) -> Value {
         let type = Int8(bitPattern: try byte())
-        return .ext(type: type, try take(count))
+        return .ext(type: type, try payload(count))
     }
 
     private mutating func array(count: Int, depth: Int) throws(Malformed) -> Value {

@@ -61,7 +61,7 @@ struct Inspect: ParsableCommand {
             var row = InspectReport.TensorRow(info)
             if stats {
                 bar?.update(TensorProgress(bytesDone: done, bytesTotal: total, tensorsDone: index, tensorsTotal: selected.count))
-                row.stats = .init(try TensorStatistics(of: try source.read(info.name)))
+                row.stats = .init(try TensorStatistics(of: source.read(info.name)))
                 done += info.byteCount
             }
             rows.append(row)
