@@ -42,4 +42,28 @@ struct KernelCopyTests {
         #expect(actual == expected)
         #expect(crc == CRC32.checksum(Array(bytes[range])))
     }
+
+    @Test("A borrowed range written at a place inside an existing file lands there, and nothing around it changes, copied in the kernel or from memory",
+          arguments: [true, false])
+    func borrowedRangeLandsWhereSought(inKernel: Bool) throws {
+        let directory = TestDirectory()
+        let (path, bytes) = try Self.input(in: directory, count: 3 * TensorBytes.sliceBytes + 4_321)
+        let range = 11..<(bytes.count - 3)
+        let borrowed = try MappedFile(path: path).borrow(range)
+        // A file someone else has created: zeros, with room before and after the place.
+        let existing = [UInt8](repeating: 0xA5, count: range.count + 9_000)
+        try Data(existing).write(to: URL(fileURLWithPath: directory.file("out.bin")))
+
+        let output = inKernel ? try OutputFile(reopening: directory.file("out.bin")) : try OutputFile(path: directory.file("fresh.bin"), copiesInKernel: false)
+        if !inKernel { try output.write(existing) }
+        output.seek(to: 4_097)
+        #expect(try output.write(borrowed) == range.count)
+        #expect(output.position == 4_097 + range.count)
+        try output.close()
+
+        var expected = existing
+        expected.replaceSubrange(4_097..<(4_097 + range.count), with: bytes[range])
+        let actual = try [UInt8](Data(contentsOf: URL(fileURLWithPath: directory.file(inKernel ? "out.bin" : "fresh.bin"))))
+        #expect(actual == expected)
+    }
 }

@@ -12,11 +12,12 @@
    module does not define, hence this wrapper. */
 int cplatform_rename_exchange(const char *a, const char *b);
 
-/* Copies `count` bytes of `in_fd` from `in_offset` to `out_fd` at its file position, inside the
-   kernel (Linux copy_file_range: no copy through this process's memory). The bytes copied
+/* Copies `count` bytes of `in_fd` from `in_offset` to `out_fd` at `out_offset`, inside the
+   kernel (Linux copy_file_range: no copy through this process's memory); neither descriptor's
+   file position moves. The bytes copied
    (fewer at the end of the input), or -1 with errno set: ENOSYS, EXDEV, EINVAL, EOPNOTSUPP
    where the kernel or the two file systems do not offer it. */
-int64_t cplatform_copy_file_range(int in_fd, int64_t in_offset, int out_fd, size_t count);
+int64_t cplatform_copy_file_range(int in_fd, int64_t in_offset, int out_fd, int64_t out_offset, size_t count);
 
 /* Whether the CPU has what cplatform_crc32's fast path uses (PCLMULQDQ and SSE4.1). */
 int cplatform_crc32_has_simd(void);

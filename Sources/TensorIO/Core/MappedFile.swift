@@ -65,17 +65,17 @@ final class MappedFile: @unchecked Sendable {
         }
     }
 
-    /// Copies `count` bytes of the file at `offset` to the current position of `descriptor`
-    /// inside the kernel (`copy_file_range`), the way `cp` copies: page cache to page cache,
+    /// Copies `count` bytes of the file at `offset` to `descriptor` at `destination` inside the
+    /// kernel (`copy_file_range`), the way `cp` copies: page cache to page cache,
     /// never through this process's memory. Returns how many bytes were copied before the
     /// kernel declined (it does not copy between some file systems, and older kernels not at
     /// all), so the caller writes the rest itself; throws a real failure (no space, I/O).
-    func copy(count: Int, at offset: Int, to descriptor: Int32) throws(SystemError) -> Int {
+    func copy(count: Int, at offset: Int, to descriptor: Int32, at destination: Int) throws(SystemError) -> Int {
         var done = 0
         while done < count {
             let copied: Int64
             do throws(SystemError) {
-                copied = try SystemCall.run { cplatform_copy_file_range(self.descriptor, Int64(offset + done), descriptor, count - done) }
+                copied = try SystemCall.run { cplatform_copy_file_range(self.descriptor, Int64(offset + done), descriptor, Int64(destination + done), count - done) }
             } catch {
                 if Self.kernelDeclines.contains(error.code) { return done }
                 throw error

@@ -46,9 +46,17 @@ final class HDF5OutputFile {
     /// Writes `tensor` as the dataset `name`: contiguous, or chunked and gzip-compressed (with
     /// the shuffle filter, which groups the bytes of each element and helps gzip on floats)
     /// when `compression` asks and the tensor has elements to chunk.
+    ///
+    /// A contiguous dataset's bytes are written by Tubelet itself, not through `H5Dwrite`:
+    /// libhdf5 places the data when it creates the dataset (early allocation, no fill value
+    /// written), ``data`` writes the tensor there, and a tensor borrowed from a mapped input is
+    /// copied by the kernel, as `cp` does. Through libhdf5, every byte was copied from memory
+    /// once more (ViT-L inflated to HDF5 took 2 × `cp` + `sync`). The file type is the memory
+    /// type `H5Dwrite` was given (``HDF5FileType``: little-endian, h5py's layouts), so
+    /// libhdf5 would have converted nothing: the file's bytes are the tensor's bytes.
     func writeDataset(_ name: String, _ tensor: Tensor, compression: WriteOptions.Compression) throws(CheckpointError) {
-        try HDF5Library.withLock { () throws(CheckpointError) in
-            guard let file = file?.raw else { return }
+        let placement = try HDF5Library.withLock { () throws(CheckpointError) -> Int? in
+            guard let file = file?.raw else { return nil }
             func failure(_ doing: String) -> CheckpointError {
                 CheckpointError(.io, file: path, tensor: name, HDF5ErrorStack.current().reason("cannot \(doing)"))
             }
@@ -70,11 +78,27 @@ final class HDF5OutputFile {
                       H5Pset_deflate(creation.raw, UInt32(max(1, min(9, level)))) >= 0 else {
                     throw failure("set up compression")
                 }
+            } else {
+                guard H5Pset_alloc_time(creation.raw, H5D_ALLOC_TIME_EARLY) >= 0,
+                      H5Pset_fill_time(creation.raw, H5D_FILL_TIME_NEVER) >= 0 else {
+                    throw failure("set up the dataset's storage")
+                }
             }
             guard let dataset = HDF5ID(H5Dcreate2(file, "/" + name, type.raw, space.raw, chdf5_p_default(), creation.raw, chdf5_p_default()), .dataset) else {
                 throw failure("create the dataset")
             }
-            if tensor.bytes.count <= TensorBytes.sliceBytes || tensor.shape.isEmpty {
+            if tensor.dtype == .bfloat16 {
+                try writeStringAttribute("dtype", "bfloat16", on: dataset.raw, object: name)
+            }
+            if chunks == nil {
+                guard tensor.bytes.count > 0 else { return nil }
+                let offset = H5Dget_offset(dataset.raw)
+                guard offset != haddr_t.max, let placement = Int(exactly: offset) else {
+                    throw failure("find where the dataset's data goes")
+                }
+                return placement
+            }
+            if tensor.bytes.count <= TensorBytes.sliceBytes {
                 let whole = try tensor.bytes.materialised()
                 let status = whole.withUnsafeBytes { bytes -> herr_t in
                     guard let base = bytes.baseAddress, !bytes.isEmpty else { return 0 }
@@ -89,16 +113,22 @@ final class HDF5OutputFile {
             }
             writtenSinceWriteback += tensor.bytes.count
             if writtenSinceWriteback >= Self.writebackInterval { startWriteback(file) }
-            if tensor.dtype == .bfloat16 {
-                try writeStringAttribute("dtype", "bfloat16", on: dataset.raw, object: name)
-            }
+            return nil
+        }
+        if let placement {
+            if data == nil { data = try OutputFile(reopening: path) }
+            data?.seek(to: placement)
+            try data?.write(tensor.bytes)
         }
     }
 
-    /// Writes a large tensor into its dataset a hyperslab at a time, in the order of its
-    /// bytes, so neither the tensor nor libhdf5 ever holds more than a slab of it. The file's
-    /// bytes are those of one whole write: a contiguous dataset's data is placed when it is
-    /// created, and each slab fills its part; a chunked dataset's slabs hold whole chunks.
+    /// The file opened a second time, to write contiguous datasets' bytes where libhdf5 has
+    /// placed them; libhdf5 never reads or writes those places (it writes no fill value).
+    private var data: OutputFile?
+
+    /// Writes a large tensor into its chunked dataset a hyperslab at a time, in the order of
+    /// its bytes, so neither the tensor nor libhdf5 ever holds more than a slab of it; the
+    /// slabs hold whole chunks, so the file's bytes are those of one whole write.
     private func writeSlabs(_ tensor: Tensor, slabs: HDF5Hyperslabs, dataset: hid_t, type: hid_t,
                             failure: (String) -> CheckpointError) throws(CheckpointError) {
         guard let fileSpace = HDF5ID(H5Dget_space(dataset), .dataspace) else { throw failure("get the dataspace") }
@@ -222,6 +252,8 @@ final class HDF5OutputFile {
 
     /// Flushes and closes the file; a failure here (a full disk) is reported, not lost.
     func close() throws(CheckpointError) {
+        try data?.close()
+        data = nil
         try HDF5Library.withLock { () throws(CheckpointError) in
             guard let file = file.take() else { return }
             guard file.close() else {

@@ -2,7 +2,9 @@
 import Glibc
 #endif
 
-/// A new file written sequentially with plain `write(2)` calls.
+/// A new file written with `pwrite(2)` and `copy_file_range(2)` at its own write position:
+/// sequentially, or (for an HDF5 file whose data places libhdf5 has allocated) wherever
+/// ``seek(to:)`` puts it.
 ///
 /// Every writer's output is flushed (`fsync`) before it is renamed into place
 /// (``AtomicOutput``). So that the flush does not wait for the whole file at the end, writeback
@@ -11,11 +13,15 @@ import Glibc
 final class OutputFile {
     let path: String
     private var descriptor: Int32
-    /// Bytes written so far, and the end of what has been handed to the kernel to write back.
+    /// Where the next write goes: the bytes written so far, for a file written sequentially.
     private(set) var position = 0
-    private var writebackStart = 0
+    /// The bytes written since writeback was last started, and the part of the file they lie in.
+    private var unflushed: Range<Int>?
+    private var unflushedCount = 0
     private static let writebackInterval = 64 << 20
 
+    /// Creates `path`, which must not exist.
+    ///
     /// - Parameter copiesInKernel: false to write every byte from memory (tests use it to
     ///   check that path against the kernel copy).
     init(path: String, copiesInKernel: Bool = true) throws(CheckpointError) {
@@ -24,8 +30,22 @@ final class OutputFile {
         descriptor = try SystemCall.run(file: path, "cannot create") { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
     }
 
+    /// Opens `path`, a file this process has just created through another handle (libhdf5's),
+    /// to write into places inside it.
+    init(reopening path: String) throws(CheckpointError) {
+        self.path = path
+        self.copiesInKernel = true
+        descriptor = try SystemCall.run(file: path, "cannot open") { open(path, O_WRONLY | O_CLOEXEC) }
+    }
+
     deinit {
         if descriptor >= 0 { Glibc.close(descriptor) }
+    }
+
+    /// Moves the write position to `offset`.
+    func seek(to offset: Int) {
+        precondition(offset >= 0, "a file offset is never negative")
+        position = offset
     }
 
     func write(_ bytes: [UInt8]) throws(CheckpointError) {
@@ -38,19 +58,28 @@ final class OutputFile {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws(CheckpointError) {
         do throws(SystemError) {
-            try SystemCall.writeAll(descriptor, bytes)
+            try SystemCall.writeAll(descriptor, bytes, at: position)
         } catch {
             throw error.checkpointError("cannot write", file: path)
         }
         advance(by: bytes.count)
     }
 
-    /// Counts `count` bytes as written, and starts writeback every ``writebackInterval``.
+    /// Counts `count` bytes as written at the write position, and starts writeback every
+    /// ``writebackInterval``.
     private func advance(by count: Int) {
+        let written = position..<(position + count)
         position += count
-        if position - writebackStart >= Self.writebackInterval {
-            startWriteback(writebackStart..<position)
-            writebackStart = position
+        if let range = unflushed {
+            unflushed = min(range.lowerBound, written.lowerBound)..<max(range.upperBound, written.upperBound)
+        } else {
+            unflushed = written
+        }
+        unflushedCount += count
+        if unflushedCount >= Self.writebackInterval, let range = unflushed {
+            startWriteback(range)
+            unflushed = nil
+            unflushedCount = 0
         }
     }
 
@@ -78,7 +107,7 @@ final class OutputFile {
     /// kernel has declined to copy into this file (another file system, an old kernel).
     private var copiesInKernel: Bool
 
-    /// Copies `storage`, bytes `offset…` of `file`, to the end of this file with
+    /// Copies `storage`, bytes `offset…` of `file`, to the write position with
     /// `copy_file_range`, a slice at a time; `observe` still sees each slice (through the
     /// mapping) before it is copied, and the rest is written from the mapping if the kernel
     /// declines.
@@ -92,7 +121,7 @@ final class OutputFile {
             var copied = 0
             if copiesInKernel {
                 do throws(SystemError) {
-                    copied = try file.copy(count: count, at: offset + done, to: descriptor)
+                    copied = try file.copy(count: count, at: offset + done, to: descriptor, at: position)
                 } catch {
                     throw error.checkpointError("cannot write", file: path)
                 }
@@ -107,7 +136,8 @@ final class OutputFile {
     }
 
     /// Overwrites bytes already written at `offset` (a header field known only after the
-    /// data, such as a zip member's CRC), without moving the write position.
+    /// data, such as a zip member's CRC), without moving the write position; only for a file
+    /// written sequentially.
     func overwrite(_ bytes: [UInt8], at offset: Int) throws(CheckpointError) {
         guard offset >= 0, offset + bytes.count <= position else {
             throw CheckpointError(.io, file: path, "internal error: overwrite of bytes \(offset)..<\(offset + bytes.count) past the \(position) written")
