@@ -25,10 +25,11 @@ struct StreamingTests {
     }
 
 
-    @Test("A transpose of a mapped matrix read in column strips equals the in-memory transpose")
-    func stripTranspose() throws {
-        // 3000 x 1500 float32 = 18 MB: above the strip size, so several strips and slices.
-        let (rows, columns) = (3000, 1500)
+    @Test("A transpose of a mapped matrix read in column strips equals the in-memory transpose",
+          arguments: [(3000, 1500), (1500, 2000)])
+    func stripTranspose(rows: Int, columns: Int) throws {
+        // 3000 x 1500 float32 = 18 MB: above the strip size, so several strips and slices;
+        // 1500 x 2000 = 12 MB: one strip of every column, read in one call.
         let directory = TestDirectory()
         let path = directory.file("m.safetensors")
         let source = InMemorySource()

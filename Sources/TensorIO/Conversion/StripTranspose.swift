@@ -47,9 +47,15 @@ struct StripTranspose {
         }
     }
 
-    /// Reads columns `start..<start + width` of every row into `strip`, row after row.
+    /// Reads columns `start..<start + width` of every row into `strip`, row after row: in one
+    /// read when the strip is every column (a matrix of at most ``stripBytes``, all of ViT-L's
+    /// kernels: one call instead of one per row), else one read per row.
     private func load(_ strip: UnsafeMutableRawBufferPointer, start: Int, width: Int) throws(CheckpointError) {
         let rowBytes = width * elementSize
+        if width == columns {
+            try file.read(into: UnsafeMutableRawBufferPointer(rebasing: strip[0..<(rows * rowBytes)]), at: offset)
+            return
+        }
         for row in 0..<rows {
             let target = UnsafeMutableRawBufferPointer(rebasing: strip[(row * rowBytes)..<((row + 1) * rowBytes)])
             try file.read(into: target, at: offset + (row * columns + start) * elementSize)
