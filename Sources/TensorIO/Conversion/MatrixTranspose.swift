@@ -9,7 +9,33 @@ enum MatrixTranspose {
     /// Writes output elements `outputElements` (row-major in `[columns, rows]`) to `destination`.
     /// Source element `(row, column)` is at `source + row * rowStride + (column - firstColumn) *
     /// elementSize`, for the columns the range needs (``StripTranspose`` passes a strip of them).
+    ///
+    /// A range of at least ``parallelBytes`` is cut in two halves made on both cores: the
+    /// transposes of an HF export are CPU work between the reads and the writes, which are the
+    /// kernel's copies, so a second core shortens them directly.
     static func transpose(
+        from source: UnsafeRawPointer, rows: Int, rowStride: Int, firstColumn: Int, elementSize: Int,
+        outputElements: Range<Int>, into destination: UnsafeMutableRawPointer
+    ) {
+        guard outputElements.count * elementSize >= parallelBytes else {
+            transposeOnOneCore(from: source, rows: rows, rowStride: rowStride, firstColumn: firstColumn,
+                               elementSize: elementSize, outputElements: outputElements, into: destination)
+            return
+        }
+        let middle = outputElements.lowerBound + outputElements.count / 2
+        let halves = [outputElements.lowerBound..<middle, middle..<outputElements.upperBound]
+        _ = Parallel.map(parts: halves.count) { part in
+            transposeOnOneCore(from: source, rows: rows, rowStride: rowStride, firstColumn: firstColumn, elementSize: elementSize,
+                               outputElements: halves[part],
+                               into: destination + (halves[part].lowerBound - outputElements.lowerBound) * elementSize)
+        }
+    }
+
+    /// The size of output from which ``transpose(from:rows:rowStride:firstColumn:elementSize:outputElements:into:)``
+    /// uses both cores: below it a transpose takes well under a millisecond.
+    static let parallelBytes = 2 << 20
+
+    private static func transposeOnOneCore(
         from source: UnsafeRawPointer, rows: Int, rowStride: Int, firstColumn: Int, elementSize: Int,
         outputElements: Range<Int>, into destination: UnsafeMutableRawPointer
     ) {
