@@ -11,8 +11,9 @@
 /// groups as the string arrays Keras writes, so a Keras file read and written again, or a
 /// Keras layout written by a layout conversion, is one tf.keras `load_weights` reads.
 ///
-/// Tensors are read from the source and written one at a time, so memory stays bounded by the
-/// largest tensor.
+/// Tensors are read from the source and written one at a time, each a slice at a time (see
+/// ``HDF5OutputFile/writeDataset(_:_:compression:)``), so memory does not follow the size of
+/// any one tensor.
 public struct HDF5Writer: CheckpointWriter {
     public var format: CheckpointFormat { .hdf5 }
 
