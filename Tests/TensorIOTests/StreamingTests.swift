@@ -44,6 +44,39 @@ struct StreamingTests {
         #expect(try result.bytes.materialised().array == result.bytes.array)
     }
 
+    @Test("A slice that is one run of a mapped tensor's bytes borrows the file; large other slices stream; both equal numpy's slicing")
+    func slices() throws {
+        let directory = TestDirectory()
+        let source = InMemorySource()
+        // Three blocks of a stacked [3, 1200, 800] float32 kernel (11.5 MB), as big_vision's
+        // scanned layout stores them.
+        let stacked = try Tensor(float32: (0..<(3 * 1200 * 800)).map { Float($0 % 65_521) }, shape: [3, 1200, 800])
+        try source.add("stacked", stacked)
+        try Checkpoint.write(source, to: directory.file("s.safetensors"))
+        let mapped = try Checkpoint.open(directory.file("s.safetensors")).read("stacked")
+        let values = stacked.bytes.array
+        let block = 1200 * 800 * 4
+        let second = try mapped.slice(axis: 0, 1..<2)
+        #expect(second.shape == [1, 1200, 800])
+        #expect(second.bytes.borrowedSlice(0..<1) != nil, "the block borrows the mapped file")
+        #expect(second.bytes.array == Array(values[block..<(2 * block)]))
+        // Rows 100..<1100 of every block: three runs, 9.6 MB, computed as they are read.
+        let rows = try mapped.slice(axis: 1, 100..<1100)
+        #expect(rows.shape == [3, 1000, 800])
+        #expect(rows.bytes.isStreamed)
+        var expected: [UInt8] = []
+        for b in 0..<3 { expected += values[(b * block + 100 * 3200)..<(b * block + 1100 * 3200)] }
+        #expect(rows.bytes.array == expected)
+        #expect(try rows.bytes.materialised().array == expected)
+        // The same from memory, and a small slice, copied at once.
+        #expect(try stacked.slice(axis: 1, 100..<1100).bytes.array == expected)
+        let small = try stacked.slice(axis: 2, 10..<12)
+        #expect(!small.bytes.isStreamed)
+        var columns: [UInt8] = []
+        for r in 0..<(3 * 1200) { columns += values[(r * 3200 + 40)..<(r * 3200 + 48)] }
+        #expect(small.bytes.array == columns)
+    }
+
     @Test("Permutations, joins and casts computed in slices equal the arithmetic on whole tensors")
     func elementwise() throws {
         let a = try matrix(rows: 1100, columns: 1000)  // 4.4 MB: the slice boundary falls inside a row

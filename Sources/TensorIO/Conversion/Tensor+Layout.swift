@@ -147,6 +147,13 @@ extension Tensor {
 
 extension Tensor {
     /// Elements `range` along `axis` (numpy's `x[:, a:b]` on that axis).
+    ///
+    /// A slice that is one run of the tensor's bytes (every axis before `axis` has length 1:
+    /// one block of a stacked kernel, a position table's class row or grid) of a tensor
+    /// borrowed from a mapped file borrows the same file, with no copy, so a writer can still
+    /// have the kernel copy it: a block of big_vision's scanned ViT-22B MLP kernel is 604 MB.
+    /// Any other slice of at least ``TensorBytesReader/releaseThreshold`` is copied a slice at
+    /// a time as it is read; smaller ones at once.
     public func slice(axis: Int, _ range: Range<Int>) throws(CheckpointError) -> Tensor {
         guard axis >= 0, axis < shape.count, range.lowerBound >= 0, range.upperBound <= shape[axis] else {
             throw CheckpointError(.invalidRequest, file: "<memory>", "cannot take \(range) along axis \(axis) of \(Shape.describe(shape))")
@@ -155,14 +162,35 @@ extension Tensor {
         let inner = shape[(axis + 1)...].reduce(1, *) * dtype.byteCount
         var newShape = shape
         newShape[axis] = range.count
+        if outer == 1, let borrowed = bytes.borrowedSlice((range.lowerBound * inner)..<(range.upperBound * inner)) {
+            return Tensor(checked: dtype, shape: newShape, bytes: borrowed)
+        }
         let bytes = try bytes.materialised()
-        let output = try TensorBytes(count: outer * range.count * inner) { destination in
-            bytes.withUnsafeBytes { source in
-                guard let from = source.baseAddress, let to = destination.baseAddress else { return }
-                for row in 0..<outer {
-                    (to + row * range.count * inner).copyMemory(from: from + (row * shape[axis] + range.lowerBound) * inner,
-                                                                byteCount: range.count * inner)
-                }
+        let run = range.count * inner  // bytes of one outer row in the slice
+        let (stride, first) = (shape[axis] * inner, range.lowerBound * inner)
+        /// Copies output bytes `position..<position + destination.count` from `source`.
+        @Sendable func copy(_ destination: UnsafeMutableRawBufferPointer, at position: Int, from source: UnsafeRawBufferPointer) {
+            guard let from = source.baseAddress, let to = destination.baseAddress else { return }
+            var done = 0
+            while done < destination.count {
+                let (row, column) = (position + done).quotientAndRemainder(dividingBy: run)
+                let count = Swift.min(run - column, destination.count - done)
+                (to + done).copyMemory(from: from + row * stride + first + column, byteCount: count)
+                done += count
+            }
+        }
+        let count = outer * run
+        guard count >= TensorBytesReader.releaseThreshold else {
+            let output = try TensorBytes(count: count) { destination in
+                bytes.withUnsafeBytes { copy(destination, at: 0, from: $0) }
+            }
+            return Tensor(checked: dtype, shape: newShape, bytes: output)
+        }
+        let output = TensorBytes(count: count) { () -> TensorBytes.Filler in
+            var position = 0
+            return { destination in
+                bytes.withUnsafeBytes { copy(destination, at: position, from: $0) }
+                position += destination.count
             }
         }
         return Tensor(checked: dtype, shape: newShape, bytes: output)
