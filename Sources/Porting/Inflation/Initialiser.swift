@@ -48,7 +48,7 @@ public enum Initialiser: Codable, Sendable, Equatable {
         let initialiser = self
         // Drawn a slice at a time as the tensor is written; each pass over the bytes starts
         // the stream again, so every pass gives the same values.
-        let data = TensorBytes(count: count * 4) { () -> TensorBytes.Filler in
+        let data = TensorBytes(count: count * 4, computedAhead: true) { () -> TensorBytes.Filler in
             var generator = SeededGenerator(seed: seed, stream: name)
             return { buffer in initialiser.draw(into: buffer, count: buffer.count / 4, generator: &generator) }
         }

@@ -26,7 +26,9 @@ extension Tensor {
            let (file, offset) = storage.fileRange {
             let transpose = StripTranspose(file: file, offset: offset, rows: shape[..<split].reduce(1, *),
                                            columns: shape[split...].reduce(1, *), elementSize: dtype.byteCount)
-            let output = TensorBytes(count: bytes.count) { () throws(CheckpointError) -> TensorBytes.Filler in try transpose.filler() }
+            let output = TensorBytes(count: bytes.count, computedAhead: true) { () throws(CheckpointError) -> TensorBytes.Filler in
+                try transpose.filler()
+            }
             return Tensor(checked: dtype, shape: outputShape, bytes: output)
         }
         // A large computed input (an inflated tubelet kernel) is not computed whole: each
@@ -47,7 +49,7 @@ extension Tensor {
         // Otherwise the output is computed a slice at a time as it is written, and the input,
         // read at random, is in memory (a mapped input: its pages, not a copy).
         let input = try bytes.materialised()
-        let output = TensorBytes(count: bytes.count) { () -> TensorBytes.Filler in
+        let output = TensorBytes(count: bytes.count, computedAhead: true) { () -> TensorBytes.Filler in
             var position = 0
             return { destination in
                 let elements = destination.count / dtype.byteCount

@@ -29,6 +29,12 @@ public struct TensorBytes: Sendable {
     /// are new bytes and carry none.
     private(set) var knownCRC32: UInt32?
 
+    /// Whether a reader computes the slice after the one it hands out on another thread
+    /// (``SliceAhead``): set for fillers that only compute from memory or `pread` a file, so
+    /// that calling them on another thread cannot wait on anything the writer holds (a filler
+    /// that reads libhdf5 would wait on its lock).
+    private(set) var computedAhead = false
+
     /// The same bytes, whose CRC-32 is known to be `crc`.
     func knowingCRC32(_ crc: UInt32) -> TensorBytes {
         var bytes = self
@@ -59,8 +65,12 @@ public struct TensorBytes: Sendable {
 
     /// `count` bytes computed on demand: each pass over them calls `makeFiller` for a fresh
     /// filler and then fills slices in order (see ``Filler``). Nothing is allocated up front.
-    public init(count: Int, streaming makeFiller: @escaping @Sendable () throws(CheckpointError) -> Filler) {
+    /// With `computedAhead`, a reader fills the next slice on another thread while the current
+    /// one is used; only for fillers that compute from memory or `pread` a file, and take no
+    /// lock (see ``computedAhead``).
+    public init(count: Int, computedAhead: Bool = false, streaming makeFiller: @escaping @Sendable () throws(CheckpointError) -> Filler) {
         representation = .streamed(count: count, makeFiller: makeFiller)
+        self.computedAhead = computedAhead
     }
 
     public var count: Int {
@@ -144,6 +154,10 @@ public final class TensorBytesReader {
     /// The computed slice of a streamed tensor, and where it starts and ends in the tensor.
     private var scratch: PageBuffer?
     private var scratchRange = 0..<0
+    /// The slice after `scratch`, being computed on another thread (bytes `computedAhead`),
+    /// and the buffer the one after that goes in.
+    private var ahead: SliceAhead?
+    private var spare: PageBuffer?
     /// Bytes `0..<released` of a borrowed block have been handed back to the kernel.
     private var released = 0
 
@@ -153,6 +167,10 @@ public final class TensorBytesReader {
 
     init(_ bytes: TensorBytes) {
         self.bytes = bytes
+    }
+
+    deinit {
+        ahead?.waitUntilFinished()
     }
 
     public var remaining: Int { bytes.count - position }
@@ -174,18 +192,41 @@ public final class TensorBytesReader {
             return UnsafeRawBufferPointer(start: storage.base + start, count: count)
         case .streamed(_, let makeFiller):
             if !scratchRange.contains(position) {
-                if filler == nil { filler = try makeFiller() }
-                if scratch == nil { scratch = try PageBuffer(count: TensorBytes.sliceBytes) }
-                guard let buffer = scratch else { return UnsafeRawBufferPointer(start: nil, count: 0) }
-                let sliceCount = min(TensorBytes.sliceBytes, remaining)
-                try filler?(UnsafeMutableRawBufferPointer(rebasing: buffer.bytes[0..<sliceCount]))
-                scratchRange = position..<(position + sliceCount)
+                try computeSlice(makeFiller)
             }
             let available = min(count, scratchRange.upperBound - position)
             let offset = position - scratchRange.lowerBound
             position += available
             guard let scratch else { return UnsafeRawBufferPointer(start: nil, count: 0) }
             return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(scratch.bytes)[offset..<(offset + available)])
+        }
+    }
+
+    /// Makes the slice that starts at `position` the scratch slice: the one computed ahead, or
+    /// computed now; then starts computing the next one ahead where the bytes allow it.
+    private func computeSlice(_ makeFiller: () throws(CheckpointError) -> TensorBytes.Filler) throws(CheckpointError) {
+        if filler == nil { filler = try makeFiller() }
+        guard let filler else { return }
+        if let ahead {
+            // Slices are read in order, so the one computed ahead is the one wanted now.
+            self.ahead = nil
+            let buffer = try ahead.wait()
+            spare = scratch
+            scratch = buffer
+            scratchRange = ahead.range
+        } else {
+            if scratch == nil { scratch = try PageBuffer(count: TensorBytes.sliceBytes) }
+            guard let buffer = scratch else { return }
+            let sliceCount = min(TensorBytes.sliceBytes, remaining)
+            try filler(UnsafeMutableRawBufferPointer(rebasing: buffer.bytes[0..<sliceCount]))
+            scratchRange = position..<(position + sliceCount)
+        }
+        let next = scratchRange.upperBound
+        if bytes.computedAhead, next < bytes.count {
+            let buffer: PageBuffer
+            if let spare { buffer = spare } else { buffer = try PageBuffer(count: TensorBytes.sliceBytes) }
+            spare = nil
+            ahead = SliceAhead(range: next..<min(next + TensorBytes.sliceBytes, bytes.count), into: buffer, filler: filler)
         }
     }
 
