@@ -19,7 +19,10 @@ struct StripTranspose {
     /// A filler of the transposed bytes, in order.
     func filler() throws(CheckpointError) -> TensorBytes.Filler {
         let width = Swift.max(1, Swift.min(columns, Self.stripBytes / Swift.max(1, rows * elementSize)))
-        let owner = try PageBuffer(count: rows * width * elementSize)
+        // Every strip buffer is ``stripBytes`` (unless one column is larger), whatever the
+        // matrix: buffers are reused by size (``PageBuffer``), so one of each matrix's size
+        // would sit unused while the next matrix maps another.
+        let owner = try PageBuffer(count: Swift.max(rows * width * elementSize, Self.stripBytes))
         let strip = owner.bytes
         var stripStart = 0
         var stripWidth = 0
