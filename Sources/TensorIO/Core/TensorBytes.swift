@@ -146,7 +146,8 @@ public struct TensorBytes: Sendable {
 ///
 /// Held bytes are handed out in place; the whole pages of a large borrowed block are released
 /// behind the read position (the kernel keeps them in its page cache, a second pass faults
-/// them back in). Streamed bytes are computed into one reused buffer of ``TensorBytes/sliceBytes``.
+/// them back in). Streamed bytes are computed into one reused buffer of ``TensorBytes/sliceBytes``,
+/// or two when computed ahead (the slice handed out, and the next one being filled).
 public final class TensorBytesReader {
     private let bytes: TensorBytes
     public private(set) var position = 0
